@@ -1,0 +1,144 @@
+#include "storage/element_table.h"
+
+#include "model/resources.h"
+#include "storage/clock.h"
+#include "storage/schema.h"
+
+namespace clevertim::storage {
+namespace {
+
+std::string upsert_sql(const model::Resource& r) {
+  std::string columns = "id", params = "?", updates;
+  for (const model::Field& f : r.fields) {
+    const std::string col = sql_identifier(f.column);
+    columns += ", " + col;
+    params += ", ?";
+    updates += col + " = excluded." + col + ", ";
+  }
+  return "INSERT INTO " + sql_identifier(r.table) + " (" + columns +
+         ", sync_state, sync_error, raw, raw_hash) VALUES (" + params +
+         ", 'synced', NULL, ?, ?) ON CONFLICT (id) DO UPDATE SET " + updates +
+         "sync_state = 'synced', sync_error = NULL, raw = excluded.raw, raw_hash = "
+         "excluded.raw_hash";
+}
+
+}  // namespace
+
+SyncState parse_sync_state(std::string_view text) {
+  if (text == "pending") return SyncState::kPending;
+  if (text == "conflict") return SyncState::kConflict;
+  if (text == "error") return SyncState::kError;
+  return SyncState::kSynced;
+}
+
+std::string_view to_string(SyncState state) {
+  switch (state) {
+    case SyncState::kSynced:
+      return "synced";
+    case SyncState::kPending:
+      return "pending";
+    case SyncState::kConflict:
+      return "conflict";
+    case SyncState::kError:
+      return "error";
+  }
+  return "synced";
+}
+
+void bind_cell(SQLite::Statement& statement, int index, const Cell& cell) {
+  if (const auto* i = std::get_if<std::int64_t>(&cell))
+    statement.bind(index, *i);
+  else if (const auto* d = std::get_if<double>(&cell))
+    statement.bind(index, *d);
+  else if (const auto* s = std::get_if<std::string>(&cell))
+    statement.bind(index, *s);
+  else
+    statement.bind(index);
+}
+
+Cell cell_from_column(const SQLite::Column& column) {
+  if (column.isNull()) return {};
+  if (column.isInteger()) return column.getInt64();
+  if (column.isFloat()) return column.getDouble();
+  return column.getString();
+}
+
+ElementTable::ElementTable(SQLite::Database& db, const model::Resource& resource)
+    : db_(db),
+      resource_(resource),
+      upsert_(db, upsert_sql(resource)),
+      delete_(db, "DELETE FROM " + sql_identifier(resource.table) + " WHERE id = ?"),
+      history_(
+          db,
+          "INSERT INTO history (resource, id, seen_at, operation, raw) VALUES (?, ?, ?, ?, ?)") {}
+
+std::unordered_map<std::int64_t, KnownRow> ElementTable::load_known() {
+  std::unordered_map<std::int64_t, KnownRow> known;
+  SQLite::Statement q(db_, "SELECT id, raw_hash, sync_state FROM " +
+                               sql_identifier(resource_.table) + " WHERE id > 0");
+  while (q.executeStep()) {
+    known.emplace(q.getColumn(0).getInt64(),
+                  KnownRow{q.getColumn(1).getInt64(), parse_sync_state(q.getColumn(2).getText())});
+  }
+  return known;
+}
+
+void ElementTable::store_synced(const MappedElement& e) {
+  upsert_.reset();
+  upsert_.clearBindings();
+  int index = 1;
+  upsert_.bind(index++, e.id);
+  for (const Cell& cell : e.cells) bind_cell(upsert_, index++, cell);
+  upsert_.bind(index++, e.raw);
+  upsert_.bind(index++, e.raw_hash);
+  upsert_.exec();
+}
+
+void ElementTable::remove(std::int64_t id) {
+  delete_.reset();
+  delete_.bind(1, id);
+  delete_.exec();
+}
+
+void ElementTable::append_history(std::int64_t id, std::string_view operation,
+                                  const std::string& raw) {
+  history_.reset();
+  history_.bind(1, std::string(resource_.endpoint));
+  history_.bind(2, id);
+  history_.bind(3, utc_now_iso());
+  history_.bind(4, std::string(operation));
+  history_.bind(5, raw);
+  history_.exec();
+}
+
+std::optional<std::string> ElementTable::raw_of(std::int64_t id) {
+  SQLite::Statement q(db_, "SELECT raw FROM " + sql_identifier(resource_.table) + " WHERE id = ?");
+  q.bind(1, id);
+  if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
+  return q.getColumn(0).getString();
+}
+
+void ElementTable::record_remote_version(std::int64_t id, const std::string* raw) {
+  if (!remote_version_)
+    remote_version_.emplace(db_,
+                            "INSERT INTO remote_versions (resource, id, raw, deleted, seen_at) "
+                            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (resource, id) DO UPDATE SET raw = "
+                            "excluded.raw, deleted = excluded.deleted, seen_at = excluded.seen_at");
+  SQLite::Statement& statement = *remote_version_;
+  statement.reset();
+  statement.bind(1, std::string(resource_.endpoint));
+  statement.bind(2, id);
+  if (raw)
+    statement.bind(3, *raw);
+  else
+    statement.bind(3);
+  statement.bind(4, raw ? 0 : 1);
+  statement.bind(5, utc_now_iso());
+  statement.exec();
+}
+
+std::int64_t ElementTable::count() {
+  return db_.execAndGet("SELECT count(*) FROM " + sql_identifier(resource_.table)).getInt64();
+}
+
+}  // namespace clevertim::storage

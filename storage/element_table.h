@@ -1,0 +1,75 @@
+// One resource's table, as clevertim-sync itself reads and writes it.
+//
+// Every write here is the daemon's own: call it inside an OwnWriteTransaction so the change
+// is not captured as a local edit.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/element_mapping.h"
+
+namespace clevertim::model {
+struct Resource;
+}
+
+namespace clevertim::storage {
+
+enum class SyncState { kSynced, kPending, kConflict, kError };
+
+SyncState parse_sync_state(std::string_view text);
+std::string_view to_string(SyncState state);
+
+// What the pull needs to know about a row to decide whether an element changed.
+struct KnownRow {
+  std::int64_t raw_hash = 0;
+  SyncState state = SyncState::kSynced;
+};
+
+class ElementTable {
+ public:
+  ElementTable(SQLite::Database& db, const model::Resource& resource);
+
+  const model::Resource& resource() const { return resource_; }
+
+  // Every row with a CRM id (positive), with its hash and state.
+  std::unordered_map<std::int64_t, KnownRow> load_known();
+
+  // Writes the element as the CRM sent it: typed columns, raw, hash, sync_state = 'synced'.
+  void store_synced(const MappedElement& element);
+
+  // Removes the row (the CRM deleted it, or a push replaced it).
+  void remove(std::int64_t id);
+
+  // Appends one version to `history` (operation: create, update, delete, push).
+  void append_history(std::int64_t id, std::string_view operation, const std::string& raw);
+
+  // The raw JSON of a row, if it exists.
+  std::optional<std::string> raw_of(std::int64_t id);
+
+  // Records the CRM's version of a row that has local changes (or its deletion).
+  void record_remote_version(std::int64_t id, const std::string* raw);
+
+  std::int64_t count();
+
+ private:
+  SQLite::Database& db_;
+  const model::Resource& resource_;
+  SQLite::Statement upsert_;
+  SQLite::Statement delete_;
+  SQLite::Statement history_;
+  std::optional<SQLite::Statement> remote_version_;  // prepared on first use
+};
+
+// Binds a cell to a statement parameter (1-based).
+void bind_cell(SQLite::Statement& statement, int index, const Cell& cell);
+// Reads a column as a cell.
+Cell cell_from_column(const SQLite::Column& column);
+
+}  // namespace clevertim::storage

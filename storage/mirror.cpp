@@ -1,0 +1,129 @@
+#include "storage/mirror.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "storage/schema.h"
+
+namespace clevertim::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Read-write and create, and the full mutex: the daemon may hand the connection between
+// threads of its io_context (SQLiteCpp opens read-only unless told otherwise).
+const int kOpenFlags = SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX;
+
+void secure_file_mode(const fs::path& path, const OpenOptions& options) {
+  mode_t mode = S_IRUSR | S_IWUSR;
+  if (options.report_group) {
+    if (chown(path.c_str(), static_cast<uid_t>(-1), *options.report_group) != 0)
+      throw MirrorError("cannot give " + path.string() + " to the report group: " +
+                        std::strerror(errno) + "; check storage.report_group");
+    mode |= S_IRGRP;
+  }
+  if (chmod(path.c_str(), mode) != 0)
+    throw MirrorError("cannot set the mode of " + path.string() + ": " + std::strerror(errno));
+}
+
+int read_user_version(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+void drop_triggers_and_views(SQLite::Database& db) {
+  std::vector<std::pair<std::string, std::string>> objects;
+  SQLite::Statement q(db, "SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view')");
+  while (q.executeStep())
+    objects.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+  for (const auto& [type, name] : objects)
+    db.exec("DROP " + std::string(type == "view" ? "VIEW" : "TRIGGER") + " IF EXISTS " +
+            sql_identifier(name));
+}
+
+void migrate(SQLite::Database& db, const fs::path& path, int target) {
+  SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+  const int from = read_user_version(db);  // re-read under the write lock
+  if (from >= target) return;
+  for (int version = from + 1; version <= target; ++version) {
+    for (const std::string& sql : migration_statements(version)) db.exec(sql);
+  }
+  drop_triggers_and_views(db);
+  for (const std::string& sql : trigger_and_view_statements()) db.exec(sql);
+  db.exec("PRAGMA user_version = " + std::to_string(target));
+  tx.commit();
+  if (from > 0)
+    spdlog::info("mirror {}: schema migrated from version {} to {}", path.string(), from, target);
+}
+
+}  // namespace
+
+Mirror::Mirror(fs::path path, std::unique_ptr<SQLite::Database> db, bool created)
+    : path_(std::move(path)), db_(std::move(db)), created_(created) {}
+
+Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
+  const int target = options.target_version < 0 ? kSchemaVersion : options.target_version;
+  std::error_code ec;
+  const bool existed = fs::exists(path, ec);
+  if (!existed && path.has_parent_path() && !fs::exists(path.parent_path(), ec))
+    throw MirrorError("cannot create the mirror " + path.string() + ": the folder " +
+                      path.parent_path().string() +
+                      " does not exist; create it or set storage.database to another path");
+  std::unique_ptr<SQLite::Database> db;
+  try {
+    // Files are created owner-only; the mode is then set exactly (report group or not).
+    const mode_t old_mask = umask(077);
+    db = std::make_unique<SQLite::Database>(path, kOpenFlags, options.busy_timeout_ms);
+    umask(old_mask);
+    // The busy timeout must be in place before switching to WAL (PITFALLS.md).
+    db->setBusyTimeout(options.busy_timeout_ms);
+    const std::string mode = db->execAndGet("PRAGMA journal_mode = WAL").getString();
+    if (mode != "wal")
+      throw MirrorError("cannot put " + path.string() + " in WAL mode (got '" + mode +
+                        "'); the mirror needs a local file system that supports it");
+    db->exec("PRAGMA synchronous = NORMAL");
+    const int version = read_user_version(*db);
+    if (version > kSchemaVersion)
+      throw MirrorError("the mirror " + path.string() + " has schema version " +
+                        std::to_string(version) + " but this clevertim-sync knows only up to " +
+                        std::to_string(kSchemaVersion) +
+                        ": it was written by a newer release; upgrade clevertim-sync, or set "
+                        "storage.database to another file");
+    if (version < target) migrate(*db, path, target);
+  } catch (const SQLite::Exception& e) {
+    throw MirrorError("cannot open the mirror " + path.string() + ": " + e.what() +
+                      "; check that it is an SQLite file and that the folder is writable");
+  }
+  if (!existed) secure_file_mode(path, options);
+  return Mirror(path, std::move(db), !existed);
+}
+
+int Mirror::schema_version() {
+  return read_user_version(*db_);
+}
+
+OwnWriteTransaction::OwnWriteTransaction(SQLite::Database& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+  db_.exec("UPDATE sync_control SET applying = 1");
+}
+
+OwnWriteTransaction::~OwnWriteTransaction() {
+  if (!open_) return;
+  // A destructor must not throw; a failed rollback leaves SQLite to roll back on close.
+  if (db_.tryExec("ROLLBACK") != 0)
+    spdlog::error("mirror: rolling back a transaction failed: {}", db_.getErrorMsg());
+}
+
+void OwnWriteTransaction::commit() {
+  // Reset before COMMIT, so no other connection ever sees `applying` set.
+  db_.exec("UPDATE sync_control SET applying = 0");
+  db_.exec("COMMIT");
+  open_ = false;
+}
+
+}  // namespace clevertim::storage

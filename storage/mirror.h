@@ -1,0 +1,68 @@
+// The mirror: one SQLite file holding a copy of the CRM account that people read and write.
+//
+// Opening a mirror creates it when missing, migrates an older schema forward, and refuses a
+// file written by a newer clevertim-sync. See ../shared/reference/MIRROR.md for the contract.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <sys/types.h>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace clevertim::storage {
+
+// Anything that keeps the mirror from being opened or used; the message says what to do.
+class MirrorError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct OpenOptions {
+  // Readers and outside writers wait this long for a lock before SQLITE_BUSY.
+  int busy_timeout_ms = 5000;
+  // When set, the file is made 0640 with this group (report readers); else 0600.
+  std::optional<gid_t> report_group;
+  // Migrate the schema only up to this version (tests build older mirrors with it).
+  int target_version = -1;
+};
+
+class Mirror {
+ public:
+  // Opens (creating if needed) and migrates the mirror at `path`. Throws MirrorError.
+  static Mirror open(const std::filesystem::path& path, const OpenOptions& options = {});
+
+  SQLite::Database& db() { return *db_; }
+  const std::filesystem::path& path() const { return path_; }
+  int schema_version();
+  // True when this open created the file: a new mirror starts with a full pull.
+  bool created() const { return created_; }
+
+ private:
+  Mirror(std::filesystem::path path, std::unique_ptr<SQLite::Database> db, bool created);
+  std::filesystem::path path_;
+  std::unique_ptr<SQLite::Database> db_;
+  bool created_ = false;
+};
+
+// A write transaction made by clevertim-sync itself (applying pulled elements, recording push
+// results). Triggers do not capture it as a local edit. Starts with BEGIN IMMEDIATE so it never
+// fails half-way with SQLITE_BUSY; rolls back in the destructor unless committed.
+class OwnWriteTransaction {
+ public:
+  explicit OwnWriteTransaction(SQLite::Database& db);
+  ~OwnWriteTransaction();
+  OwnWriteTransaction(const OwnWriteTransaction&) = delete;
+  OwnWriteTransaction& operator=(const OwnWriteTransaction&) = delete;
+
+  void commit();
+
+ private:
+  SQLite::Database& db_;
+  bool open_ = true;
+};
+
+}  // namespace clevertim::storage

@@ -1,0 +1,391 @@
+#include "storage/schema.h"
+
+#include <string_view>
+
+#include "model/resources.h"
+
+namespace clevertim::storage {
+namespace {
+
+using model::Access;
+using model::Field;
+using model::FieldType;
+using model::Resource;
+
+// Column affinity: integers and booleans INTEGER; text, dates and JSON TEXT; time stamps and
+// free-form values no affinity, so SQLite keeps them exactly as given.
+std::string_view column_type(FieldType type) {
+  switch (type) {
+    case FieldType::kInt:
+    case FieldType::kBool:
+      return " INTEGER";
+    case FieldType::kTimestamp:
+    case FieldType::kAny:
+      return "";
+    default:
+      return " TEXT";
+  }
+}
+
+std::string qualified(const Resource& r, const Field& f) {
+  return std::string(r.table) + "." + std::string(f.column);
+}
+
+constexpr std::string_view kNotApplying = "WHEN (SELECT applying FROM sync_control) = 0";
+constexpr std::string_view kDateGlobs =
+    "(NEW.{c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' OR NEW.{c} GLOB "
+    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]')";
+
+std::string replace_all(std::string text, std::string_view what, std::string_view with) {
+  for (size_t pos = text.find(what); pos != std::string::npos;
+       pos = text.find(what, pos + with.size()))
+    text.replace(pos, what.size(), with);
+  return text;
+}
+
+// One "SELECT RAISE(...) WHERE condition;" per rule, so each refusal names its column.
+std::string refuse_when(std::string_view condition, std::string_view message) {
+  return "  SELECT RAISE(ABORT, " + sql_literal(message) + ") WHERE " + std::string(condition) +
+         ";\n";
+}
+
+// A JSON column must hold valid JSON of the expected kind. CASE guarantees json_type() only
+// sees valid JSON (it raises on anything else).
+std::string json_kind_condition(const std::string& col, std::string_view kind) {
+  return "NEW." + col + " IS NOT NULL AND CASE WHEN json_valid(NEW." + col +
+         ") THEN json_type(NEW." + col + ") <> '" + std::string(kind) + "' ELSE 1 END";
+}
+
+// The type rules a local write must follow, derived from each writable field's type.
+std::string type_checks(const Resource& r) {
+  std::string body;
+  for (const Field& f : r.fields) {
+    if (!f.writable()) continue;
+    const std::string col = sql_identifier(f.column);
+    const std::string name = qualified(r, f);
+    switch (f.type) {
+      case FieldType::kInt:
+        body += refuse_when("NEW." + col + " IS NOT NULL AND typeof(NEW." + col + ") <> 'integer'",
+                            name + " must be an integer id (or NULL)");
+        break;
+      case FieldType::kBool:
+        body += refuse_when("NEW." + col + " IS NOT NULL AND NEW." + col + " NOT IN (0, 1)",
+                            name + " must be 0 or 1 (or NULL)");
+        break;
+      case FieldType::kDate:
+        body += refuse_when("NEW." + col + " IS NOT NULL AND NOT " +
+                                replace_all(std::string(kDateGlobs), "{c}", col),
+                            name + " must be a date: YYYY-MM-DD or YYYY-MM-DDTHH:MM (or NULL)");
+        break;
+      case FieldType::kStringArray:
+      case FieldType::kIntArray:
+      case FieldType::kObjectArray:
+        body += refuse_when(json_kind_condition(col, "array"),
+                            name + " must be a JSON array, e.g. '[]' (or NULL)");
+        break;
+      case FieldType::kObject:
+        body += refuse_when(json_kind_condition(col, "object"),
+                            name + " must be a JSON object, e.g. '{}' (or NULL)");
+        break;
+      default:
+        break;
+    }
+    if (!f.allowed.empty()) {
+      std::string list;
+      for (std::string_view v : f.allowed) list += (list.empty() ? "" : ", ") + sql_literal(v);
+      std::string words;
+      for (std::string_view v : f.allowed) words += (words.empty() ? "" : ", ") + std::string(v);
+      body += refuse_when("NEW." + col + " IS NOT NULL AND NEW." + col + " NOT IN (" + list + ")",
+                          name + " must be one of: " + words);
+    }
+  }
+  return body;
+}
+
+std::string read_only_column_message(const Resource& r, std::string_view column) {
+  return std::string(r.table) + "." + std::string(column) +
+         " is read-only: the CRM computes it and clevertim-sync copies it; change the other "
+         "side of the link, or leave it out of the write";
+}
+
+std::string trigger_name(const Resource& r, std::string_view what) {
+  return sql_identifier(std::string(r.table) + "_" + std::string(what));
+}
+
+// Writes to users / groups can never reach the CRM: refuse them at once.
+std::vector<std::string> read_only_table_triggers(const Resource& r) {
+  const std::string message = std::string(r.table) + " is read-only: it mirrors the CRM's " +
+                              std::string(r.table) + "; change them in the Clevertim web app";
+  std::vector<std::string> out;
+  for (std::string_view op : {"INSERT", "UPDATE", "DELETE"}) {
+    out.push_back("CREATE TRIGGER " + trigger_name(r, std::string("refuse_") + std::string(op)) +
+                  " BEFORE " + std::string(op) + " ON " + sql_identifier(r.table) + " " +
+                  std::string(kNotApplying) + " BEGIN\n  SELECT RAISE(ABORT, " +
+                  sql_literal(message) + ");\nEND");
+  }
+  return out;
+}
+
+std::string guard_insert_trigger(const Resource& r) {
+  std::string body;
+  for (const Field& f : r.fields)
+    if (!f.writable())
+      body += refuse_when("NEW." + sql_identifier(f.column) + " IS NOT NULL",
+                          read_only_column_message(r, f.column));
+  for (std::string_view internal : {"raw", "raw_hash"})
+    body += refuse_when("NEW." + std::string(internal) + " IS NOT NULL",
+                        std::string(r.table) + "." + std::string(internal) +
+                            " is written by clevertim-sync only; leave it out of the INSERT");
+  body += type_checks(r);
+  return "CREATE TRIGGER " + trigger_name(r, "guard_insert") + " BEFORE INSERT ON " +
+         sql_identifier(r.table) + " " + std::string(kNotApplying) + " BEGIN\n" + body + "END";
+}
+
+std::string guard_update_trigger(const Resource& r) {
+  std::string body = refuse_when(
+      "NEW.id IS NOT OLD.id",
+      std::string(r.table) +
+          ".id cannot be changed: it is the CRM's id (negative until the row is pushed); "
+          "insert a new row and delete the old one instead");
+  for (const Field& f : r.fields)
+    if (!f.writable())
+      body +=
+          refuse_when("NEW." + sql_identifier(f.column) + " IS NOT OLD." + sql_identifier(f.column),
+                      read_only_column_message(r, f.column));
+  for (std::string_view internal : {"raw", "raw_hash"})
+    body += refuse_when(
+        "NEW." + std::string(internal) + " IS NOT OLD." + std::string(internal),
+        std::string(r.table) + "." + std::string(internal) + " is written by clevertim-sync only");
+  body += type_checks(r);
+  return "CREATE TRIGGER " + trigger_name(r, "guard_update") + " BEFORE UPDATE ON " +
+         sql_identifier(r.table) + " " + std::string(kNotApplying) + " BEGIN\n" + body + "END";
+}
+
+// A new local row gets a negative id unless the writer chose one, becomes `pending`, and is
+// queued for a POST. The id is below every id in the table and in the outbox, so a pushed or
+// cancelled row's number is never reused while it may still be referenced.
+std::string capture_insert_trigger(const Resource& r) {
+  const std::string table = sql_identifier(r.table);
+  const std::string ep = sql_literal(r.endpoint);
+  return "CREATE TRIGGER " + trigger_name(r, "capture_insert") + " AFTER INSERT ON " + table + " " +
+         std::string(kNotApplying) +
+         " BEGIN\n"
+         "  UPDATE sync_control SET applying = 1;\n"
+         "  UPDATE " +
+         table +
+         " SET id = CASE WHEN NEW.id < 0 THEN NEW.id ELSE min(-1, (SELECT coalesce(min(id), 0) "
+         "FROM " +
+         table + ") - 1, (SELECT coalesce(min(record_id), 0) FROM outbox WHERE resource = " + ep +
+         ") - 1) END, sync_state = 'pending', sync_error = NULL WHERE id = NEW.id;\n"
+         "  INSERT INTO outbox (resource, record_id, operation) VALUES (" +
+         ep + ", CASE WHEN NEW.id < 0 THEN NEW.id ELSE (SELECT min(id) FROM " + table +
+         ") END, 'insert');\n"
+         "  UPDATE sync_control SET applying = 0;\n"
+         "END";
+}
+
+std::string capture_update_trigger(const Resource& r) {
+  std::string columns, changed_any, changed_list;
+  for (const Field& f : r.fields) {
+    if (!f.writable()) continue;
+    const std::string col = sql_identifier(f.column);
+    columns += (columns.empty() ? "" : ", ") + col;
+    changed_any += (changed_any.empty() ? "" : " OR ") + ("OLD." + col + " IS NOT NEW." + col);
+    changed_list += (changed_list.empty() ? "" : " || ") +
+                    ("CASE WHEN OLD." + col + " IS NOT NEW." + col + " THEN " +
+                     sql_literal(std::string(f.column) + ",") + " ELSE '' END");
+  }
+  const std::string table = sql_identifier(r.table);
+  return "CREATE TRIGGER " + trigger_name(r, "capture_update") + " AFTER UPDATE OF " + columns +
+         " ON " + table + " WHEN (SELECT applying FROM sync_control) = 0 AND (" + changed_any +
+         ") BEGIN\n"
+         "  UPDATE sync_control SET applying = 1;\n"
+         "  UPDATE " +
+         table +
+         " SET sync_state = 'pending', sync_error = NULL WHERE id = NEW.id;\n"
+         "  UPDATE sync_control SET applying = 0;\n"
+         "  INSERT INTO outbox (resource, record_id, operation, changed) VALUES (" +
+         sql_literal(r.endpoint) + ", NEW.id, 'update', rtrim(" + changed_list + ", ','));\n" +
+         "END";
+}
+
+std::string capture_delete_trigger(const Resource& r) {
+  return "CREATE TRIGGER " + trigger_name(r, "capture_delete") + " AFTER DELETE ON " +
+         sql_identifier(r.table) + " " + std::string(kNotApplying) +
+         " BEGIN\n"
+         "  INSERT INTO outbox (resource, record_id, operation, old_raw) VALUES (" +
+         sql_literal(r.endpoint) + ", OLD.id, 'delete', OLD.raw);\nEND";
+}
+
+// `json_each` over a column only when it holds valid JSON: a bad value hides its rows from the
+// view instead of failing the whole report.
+std::string json_source(const std::string& column) {
+  return "json_each(CASE WHEN json_valid(" + column + ") THEN " + column + " END)";
+}
+
+std::vector<std::string> array_views(const Resource& r) {
+  std::vector<std::string> out;
+  for (const Field& f : r.fields) {
+    if (f.view.empty()) continue;
+    std::string select = "SELECT t.id AS " + std::string(r.singular) + "_id";
+    if (f.view_columns.empty()) {
+      select += ", j.value AS " + sql_identifier(f.view_value);
+    } else {
+      for (const model::ViewColumn& vc : f.view_columns)
+        select += ", CASE WHEN j.type = 'object' THEN json_extract(j.value, " +
+                  sql_literal("$." + std::string(vc.json_key)) + ") END AS " +
+                  sql_identifier(vc.column);
+    }
+    out.push_back("CREATE VIEW " + sql_identifier(f.view) + " AS " + select + " FROM " +
+                  sql_identifier(r.table) + " AS t, " +
+                  json_source("t." + sql_identifier(f.column)) + " AS j");
+  }
+  return out;
+}
+
+std::string custom_values_view() {
+  std::string parts;
+  for (const Resource& r : model::all_resources()) {
+    const Field* cf = r.field_by_api("cf");
+    if (cf == nullptr) continue;
+    const std::string col = "t." + sql_identifier(cf->column);
+    parts += std::string(parts.empty() ? "" : "\nUNION ALL\n") + "SELECT " +
+             sql_literal(r.endpoint) +
+             " AS resource, t.id AS record_id, CAST(j.key AS INTEGER) AS field_id, f.name AS "
+             "field_name, j.value AS value FROM " +
+             sql_identifier(r.table) + " AS t, json_each(CASE WHEN json_valid(" + col +
+             ") THEN CASE WHEN json_type(" + col + ") = 'object' THEN " + col +
+             " END END) AS j LEFT JOIN custom_fields AS f ON f.id = CAST(j.key AS INTEGER)";
+  }
+  return "CREATE VIEW custom_values AS " + parts;
+}
+
+constexpr std::string_view kPipelineView =
+    "CREATE VIEW pipeline AS SELECT status, currency, count(*) AS count, "
+    "total(CAST(value AS REAL)) AS total_value FROM opportunities GROUP BY status, currency";
+
+constexpr std::string_view kOpenTasksView =
+    "CREATE VIEW open_tasks AS SELECT t.id AS id, t.name AS name, t.type AS type, "
+    "t.start AS start, t.\"end\" AS \"end\", t.customer_id AS customer_id, "
+    "coalesce(nullif(trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), ''), "
+    "co.name) AS customer_name, t.assigned_user_id AS assigned_user_id, u.name AS assignee_name, "
+    "t.case_id AS case_id, t.opportunity_id AS opportunity_id "
+    "FROM tasks AS t LEFT JOIN contacts AS c ON c.id = t.customer_id "
+    "LEFT JOIN companies AS co ON co.id = t.customer_id "
+    "LEFT JOIN users AS u ON u.id = t.assigned_user_id "
+    "WHERE coalesce(t.is_completed, 0) = 0 AND coalesce(t.is_deleted, 0) = 0";
+
+constexpr std::string_view kInternalTables[] = {
+    // One row; `applying` is 1 only inside the daemon's own write transactions.
+    "CREATE TABLE sync_control (id INTEGER PRIMARY KEY CHECK (id = 1), applying INTEGER NOT "
+    "NULL DEFAULT 0)",
+    "INSERT INTO sync_control (id, applying) VALUES (1, 0)",
+    // Captured local writes, oldest first; removed once pushed.
+    "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, resource TEXT NOT NULL, "
+    "record_id INTEGER NOT NULL, operation TEXT NOT NULL CHECK (operation IN ('insert', "
+    "'update', 'delete')), changed TEXT, old_raw TEXT, created_at TEXT NOT NULL DEFAULT "
+    "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
+    "CREATE INDEX outbox_by_record ON outbox (resource, record_id)",
+    // Every version of every element the CRM ever showed, and every deletion.
+    "CREATE TABLE history (seq INTEGER PRIMARY KEY AUTOINCREMENT, resource TEXT NOT NULL, id "
+    "INTEGER NOT NULL, seen_at TEXT NOT NULL, operation TEXT NOT NULL CHECK (operation IN "
+    "('create', 'update', 'delete', 'push')), raw TEXT)",
+    "CREATE INDEX history_by_element ON history (resource, id)",
+    "CREATE TABLE conflicts (id INTEGER PRIMARY KEY AUTOINCREMENT, resource TEXT NOT NULL, "
+    "record_id INTEGER NOT NULL, fields TEXT, base TEXT, local TEXT, remote TEXT, outcome TEXT "
+    "NOT NULL, resolution TEXT CHECK (resolution IS NULL OR resolution IN ('local', 'remote')), "
+    "detected_at TEXT NOT NULL, resolved_at TEXT)",
+    "CREATE TABLE sync_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, "
+    "ended_at TEXT, pulled INTEGER NOT NULL DEFAULT 0, pushed INTEGER NOT NULL DEFAULT 0, failed "
+    "INTEGER NOT NULL DEFAULT 0, error TEXT)",
+    // Small key/value facts about the mirror (e.g. when the first full pull completed).
+    "CREATE TABLE sync_meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID",
+};
+
+// Version 2: the push's bookkeeping. POSTs whose answer never arrived are remembered so the
+// next pull can recognise the element before anything is sent again; a held change (mass
+// deletion guard) says why it waits.
+constexpr std::string_view kVersion2[] = {
+    "CREATE TABLE push_intents (resource TEXT NOT NULL, record_id INTEGER NOT NULL, payload TEXT "
+    "NOT NULL, sent_at TEXT NOT NULL, PRIMARY KEY (resource, record_id)) WITHOUT ROWID",
+    "ALTER TABLE outbox ADD COLUMN held TEXT",
+    // The CRM's version of an element whose row has unpushed local changes: the pull must not
+    // overwrite the local row, and the push compares both against the base in `raw`.
+    "CREATE TABLE remote_versions (resource TEXT NOT NULL, id INTEGER NOT NULL, raw TEXT, "
+    "deleted INTEGER NOT NULL DEFAULT 0, seen_at TEXT NOT NULL, PRIMARY KEY (resource, id)) "
+    "WITHOUT ROWID",
+};
+
+}  // namespace
+
+std::string sql_literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string sql_identifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string create_table_statement(const Resource& r) {
+  std::string sql = "CREATE TABLE " + sql_identifier(r.table) + " (\n  id INTEGER PRIMARY KEY";
+  for (const Field& f : r.fields)
+    sql += ",\n  " + sql_identifier(f.column) + std::string(column_type(f.type));
+  sql +=
+      ",\n  sync_state TEXT NOT NULL DEFAULT 'synced' CHECK (sync_state IN ('synced', "
+      "'pending', 'conflict', 'error')),\n  sync_error TEXT,\n  raw TEXT,\n  raw_hash INTEGER\n)";
+  return sql;
+}
+
+// The first schema: tables, sync columns and the internal bookkeeping tables.
+std::vector<std::string> version1_statements() {
+  std::vector<std::string> out(std::begin(kInternalTables), std::end(kInternalTables));
+  for (const Resource& r : model::all_resources()) {
+    out.push_back(create_table_statement(r));
+    out.push_back("CREATE INDEX " + sql_identifier(std::string(r.table) + "_unsynced") + " ON " +
+                  sql_identifier(r.table) + " (sync_state) WHERE sync_state <> 'synced'");
+    for (const Field& f : r.fields)
+      if (f.ref != model::Ref::kNone && f.ref != model::Ref::kUser)
+        out.push_back("CREATE INDEX " +
+                      sql_identifier(std::string(r.table) + "_by_" + std::string(f.column)) +
+                      " ON " + sql_identifier(r.table) + " (" + sql_identifier(f.column) + ")");
+  }
+  return out;
+}
+
+std::vector<std::string> migration_statements(int to_version) {
+  if (to_version == 1) return version1_statements();
+  if (to_version == 2) return {std::begin(kVersion2), std::end(kVersion2)};
+  return {};
+}
+
+std::vector<std::string> trigger_and_view_statements() {
+  std::vector<std::string> out;
+  for (const Resource& r : model::all_resources()) {
+    if (r.read_only) {
+      for (std::string& s : read_only_table_triggers(r)) out.push_back(std::move(s));
+    } else {
+      out.push_back(guard_insert_trigger(r));
+      out.push_back(guard_update_trigger(r));
+      out.push_back(capture_insert_trigger(r));
+      out.push_back(capture_update_trigger(r));
+      out.push_back(capture_delete_trigger(r));
+    }
+    for (std::string& s : array_views(r)) out.push_back(std::move(s));
+  }
+  out.push_back(custom_values_view());
+  out.emplace_back(kPipelineView);
+  out.emplace_back(kOpenTasksView);
+  return out;
+}
+
+}  // namespace clevertim::storage

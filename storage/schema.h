@@ -1,0 +1,38 @@
+// The mirror's schema, generated from model/.
+//
+// The public part (tables, columns, views) is the contract of ../shared/reference/MIRROR.md.
+// Triggers capture writes made by other processes into `outbox`; the daemon's own writes run
+// with `sync_control.applying = 1` (set and reset inside its own transaction, so no other
+// connection ever sees it set) and are not captured.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace clevertim::model {
+struct Resource;
+}
+
+namespace clevertim::storage {
+
+// The schema version this build writes; stored in PRAGMA user_version.
+inline constexpr int kSchemaVersion = 2;
+
+// Statements that bring a mirror from version `to_version - 1` to `to_version` (1 creates the
+// tables in an empty file). Triggers and views are not part of them: see below.
+std::vector<std::string> migration_statements(int to_version);
+
+// Statements that (re)create every trigger and view from the model. They are dropped and
+// recreated on each migration, so a model change reaches an existing mirror.
+std::vector<std::string> trigger_and_view_statements();
+
+// The CREATE TABLE statement of one resource's table.
+std::string create_table_statement(const model::Resource& resource);
+
+// SQL string literal for a message built from model names (never from data).
+std::string sql_literal(std::string_view text);
+
+// Double-quoted identifier ("end" and "groups" are SQL keywords).
+std::string sql_identifier(std::string_view name);
+
+}  // namespace clevertim::storage

@@ -1,0 +1,173 @@
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include "model/resources.h"
+#include "storage/element_mapping.h"
+
+using namespace clevertim;
+namespace json = boost::json;
+
+namespace {
+
+storage::MappedElement map(std::string_view endpoint, std::string_view text) {
+  auto result = storage::map_element(*model::find_resource(endpoint), json::parse(text));
+  REQUIRE(std::holds_alternative<storage::MappedElement>(result));
+  return std::get<storage::MappedElement>(result);
+}
+
+const storage::Cell& cell(const storage::MappedElement& e, std::string_view endpoint,
+                          std::string_view api) {
+  const model::Resource& r = *model::find_resource(endpoint);
+  for (size_t i = 0; i < r.fields.size(); ++i)
+    if (r.fields[i].api == api) return e.cells[i];
+  FAIL("no field " << api);
+  static storage::Cell none;
+  return none;
+}
+
+// Every field present in `text` converts to its cell and back to the same JSON.
+void check_round_trip(std::string_view endpoint, std::string_view text) {
+  const model::Resource& r = *model::find_resource(endpoint);
+  const json::object original = json::parse(text).as_object();
+  const auto mapped = map(endpoint, text);
+  CHECK(mapped.warnings.empty());
+  CHECK(json::parse(mapped.raw) == json::value(original));
+  for (size_t i = 0; i < r.fields.size(); ++i) {
+    const model::Field& f = r.fields[i];
+    const json::value* v = original.if_contains(f.api);
+    if (v == nullptr) {
+      CHECK(storage::is_null(mapped.cells[i]));
+      continue;
+    }
+    std::string problem;
+    auto back = storage::json_from_cell(f, mapped.cells[i], problem);
+    REQUIRE_MESSAGE(back.has_value(), f.api << ": " << problem);
+    CHECK_MESSAGE(*back == *v, endpoint << "." << f.api << ": " << json::serialize(*back)
+                                        << " != " << json::serialize(*v));
+  }
+}
+
+constexpr std::string_view kContact = R"({
+  "id": 3423, "fn": "Zoë", "ln": "Łukasiewicz", "title": "CTO", "description": "met at the fair",
+  "is_company": false, "companyId": 77, "email": ["zoe@example.com", "z@example.org"],
+  "website": ["https://example.com"],
+  "phones": [{"type": "Work", "no": "0087 555"}, {"type": "Mobile", "no": "+44 7700 900"}],
+  "smids": [{"type": "Twitter", "smid": "zoe"}], "address": "1 Main St", "city": "Tampa",
+  "postcode": "33601", "region": "US-FL", "country": "US", "ctype": "C",
+  "cf": {"12": "gold", "13": ["a", "b"]}, "tags": ["vip", "株式会社"], "notes": [5, 6],
+  "opportunities": [], "tasks": [9], "cases": [], "files": [], "lfiles": [],
+  "lc": "2017-01-02T05:22:12Z", "cphoto": "p.png", "is_private": true, "puser": 2, "gid": 3,
+  "ao": "2016-05-01T10:00:00Z", "lm": "2017-01-02T05:22:12Z",
+  "linkedin_rank": 3, "future_field": {"nested": [1, 2, {"x": null}]}
+})";
+
+}  // namespace
+
+TEST_CASE("a contact with every documented field round-trips through its row") {
+  check_round_trip("contact", kContact);
+  const auto e = map("contact", kContact);
+  CHECK(e.id == 3423);
+  CHECK(std::get<std::string>(cell(e, "contact", "fn")) == "Zoë");
+  CHECK(std::get<std::int64_t>(cell(e, "contact", "is_company")) == 0);
+  CHECK(std::get<std::int64_t>(cell(e, "contact", "is_private")) == 1);
+  CHECK(std::get<std::string>(cell(e, "contact", "email")) ==
+        R"(["zoe@example.com","z@example.org"])");
+}
+
+TEST_CASE("unknown fields are kept in raw") {
+  const auto e = map("contact", kContact);
+  const json::object raw = json::parse(e.raw).as_object();
+  CHECK(raw.at("linkedin_rank") == 3);
+  CHECK(raw.at("future_field").at("nested").as_array().size() == 3);
+}
+
+TEST_CASE("task dates convert to ISO text and back, all-day dates included") {
+  constexpr std::string_view task = R"({"id": 9, "name": "Call", "atype": "Call",
+    "startDate": {"y": 2013, "mo": 12, "d": 29, "h": 4, "mi": 4},
+    "endDate": {"y": 2013, "mo": 12, "d": 30},
+    "case": 4, "opp": 5, "cust": 3423, "aUserId": 2, "is_completed": false, "is_deleted": false,
+    "rec": "W", "recevery": 2, "recopts": {"type": "weekday"}, "comments": [1], "userId": 2})";
+  check_round_trip("task", task);
+  const auto e = map("task", task);
+  CHECK(std::get<std::string>(cell(e, "task", "startDate")) == "2013-12-29T04:04");
+  CHECK(std::get<std::string>(cell(e, "task", "endDate")) == "2013-12-30");
+}
+
+TEST_CASE("every resource's documented sample round-trips") {
+  check_round_trip("company", R"({"id": 77, "cn": "Acme", "is_company": true,
+    "email": ["info@acme.test"], "phones": [], "tags": ["b2b"], "cf": {}})");
+  check_round_trip("case", R"({"id": 4, "name": "Broken", "description": "d", "leadUser": 2,
+    "cust": 77, "tags": [], "cf": {"12": "x"}, "tasks": [], "notes": [], "files": [],
+    "lfiles": []})");
+  check_round_trip("opportunity", R"({"id": 5, "name": "Deal", "status": "Open",
+    "leadUser": 2, "value": "4500", "currency": "EUR", "cust": 77, "userId": 2})");
+  check_round_trip("note", R"({"id": 6, "desc": "Hello", "type": "S", "cust": 3423,
+    "case": null, "opportunity": 5, "hl": "headline",
+    "email": {"f": "a@b", "s": "subject", "t": ["c@d"], "c": [], "b": "body"}, "userId": 2})");
+  check_round_trip("comment", R"({"id": 1, "comment": "+1", "nid": 6, "tid": null, "userId": 2})");
+  check_round_trip("customfield", R"({"id": 12, "name": "Tier", "fullname": "app.Tier",
+    "elemType": "select", "modelType": ["customers", "companies"], "values": ["gold", "silver"],
+    "multiple": false, "app": null})");
+  check_round_trip("user", R"({"id": 2, "user": "Ann Admin", "email": "ann@example.com",
+    "is_owner": true, "is_admin": true, "permissions": ["all"], "pending": false})");
+  check_round_trip("group", R"({"id": 8, "name": "Sales", "gid": 4, "users": [2, 3]})");
+}
+
+TEST_CASE("a field of an unexpected shape is kept in raw, its column NULL, with a warning") {
+  const auto e = map("task", R"({"id": 10, "name": "Odd",
+    "startDate": "tomorrow", "endDate": {"y": 2013, "mo": 12, "d": 30, "h": 4},
+    "is_completed": "yes", "comments": "none", "recevery": 2.5})");
+  CHECK(storage::is_null(cell(e, "task", "startDate")));
+  CHECK(storage::is_null(cell(e, "task", "endDate")));
+  CHECK(storage::is_null(cell(e, "task", "is_completed")));
+  CHECK(storage::is_null(cell(e, "task", "comments")));
+  CHECK(storage::is_null(cell(e, "task", "recevery")));
+  CHECK(e.warnings.size() == 5);
+  CHECK(e.warnings[0].find("task 10: field startDate") != std::string::npos);
+  const json::object raw = json::parse(e.raw).as_object();
+  CHECK(raw.at("startDate") == "tomorrow");
+  CHECK(raw.at("is_completed") == "yes");
+}
+
+TEST_CASE("a note whose cust is a list keeps the list in raw") {
+  const auto e = map("note", R"({"id": 6, "desc": "x", "cust": [1, 2]})");
+  CHECK(storage::is_null(cell(e, "note", "cust")));
+  CHECK(e.warnings.size() == 1);
+  CHECK(json::parse(e.raw).at("cust").as_array().size() == 2);
+}
+
+TEST_CASE("ids as numeric strings are accepted, other ids refused with a reason") {
+  CHECK(map("contact", R"({"id": "15", "fn": "A", "companyId": "77"})").id == 15);
+  CHECK(std::get<std::int64_t>(cell(map("contact", R"({"id": "15", "companyId": "77"})"), "contact",
+                                    "companyId")) == 77);
+  const model::Resource& contact = *model::find_resource("contact");
+  for (std::string_view bad :
+       {R"({"fn": "no id"})", R"({"id": "abc"})", R"({"id": -3})", R"({"id": 1.5})", R"([1, 2])",
+        R"("text")", R"({"id": 99999999999999999999})"}) {
+    auto result = storage::map_element(contact, json::parse(bad));
+    REQUIRE_MESSAGE(std::holds_alternative<storage::MappingError>(result), bad);
+    CHECK(std::get<storage::MappingError>(result).message.find("contact") != std::string::npos);
+  }
+}
+
+TEST_CASE("the raw hash tells equal elements from changed ones") {
+  const auto a = map("contact", R"({"id": 1, "fn": "A"})");
+  const auto b = map("contact", R"({"id": 1, "fn": "A"})");
+  const auto c = map("contact", R"({"id": 1, "fn": "B"})");
+  CHECK(a.raw_hash == b.raw_hash);
+  CHECK(a.raw_hash != c.raw_hash);
+}
+
+TEST_CASE("cells that cannot be expressed in the API are refused with a reason") {
+  const model::Resource& task = *model::find_resource("task");
+  std::string problem;
+  CHECK_FALSE(storage::json_from_cell(*task.field_by_api("startDate"),
+                                      storage::Cell{std::string("29/12/2013")}, problem));
+  CHECK(problem.find("YYYY-MM-DD") != std::string::npos);
+  CHECK_FALSE(storage::json_from_cell(*task.field_by_api("is_completed"),
+                                      storage::Cell{std::int64_t{7}}, problem));
+  const model::Resource& contact = *model::find_resource("contact");
+  CHECK_FALSE(storage::json_from_cell(*contact.field_by_api("email"),
+                                      storage::Cell{std::string("not json")}, problem));
+}

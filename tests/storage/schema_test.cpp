@@ -1,0 +1,154 @@
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <SQLiteCpp/Statement.h>
+
+#include <fstream>
+
+#include "mirror_fixture.h"
+#include "model/resources.h"
+#include "storage/schema.h"
+
+using namespace clevertim;
+using clevertim::testing::run_sqlite3;
+using clevertim::testing::ScratchDir;
+
+namespace {
+
+bool has_column(SQLite::Database& db, const std::string& table, const std::string& column) {
+  SQLite::Statement q(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  q.bind(1, table);
+  q.bind(2, column);
+  return q.executeStep();
+}
+
+bool has_object(SQLite::Database& db, const std::string& type, const std::string& name) {
+  SQLite::Statement q(db, "SELECT 1 FROM sqlite_schema WHERE type = ? AND name = ?");
+  q.bind(1, type);
+  q.bind(2, name);
+  return q.executeStep();
+}
+
+}  // namespace
+
+TEST_CASE("a new mirror has the public tables, columns and views of MIRROR.md") {
+  ScratchDir dir;
+  auto mirror = storage::Mirror::open(dir / "crm.db");
+  auto& db = mirror.db();
+  CHECK(mirror.created());
+  CHECK(mirror.schema_version() == storage::kSchemaVersion);
+  CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
+
+  for (const char* table :
+       {"contacts", "companies", "cases", "opportunities", "tasks", "notes", "comments",
+        "custom_fields", "users", "groups", "history", "conflicts", "sync_runs"})
+    CHECK_MESSAGE(has_object(db, "table", table), table);
+  for (const char* column : {"id",         "sync_state", "sync_error",    "raw",
+                             "first_name", "last_name",  "company_id",    "emails",
+                             "websites",   "social_ids", "customer_type", "custom_fields",
+                             "note_ids",   "added_on",   "last_modified", "last_contacted",
+                             "photo",      "is_private", "private_to",    "group_mask"})
+    CHECK_MESSAGE(has_column(db, "contacts", column), column);
+  for (auto [table, column] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"tasks", "start"},
+           {"tasks", "end"},
+           {"tasks", "assigned_user_id"},
+           {"tasks", "recurrence"},
+           {"tasks", "recur_every"},
+           {"tasks", "recur_options"},
+           {"notes", "description"},
+           {"notes", "headline"},
+           {"comments", "text"},
+           {"comments", "note_id"},
+           {"comments", "task_id"},
+           {"custom_fields", "type"},
+           {"custom_fields", "applies_to"},
+           {"custom_fields", "allowed_values"},
+           {"custom_fields", "full_name"},
+           {"custom_fields", "is_multi_value"},
+           {"opportunities", "lead_user_id"},
+           {"opportunities", "created_by"},
+           {"cases", "customer_id"},
+           {"users", "name"},
+           {"history", "resource"},
+           {"history", "seen_at"},
+           {"history", "operation"},
+           {"conflicts", "record_id"},
+           {"conflicts", "base"},
+           {"conflicts", "local"},
+           {"conflicts", "remote"},
+           {"conflicts", "outcome"},
+           {"conflicts", "resolution"},
+           {"conflicts", "detected_at"},
+           {"sync_runs", "pulled"},
+           {"sync_runs", "pushed"},
+           {"sync_runs", "failed"}})
+    CHECK_MESSAGE(has_column(db, table, column), table << "." << column);
+  for (const char* view :
+       {"contact_emails", "contact_phones", "contact_tags", "company_emails", "company_phones",
+        "company_tags", "case_tags", "opportunity_tags", "custom_values", "pipeline", "open_tasks"})
+    CHECK_MESSAGE(has_object(db, "view", view), view);
+}
+
+TEST_CASE("the mirror file is readable by its owner only") {
+  ScratchDir dir;
+  storage::Mirror::open(dir / "crm.db");
+  struct stat st {};
+  REQUIRE(stat((dir / "crm.db").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("a mirror written by a newer release is refused with a clear message") {
+  ScratchDir dir;
+  { storage::Mirror::open(dir / "crm.db"); }
+  REQUIRE(run_sqlite3(dir / "crm.db", "PRAGMA user_version = 99;").ok());
+  try {
+    storage::Mirror::open(dir / "crm.db");
+    FAIL("a newer mirror was opened");
+  } catch (const storage::MirrorError& e) {
+    const std::string message = e.what();
+    CHECK(message.find("schema version 99") != std::string::npos);
+    CHECK(message.find("upgrade clevertim-sync") != std::string::npos);
+  }
+}
+
+TEST_CASE("a file that is not SQLite is refused, and left as it was") {
+  ScratchDir dir;
+  std::ofstream(dir / "crm.db") << "this is not a database, it is a shopping list\n";
+  CHECK_THROWS_AS(storage::Mirror::open(dir / "crm.db"), storage::MirrorError);
+  std::ifstream in(dir / "crm.db");
+  std::string first;
+  std::getline(in, first);
+  CHECK(first == "this is not a database, it is a shopping list");
+}
+
+TEST_CASE("a mirror of an older schema version is migrated forward, data kept") {
+  ScratchDir dir;
+  {
+    storage::OpenOptions version1;
+    version1.target_version = 1;
+    auto old = storage::Mirror::open(dir / "crm.db", version1);
+    CHECK(old.schema_version() == 1);
+    testing::seed(old, "contact", R"([{"id": 42, "fn": "Ann", "city": "Oslo"}])");
+    CHECK_FALSE(has_object(old.db(), "table", "remote_versions"));
+  }
+  auto mirror = storage::Mirror::open(dir / "crm.db");
+  CHECK_FALSE(mirror.created());
+  CHECK(mirror.schema_version() == storage::kSchemaVersion);
+  CHECK(has_object(mirror.db(), "table", "remote_versions"));
+  CHECK(has_column(mirror.db(), "outbox", "held"));
+  CHECK(mirror.db().execAndGet("SELECT city FROM contacts WHERE id = 42").getString() == "Oslo");
+  // The triggers were recreated and still capture local writes.
+  REQUIRE(run_sqlite3(dir / "crm.db", "UPDATE contacts SET city = 'Paris' WHERE id = 42;").ok());
+  CHECK(mirror.db().execAndGet("SELECT count(*) FROM outbox").getInt() == 1);
+}
+
+TEST_CASE("a missing folder is named in the error") {
+  ScratchDir dir;
+  try {
+    storage::Mirror::open(dir / "nope" / "crm.db");
+    FAIL("opened a mirror in a missing folder");
+  } catch (const storage::MirrorError& e) {
+    CHECK(std::string(e.what()).find("does not exist") != std::string::npos);
+  }
+}
