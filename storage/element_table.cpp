@@ -83,6 +83,18 @@ std::unordered_map<std::int64_t, KnownRow> ElementTable::load_known() {
   return known;
 }
 
+std::unordered_map<std::int64_t, std::int64_t> ElementTable::load_local_deletions() {
+  std::unordered_map<std::int64_t, std::int64_t> deleted;
+  SQLite::Statement q(db_,
+                      "SELECT record_id, old_raw FROM outbox WHERE resource = ? AND operation = "
+                      "'delete' AND record_id > 0");
+  q.bind(1, std::string(resource_.endpoint));
+  while (q.executeStep())
+    deleted[q.getColumn(0).getInt64()] =
+        q.getColumn(1).isNull() ? 0 : raw_hash(q.getColumn(1).getString());
+  return deleted;
+}
+
 void ElementTable::store_synced(const MappedElement& e) {
   upsert_.reset();
   upsert_.clearBindings();

@@ -41,6 +41,9 @@ class ElementTable {
   // Every row with a CRM id (positive), with its hash and state.
   std::unordered_map<std::int64_t, KnownRow> load_known();
 
+  // Rows deleted locally whose DELETE is not pushed yet: id -> hash of their last raw.
+  std::unordered_map<std::int64_t, std::int64_t> load_local_deletions();
+
   // Writes the element as the CRM sent it: typed columns, raw, hash, sync_state = 'synced'.
   void store_synced(const MappedElement& element);
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds,
+# and runs every test with ctest. This is exactly what CI runs (.ci/run).
+#   CLEVERTIM_SANITIZE=0 skips the AddressSanitizer + UBSan pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+jobs=${JOBS:-2}
+build=${BUILD_DIR:-build}
+
+echo "== build ($build)"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLEVERTIM_WERROR=ON >/dev/null
+cmake --build "$build" -j"$jobs"
+echo "== test ($build)"
+ctest --test-dir "$build" --output-on-failure -j"$jobs" --timeout 300
+
+if [ "${CLEVERTIM_SANITIZE:-1}" = 1 ]; then
+  echo "== build with AddressSanitizer + UBSan ($build-asan)"
+  cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DCLEVERTIM_SANITIZE=ON >/dev/null
+  cmake --build "$build-asan" -j"$jobs"
+  echo "== test with AddressSanitizer + UBSan"
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$build-asan" --output-on-failure -j"$jobs" --timeout 600 -LE no-sanitize
+fi

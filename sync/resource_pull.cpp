@@ -1,0 +1,163 @@
+#include "sync/resource_pull.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "model/resources.h"
+
+namespace clevertim::sync {
+namespace {
+
+namespace json = boost::json;
+
+bool has_local_changes(storage::SyncState state) {
+  return state != storage::SyncState::kSynced;
+}
+
+// getline(3)'s buffer, freed however the reading loop ends.
+struct LineBuffer {
+  char* data = nullptr;
+  size_t capacity = 0;
+  ~LineBuffer() { std::free(data); }
+};
+
+}  // namespace
+
+ResourcePull::ResourcePull(storage::Mirror& mirror, const model::Resource& resource)
+    : mirror_(mirror), resource_(resource) {
+  storage::ElementTable table(mirror.db(), resource);
+  known_ = table.load_known();
+  local_deletions_ = table.load_local_deletions();
+  report_.resource = std::string(resource.endpoint);
+}
+
+ResourcePull::~ResourcePull() {
+  if (staging_ != nullptr) std::fclose(staging_);
+}
+
+void ResourcePull::stage(const std::string& raw) {
+  if (staging_ == nullptr) {
+    // An unlinked temporary file: gone when closed, even after a crash.
+    staging_ = std::tmpfile();
+    if (staging_ == nullptr)
+      throw std::runtime_error("cannot create a temporary file to stage the " +
+                               std::string(resource_.endpoint) +
+                               " pull; check that $TMPDIR is writable and has space");
+  }
+  if (std::fwrite(raw.data(), 1, raw.size(), staging_) != raw.size() ||
+      std::fputc('\n', staging_) == EOF)
+    throw std::runtime_error("cannot write the " + std::string(resource_.endpoint) +
+                             " pull's staging file; check the free space in $TMPDIR");
+  ++staged_;
+}
+
+void ResourcePull::accept(const json::value& element) {
+  ++report_.received;
+  const json::object* object = element.if_object();
+  const json::value* id_value = object ? object->if_contains("id") : nullptr;
+  const auto id = id_value ? storage::element_id(*id_value) : std::nullopt;
+  if (!id || *id <= 0) {
+    ++report_.skipped;
+    spdlog::warn("{} element #{} skipped: {}", resource_.endpoint, report_.received,
+                 object == nullptr ? "not a JSON object" : "no usable id");
+    return;
+  }
+  if (!seen_.insert(*id).second) {
+    ++report_.skipped;
+    spdlog::warn("{} {} skipped: the CRM sent this id twice in one list; the first copy is kept",
+                 resource_.endpoint, *id);
+    return;
+  }
+  const std::string raw = json::serialize(element);
+  const std::int64_t hash = storage::raw_hash(raw);
+  const auto known = known_.find(*id);
+  const auto deleted = local_deletions_.find(*id);
+  if ((known != known_.end() && known->second.raw_hash == hash) ||
+      (deleted != local_deletions_.end() && deleted->second == hash)) {
+    ++report_.unchanged;
+    return;
+  }
+  stage(raw);
+}
+
+PullReport ResourcePull::apply(const PullOptions& options) {
+  std::vector<std::int64_t> gone;
+  for (const auto& [id, row] : known_)
+    if (!seen_.contains(id)) gone.push_back(id);
+
+  const auto rows = static_cast<std::int64_t>(known_.size());
+  const auto deletions = static_cast<std::int64_t>(gone.size());
+  if (deletions > options.mass_delete_min &&
+      static_cast<double>(deletions) > options.mass_delete_share * static_cast<double>(rows) &&
+      !options.allow_mass_delete) {
+    report_.mass_delete_held = true;
+    report_.held_reason = "the CRM's " + std::string(resource_.endpoint) + " list lacks " +
+                          std::to_string(deletions) + " of the mirror's " + std::to_string(rows) +
+                          " rows; deleting them is held back in case the answer was wrong. If "
+                          "they were really deleted, run `clevertim-sync sync "
+                          "--allow-mass-delete` once";
+    gone.clear();
+  }
+
+  if (staged_ == 0 && gone.empty()) return report_;  // unchanged: not a single write
+
+  storage::ElementTable table(mirror_.db(), resource_);
+  storage::OwnWriteTransaction tx(mirror_.db());
+  apply_staged(table);
+  apply_deletions(table, gone);
+  tx.commit();
+  return report_;
+}
+
+void ResourcePull::apply_staged(storage::ElementTable& table) {
+  if (staging_ == nullptr) return;
+  std::rewind(staging_);
+  LineBuffer line;
+  ssize_t length = 0;
+  while ((length = ::getline(&line.data, &line.capacity, staging_)) > 0) {
+    const json::value element =
+        json::parse(json::string_view(line.data, static_cast<size_t>(length) - 1));
+    auto mapped = storage::map_element(resource_, element);
+    auto& e = std::get<storage::MappedElement>(mapped);  // ids were checked in accept()
+    for (const std::string& warning : e.warnings) spdlog::warn("{}", warning);
+    report_.warnings += static_cast<std::int64_t>(e.warnings.size());
+
+    const auto known = known_.find(e.id);
+    if (local_deletions_.contains(e.id)) {
+      // Deleted locally, changed remotely: the push decides (an edit beats a deletion).
+      table.record_remote_version(e.id, &e.raw);
+      ++report_.kept_local;
+    } else if (known == known_.end()) {
+      table.store_synced(e);
+      ++report_.created;
+    } else if (has_local_changes(known->second.state)) {
+      // The local edit wins for now; the push compares both with the base (raw).
+      table.record_remote_version(e.id, &e.raw);
+      ++report_.kept_local;
+    } else {
+      if (auto previous = table.raw_of(e.id)) table.append_history(e.id, "update", *previous);
+      table.store_synced(e);
+      ++report_.updated;
+    }
+  }
+}
+
+void ResourcePull::apply_deletions(storage::ElementTable& table,
+                                   const std::vector<std::int64_t>& gone) {
+  for (std::int64_t id : gone) {
+    if (has_local_changes(known_.at(id).state)) {
+      // Deleted remotely, edited locally: the edit wins; the push creates it again.
+      table.record_remote_version(id, nullptr);
+      ++report_.kept_local;
+      continue;
+    }
+    if (auto previous = table.raw_of(id)) table.append_history(id, "delete", *previous);
+    table.remove(id);
+    ++report_.deleted;
+  }
+}
+
+}  // namespace clevertim::sync

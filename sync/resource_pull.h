@@ -1,0 +1,80 @@
+// Pulling one resource: the diff between what the CRM sent and the mirror, applied at once.
+//
+// Elements arrive one at a time while the read-all streams in (`accept`). Unchanged elements
+// (same raw hash) cost nothing; changed and new ones are staged in a temporary file, so memory
+// stays small however large the account. Only after the whole collection arrived intact does
+// `apply` write the changes, in one short transaction. A fetch that failed half-way is simply
+// dropped: nothing is applied.
+#pragma once
+
+#include <boost/json/fwd.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "storage/element_table.h"
+#include "storage/mirror.h"
+
+namespace clevertim::sync {
+
+struct PullOptions {
+  // A pull that would delete more than this share of a resource's rows, and more than
+  // `mass_delete_min` rows, is held back (the CRM answering an empty list by mistake must not
+  // empty the backup).
+  double mass_delete_share = 0.5;
+  std::int64_t mass_delete_min = 5;
+  bool allow_mass_delete = false;
+};
+
+struct PullReport {
+  std::string resource;
+  std::int64_t received = 0;
+  std::int64_t created = 0;
+  std::int64_t updated = 0;
+  std::int64_t deleted = 0;
+  std::int64_t unchanged = 0;
+  std::int64_t skipped = 0;     // malformed elements (no id, duplicate id, not an object)
+  std::int64_t kept_local = 0;  // rows with unpushed local changes: remote version recorded
+  std::int64_t warnings = 0;    // fields kept in raw only
+  bool mass_delete_held = false;
+  std::string held_reason;  // why deletions were held, in words
+
+  std::int64_t rows_written() const { return created + updated + deleted + kept_local; }
+};
+
+class ResourcePull {
+ public:
+  ResourcePull(storage::Mirror& mirror, const model::Resource& resource);
+  ~ResourcePull();
+  ResourcePull(const ResourcePull&) = delete;
+  ResourcePull& operator=(const ResourcePull&) = delete;
+
+  // One element of the collection, as it arrived.
+  void accept(const boost::json::value& element);
+
+  // Applies the staged diff in one transaction. Call only after the whole collection arrived.
+  PullReport apply(const PullOptions& options);
+
+  const PullReport& report() const { return report_; }
+
+ private:
+  void stage(const std::string& raw);
+  void apply_staged(storage::ElementTable& table);
+  void apply_deletions(storage::ElementTable& table, const std::vector<std::int64_t>& gone);
+
+  storage::Mirror& mirror_;
+  const model::Resource& resource_;
+  std::unordered_map<std::int64_t, storage::KnownRow> known_;
+  std::unordered_map<std::int64_t, std::int64_t> local_deletions_;  // id -> hash of last raw
+  std::unordered_set<std::int64_t> seen_;
+  std::FILE* staging_ = nullptr;  // changed elements, one raw JSON per line
+  std::int64_t staged_ = 0;
+  PullReport report_;
+};
+
+}  // namespace clevertim::sync

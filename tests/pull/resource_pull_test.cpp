@@ -1,0 +1,148 @@
+// The diff a pull applies, without the network: elements in, rows and history out.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include "mirror_fixture.h"
+#include "model/resources.h"
+#include "sync/resource_pull.h"
+
+using namespace clevertim;
+using clevertim::testing::run_sqlite3;
+using clevertim::testing::ScratchDir;
+
+namespace {
+
+struct Fixture {
+  ScratchDir dir;
+  storage::Mirror mirror = storage::Mirror::open(dir / "crm.db");
+
+  // Pulls the contact list given as a JSON array.
+  sync::PullReport pull(std::string_view json_array, sync::PullOptions options = {}) {
+    sync::ResourcePull pull(mirror, *model::find_resource("contact"));
+    const boost::json::value list = boost::json::parse(json_array);
+    for (const auto& element : list.as_array()) pull.accept(element);
+    return pull.apply(options);
+  }
+  long long number(const std::string& sql) { return mirror.db().execAndGet(sql).getInt64(); }
+  std::string text(const std::string& sql) { return mirror.db().execAndGet(sql).getString(); }
+  long long total_changes() { return number("SELECT total_changes()"); }
+};
+
+std::string contacts(int count, const char* city = "Oslo") {
+  std::string out = "[";
+  for (int i = 1; i <= count; ++i)
+    out += std::string(i > 1 ? "," : "") + R"({"id": )" + std::to_string(i) + R"(, "fn": "P)" +
+           std::to_string(i) + R"(", "city": ")" + city + R"("})";
+  return out + "]";
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "a first pull creates every element") {
+  const auto report = pull(contacts(10));
+  CHECK(report.created == 10);
+  CHECK(number("SELECT count(*) FROM contacts WHERE sync_state = 'synced'") == 10);
+  CHECK(text("SELECT first_name FROM contacts WHERE id = 3") == "P3");
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "an unchanged re-pull writes nothing") {
+  pull(contacts(10));
+  const long long before = total_changes();
+  const auto report = pull(contacts(10));
+  CHECK(report.unchanged == 10);
+  CHECK(report.rows_written() == 0);
+  CHECK(total_changes() - before == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "updates replace the row and keep the earlier version in history") {
+  pull(contacts(3));
+  const auto report = pull(
+      R"([{"id": 1, "fn": "P1", "city": "Rome"}, {"id": 2, "fn": "P2", "city": "Oslo"},
+          {"id": 3, "fn": "P3", "city": "Oslo"}])");
+  CHECK(report.updated == 1);
+  CHECK(report.unchanged == 2);
+  CHECK(text("SELECT city FROM contacts WHERE id = 1") == "Rome");
+  CHECK(text("SELECT operation FROM history WHERE id = 1") == "update");
+  CHECK(text("SELECT raw FROM history WHERE id = 1").find("Oslo") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture, "deletions move the row to history") {
+  pull(contacts(10));
+  const auto report = pull(contacts(8));
+  CHECK(report.deleted == 2);
+  CHECK(number("SELECT count(*) FROM contacts") == 8);
+  CHECK(number("SELECT count(*) FROM history WHERE operation = 'delete' AND id IN (9, 10)") == 2);
+  CHECK(text("SELECT raw FROM history WHERE id = 10").find("P10") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a mass deletion is held unless allowed") {
+  pull(contacts(20));
+  auto report = pull(contacts(3));
+  CHECK(report.mass_delete_held);
+  CHECK(report.held_reason.find("--allow-mass-delete") != std::string::npos);
+  CHECK(number("SELECT count(*) FROM contacts") == 20);
+  report = pull("[]");
+  CHECK(report.mass_delete_held);
+  CHECK(number("SELECT count(*) FROM contacts") == 20);
+  sync::PullOptions allow;
+  allow.allow_mass_delete = true;
+  report = pull(contacts(3), allow);
+  CHECK_FALSE(report.mass_delete_held);
+  CHECK(report.deleted == 17);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a few deletions in a small table are not a mass deletion") {
+  pull(contacts(6));
+  const auto report = pull(contacts(1));
+  CHECK_FALSE(report.mass_delete_held);
+  CHECK(report.deleted == 5);
+}
+
+TEST_CASE_FIXTURE(Fixture, "malformed and duplicate elements are skipped, the rest syncs") {
+  const auto report = pull(
+      R"([{"id": 1, "fn": "A"}, {"fn": "no id"}, 17, {"id": "x"}, {"id": 1, "fn": "dup"},
+          {"id": 2, "fn": "B", "startDate": "odd"}])");
+  CHECK(report.created == 2);
+  CHECK(report.skipped == 4);
+  CHECK(text("SELECT first_name FROM contacts WHERE id = 1") == "A");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a row with local changes is not overwritten by a pull") {
+  pull(contacts(3));
+  REQUIRE(run_sqlite3(dir / "crm.db", "UPDATE contacts SET city = 'Paris' WHERE id = 2;").ok());
+  const auto report = pull(
+      R"([{"id": 1, "fn": "P1", "city": "Oslo"}, {"id": 2, "fn": "P2", "city": "Rome"},
+          {"id": 3, "fn": "P3", "city": "Oslo"}])");
+  CHECK(report.kept_local == 1);
+  CHECK(text("SELECT city FROM contacts WHERE id = 2") == "Paris");
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 2") == "pending");
+  CHECK(text("SELECT raw FROM remote_versions WHERE id = 2").find("Rome") != std::string::npos);
+  // The base (raw) is still the last synced version.
+  CHECK(text("SELECT raw FROM contacts WHERE id = 2").find("Oslo") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a row deleted remotely but edited locally is kept") {
+  pull(contacts(3));
+  REQUIRE(run_sqlite3(dir / "crm.db", "UPDATE contacts SET city = 'Paris' WHERE id = 3;").ok());
+  const auto report = pull(contacts(2));
+  CHECK(report.deleted == 0);
+  CHECK(report.kept_local == 1);
+  CHECK(number("SELECT deleted FROM remote_versions WHERE id = 3") == 1);
+  CHECK(text("SELECT city FROM contacts WHERE id = 3") == "Paris");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a row deleted locally is not brought back by the pull") {
+  pull(contacts(3));
+  REQUIRE(run_sqlite3(dir / "crm.db", "DELETE FROM contacts WHERE id = 3;").ok());
+  auto report = pull(contacts(3));
+  CHECK(report.unchanged == 3);
+  CHECK(number("SELECT count(*) FROM contacts WHERE id = 3") == 0);
+  // ... but a remote edit of it is recorded for the push to decide.
+  report = pull(R"([{"id": 1, "fn": "P1", "city": "Oslo"}, {"id": 2, "fn": "P2", "city": "Oslo"},
+                    {"id": 3, "fn": "P3", "city": "Lima"}])");
+  CHECK(report.kept_local == 1);
+  CHECK(number("SELECT count(*) FROM contacts WHERE id = 3") == 0);
+  CHECK(text("SELECT raw FROM remote_versions WHERE id = 3").find("Lima") != std::string::npos);
+}
