@@ -162,24 +162,27 @@ std::string guard_update_trigger(const Resource& r) {
 }
 
 // A new local row gets a negative id unless the writer chose one, becomes `pending`, and is
-// queued for a POST. The id is below every id in the table and in the outbox, so a pushed or
-// cancelled row's number is never reused while it may still be referenced.
+// queued for a POST. Local ids come from one counter for the whole mirror (a note's
+// customer_id may name a new contact or a new company, so their ids must not collide), kept
+// below every id a writer chose, so a number is never reused while it may be referenced.
 std::string capture_insert_trigger(const Resource& r) {
   const std::string table = sql_identifier(r.table);
   const std::string ep = sql_literal(r.endpoint);
+  const std::string local_id =
+      "CASE WHEN NEW.id < 0 THEN NEW.id ELSE (SELECT local_id_floor FROM sync_control) END";
   return "CREATE TRIGGER " + trigger_name(r, "capture_insert") + " AFTER INSERT ON " + table + " " +
          std::string(kNotApplying) +
          " BEGIN\n"
-         "  UPDATE sync_control SET applying = 1;\n"
-         "  UPDATE " +
+         "  UPDATE sync_control SET applying = 1, local_id_floor = CASE WHEN NEW.id < 0 THEN "
+         "min(local_id_floor, NEW.id) ELSE min(local_id_floor, (SELECT coalesce(min(id), 0) FROM " +
          table +
-         " SET id = CASE WHEN NEW.id < 0 THEN NEW.id ELSE min(-1, (SELECT coalesce(min(id), 0) "
-         "FROM " +
-         table + ") - 1, (SELECT coalesce(min(record_id), 0) FROM outbox WHERE resource = " + ep +
-         ") - 1) END, sync_state = 'pending', sync_error = NULL WHERE id = NEW.id;\n"
+         ")) - 1 END;\n"
+         "  UPDATE " +
+         table + " SET id = " + local_id +
+         ", sync_state = 'pending', sync_error = NULL WHERE id = NEW.id;\n"
          "  INSERT INTO outbox (resource, record_id, operation) VALUES (" +
-         ep + ", CASE WHEN NEW.id < 0 THEN NEW.id ELSE (SELECT min(id) FROM " + table +
-         ") END, 'insert');\n"
+         ep + ", " + local_id +
+         ", 'insert');\n"
          "  UPDATE sync_control SET applying = 0;\n"
          "END";
 }
@@ -277,9 +280,10 @@ constexpr std::string_view kOpenTasksView =
 
 constexpr std::string_view kInternalTables[] = {
     // One row; `applying` is 1 only inside the daemon's own write transactions.
+    // `local_id_floor` is the lowest local (negative) id handed out so far.
     "CREATE TABLE sync_control (id INTEGER PRIMARY KEY CHECK (id = 1), applying INTEGER NOT "
-    "NULL DEFAULT 0)",
-    "INSERT INTO sync_control (id, applying) VALUES (1, 0)",
+    "NULL DEFAULT 0, local_id_floor INTEGER NOT NULL DEFAULT 0)",
+    "INSERT INTO sync_control (id, applying, local_id_floor) VALUES (1, 0, 0)",
     // Captured local writes, oldest first; removed once pushed.
     "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, resource TEXT NOT NULL, "
     "record_id INTEGER NOT NULL, operation TEXT NOT NULL CHECK (operation IN ('insert', "
@@ -309,6 +313,9 @@ constexpr std::string_view kVersion2[] = {
     "CREATE TABLE push_intents (resource TEXT NOT NULL, record_id INTEGER NOT NULL, payload TEXT "
     "NOT NULL, sent_at TEXT NOT NULL, PRIMARY KEY (resource, record_id)) WITHOUT ROWID",
     "ALTER TABLE outbox ADD COLUMN held TEXT",
+    // Why the last push of this change failed for good (400/403/404/501); such a change waits
+    // until the row is edited again or `clevertim-sync retry` runs.
+    "ALTER TABLE outbox ADD COLUMN error TEXT",
     // The CRM's version of an element whose row has unpushed local changes: the pull must not
     // overwrite the local row, and the push compares both against the base in `raw`.
     "CREATE TABLE remote_versions (resource TEXT NOT NULL, id INTEGER NOT NULL, raw TEXT, "

@@ -70,6 +70,16 @@ TEST_CASE_FIXTURE(Fixture, "an INSERT without an id gets a negative id and is qu
   CHECK(number("SELECT id FROM companies WHERE name = 'Initech'") == -2);
 }
 
+TEST_CASE_FIXTURE(Fixture, "local ids are unique across tables and never reused") {
+  shell_ok("INSERT INTO companies (name) VALUES ('Globex');");
+  shell_ok("INSERT INTO contacts (first_name) VALUES ('Al');");
+  shell_ok("INSERT INTO contacts (id, first_name) VALUES (-10, 'Bea');");
+  shell_ok("DELETE FROM companies WHERE name = 'Globex';");
+  shell_ok("INSERT INTO notes (description) VALUES ('n');");
+  CHECK(number("SELECT id FROM contacts WHERE first_name = 'Al'") == -2);
+  CHECK(number("SELECT id FROM notes") == -11);
+}
+
 TEST_CASE_FIXTURE(Fixture, "new rows link to each other by negative ids the writer chose") {
   shell_ok(
       "INSERT INTO companies (id, name) VALUES (-1, 'Acme 2');"
