@@ -106,6 +106,60 @@ void ElementTable::store_synced(const MappedElement& e) {
   upsert_.exec();
 }
 
+std::optional<StoredRow> ElementTable::read(std::int64_t id) {
+  std::string columns;
+  for (const model::Field& f : resource_.fields) columns += sql_identifier(f.column) + ", ";
+  SQLite::Statement q(db_, "SELECT " + columns + "raw, sync_state, sync_error FROM " +
+                               sql_identifier(resource_.table) + " WHERE id = ?");
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  StoredRow row;
+  row.id = id;
+  const int n = static_cast<int>(resource_.fields.size());
+  for (int i = 0; i < n; ++i) row.cells.push_back(cell_from_column(q.getColumn(i)));
+  if (!q.getColumn(n).isNull()) row.raw = q.getColumn(n).getString();
+  row.state = parse_sync_state(q.getColumn(n + 1).getText());
+  if (!q.getColumn(n + 2).isNull()) row.error = q.getColumn(n + 2).getString();
+  return row;
+}
+
+void ElementTable::write(const StoredRow& row) {
+  std::string sets;
+  for (const model::Field& f : resource_.fields) sets += sql_identifier(f.column) + " = ?, ";
+  SQLite::Statement q(db_,
+                      "UPDATE " + sql_identifier(resource_.table) + " SET " + sets +
+                          "raw = ?, raw_hash = ?, sync_state = ?, sync_error = ? WHERE id = ?");
+  int index = 1;
+  for (const Cell& cell : row.cells) bind_cell(q, index++, cell);
+  if (row.raw) {
+    q.bind(index++, *row.raw);
+    q.bind(index++, raw_hash(*row.raw));
+  } else {
+    q.bind(index++);
+    q.bind(index++);
+  }
+  q.bind(index++, std::string(to_string(row.state)));
+  if (row.error)
+    q.bind(index++, *row.error);
+  else
+    q.bind(index++);
+  q.bind(index, row.id);
+  q.exec();
+}
+
+void ElementTable::set_state(std::int64_t id, SyncState state,
+                             const std::optional<std::string>& error) {
+  SQLite::Statement q(db_, "UPDATE " + sql_identifier(resource_.table) +
+                               " SET sync_state = ?, sync_error = ? WHERE id = ?");
+  q.bind(1, std::string(to_string(state)));
+  if (error)
+    q.bind(2, *error);
+  else
+    q.bind(2);
+  q.bind(3, id);
+  q.exec();
+}
+
 void ElementTable::remove(std::int64_t id) {
   delete_.reset();
   delete_.bind(1, id);

@@ -32,6 +32,15 @@ struct KnownRow {
   SyncState state = SyncState::kSynced;
 };
 
+// A row as stored: its cells (one per field, model order), base and state.
+struct StoredRow {
+  std::int64_t id = 0;
+  std::vector<Cell> cells;
+  std::optional<std::string> raw;  // the last synced version; none for rows never pushed
+  SyncState state = SyncState::kSynced;
+  std::optional<std::string> error;
+};
+
 class ElementTable {
  public:
   ElementTable(SQLite::Database& db, const model::Resource& resource);
@@ -46,6 +55,15 @@ class ElementTable {
 
   // Writes the element as the CRM sent it: typed columns, raw, hash, sync_state = 'synced'.
   void store_synced(const MappedElement& element);
+
+  // The row with this id, if any.
+  std::optional<StoredRow> read(std::int64_t id);
+
+  // Writes every column of an existing row: cells, raw (and its hash), state and error.
+  void write(const StoredRow& row);
+
+  // Sets only the state and error of a row.
+  void set_state(std::int64_t id, SyncState state, const std::optional<std::string>& error);
 
   // Removes the row (the CRM deleted it, or a push replaced it).
   void remove(std::int64_t id);

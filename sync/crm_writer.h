@@ -1,0 +1,42 @@
+// The writes a push makes to the CRM, as the push sees them: create, update, delete, each
+// answered with one of a few outcomes. The HTTP implementation (with retries) lives in
+// http_crm_writer.h; tests may substitute their own.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace clevertim::sync {
+
+struct WriteResult {
+  enum class Status {
+    kOk,          // done; `element` is the CRM's stored element (create / update)
+    kNotFound,    // 404: no such element (a DELETE counts this as done)
+    kRejected,    // 400 / 401 / 403 / 404 / 500 / 501: will fail again until something changes
+    kRetryLater,  // 5xx / 429 / network, retries exhausted: nothing changed remotely
+    kUnknown,     // the request may have reached the CRM, but no answer arrived (a POST
+                  // that timed out): it must be checked before being sent again
+  };
+  Status status = Status::kOk;
+  boost::json::object element;
+  std::string message;  // the server's error text, or what went wrong, in words
+
+  bool ok() const { return status == Status::kOk; }
+};
+
+class CrmWriter {
+ public:
+  virtual ~CrmWriter() = default;
+  virtual boost::asio::awaitable<WriteResult> create(std::string_view resource,
+                                                     boost::json::object element) = 0;
+  virtual boost::asio::awaitable<WriteResult> update(std::string_view resource, std::int64_t id,
+                                                     boost::json::object changes) = 0;
+  virtual boost::asio::awaitable<WriteResult> remove(std::string_view resource,
+                                                     std::int64_t id) = 0;
+};
+
+}  // namespace clevertim::sync

@@ -1,0 +1,855 @@
+#include "sync/push.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <exception>
+#include <map>
+
+#include "model/resources.h"
+#include "storage/clock.h"
+#include "storage/element_table.h"
+#include "storage/local_ids.h"
+#include "storage/schema.h"
+
+namespace clevertim::sync {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using storage::Cell;
+using storage::OwnWriteTransaction;
+using storage::StoredRow;
+using storage::SyncState;
+using Status = WriteResult::Status;
+
+// The captured changes of one row, coalesced.
+struct Item {
+  const model::Resource* resource = nullptr;
+  std::int64_t id = 0;
+  std::int64_t last_seq = 0;  // outbox entries up to this one are what this push sends
+  bool has_insert = false;
+  bool has_delete = false;
+  std::string last_edit;                   // when the latest local edit was captured
+  std::optional<std::string> deleted_raw;  // the base of a deleted row
+};
+
+struct RemoteVersion {
+  std::optional<std::string> raw;
+  bool deleted = false;
+};
+
+// Why a payload cannot be sent now.
+struct PayloadProblem {
+  bool waits_for_dependency = false;  // a referenced new row is not in the CRM yet
+  std::string message;
+};
+
+std::string label(const model::Resource& r, std::int64_t id) {
+  return std::string(r.singular) + " " + std::to_string(id);
+}
+
+std::vector<Cell> cells_of_raw(const model::Resource& r, const std::optional<std::string>& raw) {
+  if (raw) {
+    json::error_code ec;
+    const json::value v = json::parse(*raw, ec);
+    if (!ec) {
+      auto mapped = storage::map_element(r, v);
+      if (auto* e = std::get_if<storage::MappedElement>(&mapped)) return std::move(e->cells);
+    }
+  }
+  return std::vector<Cell>(r.fields.size());
+}
+
+std::vector<size_t> writable_indexes(const model::Resource& r) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < r.fields.size(); ++i)
+    if (r.fields[i].writable()) out.push_back(i);
+  return out;
+}
+
+bool has_local_custom_field_key(const Cell& cell) {
+  const auto* text = std::get_if<std::string>(&cell);
+  return text != nullptr && text->find("\"-") != std::string::npos;
+}
+
+// The JSON the API expects for the chosen fields of a row.
+std::variant<json::object, PayloadProblem> build_payload(const model::Resource& r,
+                                                         const std::vector<Cell>& cells,
+                                                         const std::vector<size_t>& indexes,
+                                                         bool skip_nulls) {
+  json::object payload;
+  std::string problem;
+  for (size_t i : indexes) {
+    const model::Field& f = r.fields[i];
+    const Cell& cell = cells[i];
+    if (skip_nulls && storage::is_null(cell)) continue;
+    if (f.ref != model::Ref::kNone) {
+      const auto* id = std::get_if<std::int64_t>(&cell);
+      if (id != nullptr && *id < 0)
+        return PayloadProblem{true, "waits for the new " + std::string(r.table) + "." +
+                                        std::string(f.column) + " target " + std::to_string(*id) +
+                                        " to be created in the CRM first"};
+    }
+    if (f.api == "cf" && has_local_custom_field_key(cell))
+      return PayloadProblem{true, "waits for a new custom field (a negative key in " +
+                                      std::string(r.table) +
+                                      ".custom_fields) to be created in the CRM first"};
+    auto value = storage::json_from_cell(f, cell, problem);
+    if (!value)
+      return PayloadProblem{false, std::string(r.table) + "." + std::string(f.column) + " " +
+                                       problem + "; correct the row and it is pushed again"};
+    payload[f.api] = std::move(*value);
+  }
+  return payload;
+}
+
+// Runs `work` on every item with at most `concurrency` at a time, on this coroutine's
+// executor. The first exception (a database failure) is rethrown once all have stopped.
+template <class Work>
+asio::awaitable<void> for_each_concurrently(std::vector<Item>& items, int concurrency, Work work) {
+  auto executor = co_await asio::this_coro::executor;
+  size_t next = 0;
+  int running = 0;
+  std::exception_ptr failure;
+  asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
+  auto worker = [&]() -> asio::awaitable<void> {
+    while (next < items.size() && !failure) co_await work(items[next++]);
+  };
+  const int workers = std::max(1, std::min<int>(concurrency, static_cast<int>(items.size())));
+  for (int i = 0; i < workers && !items.empty(); ++i) {
+    ++running;
+    asio::co_spawn(executor, worker(), [&](std::exception_ptr e) {
+      if (e && !failure) failure = e;
+      // expires_at() cancels the pending wait, and makes a later one complete at once.
+      if (--running == 0) all_done.expires_at(asio::steady_timer::time_point::min());
+    });
+  }
+  if (running > 0) {
+    boost::system::error_code ignored;
+    co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+class PushRun {
+ public:
+  PushRun(storage::Mirror& mirror, CrmWriter& writer, const PushOptions& options)
+      : mirror_(mirror), db_(mirror.db()), writer_(writer), options_(options) {}
+
+  asio::awaitable<PushReport> run() {
+    settle_resolved_conflicts();
+    recognise_lost_creates();
+    std::vector<Item> items = load_items();
+    cancel_created_then_deleted(items);
+    hold_mass_deletions(items);
+
+    std::map<int, std::vector<Item>> creates;                  // by push order
+    std::map<int, std::vector<Item>, std::greater<>> deletes;  // dependents first
+    std::vector<Item> updates;
+    for (Item& item : items) {
+      if (blocked_.contains({item.resource->endpoint, item.id})) continue;
+      if (item.has_delete)
+        deletes[item.resource->push_order].push_back(std::move(item));
+      else if (item.has_insert)
+        creates[item.resource->push_order].push_back(std::move(item));
+      else
+        updates.push_back(std::move(item));
+    }
+    for (auto& [order, wave] : creates)
+      co_await for_each_concurrently(wave, options_.concurrency,
+                                     [this](Item& i) { return push_create(i); });
+    co_await for_each_concurrently(updates, options_.concurrency,
+                                   [this](Item& i) { return push_update(i); });
+    for (auto& [order, wave] : deletes)
+      co_await for_each_concurrently(wave, options_.concurrency,
+                                     [this](Item& i) { return push_delete(i); });
+    co_return report_;
+  }
+
+ private:
+  // ---- reading -------------------------------------------------------------------------
+
+  std::vector<Item> load_items() {
+    std::vector<Item> items;
+    SQLite::Statement q(db_,
+                        "SELECT resource, record_id, max(seq), max(created_at), "
+                        "max(operation = 'insert'), max(operation = 'delete'), "
+                        "max(CASE WHEN operation = 'delete' THEN old_raw END) FROM outbox "
+                        "GROUP BY resource, record_id HAVING max(error IS NULL) = 1 "
+                        "ORDER BY min(seq)");
+    while (q.executeStep()) {
+      Item item;
+      item.resource = model::find_resource(q.getColumn(0).getString());
+      if (item.resource == nullptr) continue;  // written by a newer release; left alone
+      item.id = q.getColumn(1).getInt64();
+      item.last_seq = q.getColumn(2).getInt64();
+      item.last_edit = q.getColumn(3).getString();
+      item.has_insert = q.getColumn(4).getInt() != 0;
+      item.has_delete = q.getColumn(5).getInt() != 0;
+      if (!q.getColumn(6).isNull()) item.deleted_raw = q.getColumn(6).getString();
+      items.push_back(std::move(item));
+    }
+    return items;
+  }
+
+  std::optional<RemoteVersion> remote_version(const model::Resource& r, std::int64_t id) {
+    SQLite::Statement q(db_,
+                        "SELECT raw, deleted FROM remote_versions WHERE resource = ? AND id = ?");
+    q.bind(1, std::string(r.endpoint));
+    q.bind(2, id);
+    if (!q.executeStep()) return std::nullopt;
+    RemoteVersion v;
+    if (!q.getColumn(0).isNull()) v.raw = q.getColumn(0).getString();
+    v.deleted = q.getColumn(1).getInt() != 0;
+    return v;
+  }
+
+  std::int64_t later_entries(const Item& item, std::int64_t id) {
+    SQLite::Statement q(db_,
+                        "SELECT count(*) FROM outbox WHERE resource = ? AND record_id = ? AND "
+                        "seq > ?");
+    q.bind(1, std::string(item.resource->endpoint));
+    q.bind(2, id);
+    q.bind(3, item.last_seq);
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+  }
+
+  // ---- writing (each inside an OwnWriteTransaction) -----------------------------------
+
+  void consume(const Item& item, std::int64_t id) {
+    SQLite::Statement q(db_,
+                        "DELETE FROM outbox WHERE resource = ? AND record_id = ? AND seq <= ?");
+    q.bind(1, std::string(item.resource->endpoint));
+    q.bind(2, id);
+    q.bind(3, item.last_seq);
+    q.exec();
+  }
+
+  void drop_remote_version(const model::Resource& r, std::int64_t id) {
+    SQLite::Statement q(db_, "DELETE FROM remote_versions WHERE resource = ? AND id = ?");
+    q.bind(1, std::string(r.endpoint));
+    q.bind(2, id);
+    q.exec();
+  }
+
+  void drop_intent(const model::Resource& r, std::int64_t id) {
+    SQLite::Statement q(db_, "DELETE FROM push_intents WHERE resource = ? AND record_id = ?");
+    q.bind(1, std::string(r.endpoint));
+    q.bind(2, id);
+    q.exec();
+  }
+
+  void record_intent(const model::Resource& r, std::int64_t id, const json::object& payload) {
+    OwnWriteTransaction tx(db_);
+    SQLite::Statement q(db_,
+                        "INSERT OR REPLACE INTO push_intents (resource, record_id, payload, "
+                        "sent_at) VALUES (?, ?, ?, ?)");
+    q.bind(1, std::string(r.endpoint));
+    q.bind(2, id);
+    q.bind(3, json::serialize(payload));
+    q.bind(4, storage::utc_now_iso());
+    q.exec();
+    tx.commit();
+  }
+
+  void record_conflict(const model::Resource& r, std::int64_t id, const std::string& fields,
+                       const std::optional<std::string>& base, const std::string& local,
+                       const std::optional<std::string>& remote, const std::string& outcome,
+                       std::optional<std::string_view> resolution) {
+    SQLite::Statement q(db_,
+                        "INSERT INTO conflicts (resource, record_id, fields, base, local, remote, "
+                        "outcome, resolution, detected_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, "
+                        "?, ?, ?, ?)");
+    const std::string now = storage::utc_now_iso();
+    q.bind(1, std::string(r.endpoint));
+    q.bind(2, id);
+    q.bind(3, fields);
+    base ? q.bind(4, *base) : q.bind(4);
+    q.bind(5, local);
+    remote ? q.bind(6, *remote) : q.bind(6);
+    q.bind(7, outcome);
+    resolution ? q.bind(8, std::string(*resolution)) : q.bind(8);
+    q.bind(9, now);
+    resolution ? q.bind(10, now) : q.bind(10);
+    q.exec();
+    ++report_.conflicts;
+    spdlog::warn("conflict on {}: {}", label(r, id), outcome);
+  }
+
+  // The local row as an element: its base with the local values of the writable fields.
+  std::string local_json(const model::Resource& r, const std::optional<std::string>& base,
+                         const std::vector<Cell>& cells) {
+    json::object out;
+    if (base) {
+      json::error_code ec;
+      json::value v = json::parse(*base, ec);
+      if (!ec && v.is_object()) out = std::move(v.as_object());
+    }
+    std::string problem;
+    for (size_t i : writable_indexes(r))
+      if (auto value = storage::json_from_cell(r.fields[i], cells[i], problem))
+        out[r.fields[i].api] = std::move(*value);
+    return json::serialize(out);
+  }
+
+  // Stores the CRM's answer for a row that was `old_id` locally and is `element.id` now.
+  // Later local edits (made while the request was on its way) keep the row pending.
+  void store_answer(const Item& item, std::int64_t old_id, const storage::MappedElement& element) {
+    storage::ElementTable table(db_, *item.resource);
+    consume(item, old_id);
+    const bool edited_since = later_entries(item, old_id) > 0;
+    if (old_id != element.id) {
+      if (table.read(element.id)) table.remove(element.id);  // the pull saw it already
+      storage::replace_local_id(db_, *item.resource, old_id, element.id);
+    }
+    drop_remote_version(*item.resource, old_id);
+    drop_intent(*item.resource, old_id);
+    if (!edited_since) {
+      table.store_synced(element);
+      return;
+    }
+    if (auto row = table.read(element.id)) {
+      row->raw = element.raw;
+      row->state = SyncState::kPending;
+      row->error.reset();
+      table.write(*row);
+    }
+  }
+
+  void mark_waiting(const Item& item, const std::string& why) {
+    ++report_.waiting;
+    report_.problems.push_back(label(*item.resource, item.id) + ": " + why);
+    OwnWriteTransaction tx(db_);
+    storage::ElementTable(db_, *item.resource).set_state(item.id, SyncState::kPending, why);
+    tx.commit();
+  }
+
+  void mark_rejected(const Item& item, const std::string& why) {
+    ++report_.rejected;
+    report_.problems.push_back(label(*item.resource, item.id) + ": " + why);
+    spdlog::error("{} was not pushed: {}", label(*item.resource, item.id), why);
+    OwnWriteTransaction tx(db_);
+    storage::ElementTable(db_, *item.resource).set_state(item.id, SyncState::kError, why);
+    SQLite::Statement q(db_,
+                        "UPDATE outbox SET error = ? WHERE resource = ? AND record_id = ? AND seq "
+                        "<= ?");
+    q.bind(1, why);
+    q.bind(2, std::string(item.resource->endpoint));
+    q.bind(3, item.id);
+    q.bind(4, item.last_seq);
+    q.exec();
+    tx.commit();
+  }
+
+  // Handles an answer that is not a success. Returns true when it was one of those.
+  bool handle_failure(const Item& item, const WriteResult& result, std::string_view what) {
+    switch (result.status) {
+      case Status::kOk:
+        return false;
+      case Status::kRetryLater:
+        mark_waiting(item,
+                     std::string(what) + " failed for now, retried next cycle: " + result.message);
+        return true;
+      case Status::kUnknown:
+        mark_waiting(item, std::string(what) + " got no answer (" + result.message +
+                               "); the next cycle checks whether the CRM has it before "
+                               "sending again");
+        return true;
+      case Status::kNotFound:
+      case Status::kRejected:
+        mark_rejected(item, "the CRM refused the " + std::string(what) + ": " + result.message);
+        return true;
+    }
+    return true;
+  }
+
+  std::optional<storage::MappedElement> map_answer(const Item& item, const WriteResult& result) {
+    auto mapped = storage::map_element(*item.resource, json::value(result.element));
+    if (auto* e = std::get_if<storage::MappedElement>(&mapped)) {
+      for (const std::string& w : e->warnings) spdlog::warn("{}", w);
+      return std::move(*e);
+    }
+    mark_waiting(item, "the CRM answered without a usable element (" +
+                           std::get<storage::MappingError>(mapped).message + ")");
+    return std::nullopt;
+  }
+
+  // ---- the three kinds of change ----------------------------------------------------------
+
+  asio::awaitable<void> push_create(Item& item) {
+    storage::ElementTable table(db_, *item.resource);
+    const auto row = table.read(item.id);
+    if (!row) {
+      OwnWriteTransaction tx(db_);
+      consume(item, item.id);
+      tx.commit();
+      co_return;
+    }
+    auto payload = build_payload(*item.resource, row->cells, writable_indexes(*item.resource),
+                                 /*skip_nulls=*/true);
+    if (auto* problem = std::get_if<PayloadProblem>(&payload)) {
+      problem->waits_for_dependency ? mark_waiting(item, problem->message)
+                                    : mark_rejected(item, problem->message);
+      co_return;
+    }
+    const json::object& body = std::get<json::object>(payload);
+    // Remembered before sending: if the answer is lost, the next pull is searched for it.
+    record_intent(*item.resource, item.id, body);
+    const WriteResult result = co_await writer_.create(item.resource->endpoint, body);
+    if (result.status != Status::kUnknown && result.status != Status::kOk) {
+      OwnWriteTransaction tx(db_);
+      drop_intent(*item.resource, item.id);
+      tx.commit();
+    }
+    if (handle_failure(item, result, "create")) co_return;
+    const auto element = map_answer(item, result);
+    if (!element) co_return;
+    OwnWriteTransaction tx(db_);
+    store_answer(item, item.id, *element);
+    tx.commit();
+    ++report_.created;
+  }
+
+  asio::awaitable<void> push_update(Item& item) {
+    const model::Resource& r = *item.resource;
+    storage::ElementTable table(db_, r);
+    auto row = table.read(item.id);
+    if (!row) {
+      OwnWriteTransaction tx(db_);
+      consume(item, item.id);
+      tx.commit();
+      co_return;
+    }
+    if (row->state == SyncState::kConflict) {
+      ++report_.waiting;
+      report_.problems.push_back(label(r, item.id) +
+                                 ": a conflict waits for a person (clevertim-sync conflicts)");
+      co_return;
+    }
+    const std::vector<Cell> base = cells_of_raw(r, row->raw);
+    const auto remote = remote_version(r, item.id);
+    if (remote && remote->deleted) co_return co_await recreate(item, *row);
+
+    std::vector<Cell> target = row->cells;  // what the row holds once merged
+    std::optional<std::string> new_base = row->raw;
+    std::vector<size_t> send;
+    if (remote && remote->raw) {
+      const std::vector<Cell> theirs = cells_of_raw(r, remote->raw);
+      const FieldMerge merge = merge_fields(r, base, row->cells, theirs);
+      Winner winner = Winner::kLocal;
+      if (merge.has_conflict()) {
+        const json::object remote_object = json::parse(*remote->raw).as_object();
+        winner = choose_winner(options_.policy, item.last_edit, remote_object);
+        std::string fields;
+        for (size_t i : merge.both)
+          fields += (fields.empty() ? "" : ",") + std::string(r.fields[i].api);
+        const std::string local = local_json(r, row->raw, row->cells);
+        OwnWriteTransaction tx(db_);
+        if (winner == Winner::kPerson) {
+          record_conflict(r, item.id, fields, row->raw, local, remote->raw,
+                          "changed here and in the CRM; waiting for a person: set "
+                          "conflicts.resolution to 'local' or 'remote', or run clevertim-sync "
+                          "resolve",
+                          std::nullopt);
+          table.set_state(item.id, SyncState::kConflict,
+                          "changed here and in the CRM (" + fields + "): see the conflicts table");
+          tx.commit();
+          ++report_.waiting;
+          co_return;
+        }
+        record_conflict(r, item.id, fields, row->raw, local, remote->raw,
+                        winner == Winner::kLocal ? "the local edit was kept and sent to the CRM"
+                                                 : "the CRM's version was kept",
+                        winner == Winner::kLocal ? "local" : "remote");
+        tx.commit();
+      }
+      target = theirs;
+      for (size_t i : merge.local_only) target[i] = row->cells[i];
+      send = merge.local_only;
+      if (winner == Winner::kLocal)
+        for (size_t i : merge.both) {
+          target[i] = row->cells[i];
+          send.push_back(i);
+        }
+      new_base = remote->raw;
+    } else {
+      for (size_t i : writable_indexes(r))
+        if (row->cells[i] != base[i]) send.push_back(i);
+    }
+
+    if (send.empty()) {  // nothing left to send: the row is the merged version
+      OwnWriteTransaction tx(db_);
+      consume(item, item.id);
+      drop_remote_version(r, item.id);
+      row->cells = target;
+      row->raw = new_base;
+      if (later_entries(item, item.id) == 0) {
+        row->state = SyncState::kSynced;
+        row->error.reset();
+      }
+      table.write(*row);
+      tx.commit();
+      ++report_.unchanged;
+      co_return;
+    }
+    if (!r.updatable) co_return co_await replace_by_create(item, target);
+
+    auto payload = build_payload(r, target, send, /*skip_nulls=*/false);
+    if (auto* problem = std::get_if<PayloadProblem>(&payload)) {
+      problem->waits_for_dependency ? mark_waiting(item, problem->message)
+                                    : mark_rejected(item, problem->message);
+      co_return;
+    }
+    json::object& body = std::get<json::object>(payload);
+    body["id"] = item.id;
+    const WriteResult result = co_await writer_.update(r.endpoint, item.id, std::move(body));
+    if (handle_failure(item, result, "update")) co_return;
+    const auto element = map_answer(item, result);
+    if (!element) co_return;
+    OwnWriteTransaction tx(db_);
+    store_answer(item, item.id, *element);
+    tx.commit();
+    ++report_.updated;
+  }
+
+  // A comment cannot be updated (PUT answers 501): create the new text, then delete the old.
+  asio::awaitable<void> replace_by_create(Item& item, const std::vector<Cell>& cells) {
+    const model::Resource& r = *item.resource;
+    auto payload = build_payload(r, cells, writable_indexes(r), /*skip_nulls=*/true);
+    if (auto* problem = std::get_if<PayloadProblem>(&payload)) {
+      problem->waits_for_dependency ? mark_waiting(item, problem->message)
+                                    : mark_rejected(item, problem->message);
+      co_return;
+    }
+    record_intent(r, item.id, std::get<json::object>(payload));
+    const WriteResult created =
+        co_await writer_.create(r.endpoint, std::get<json::object>(payload));
+    if (handle_failure(item, created, "create of the edited copy")) co_return;
+    const auto element = map_answer(item, created);
+    if (!element) co_return;
+    const WriteResult removed = co_await writer_.remove(r.endpoint, item.id);
+    if (!removed.ok() && removed.status != Status::kNotFound)
+      report_.problems.push_back(
+          label(r, item.id) + ": the edited copy is " + label(r, element->id) +
+          ", but deleting the old one failed: " + removed.message + " (delete it in the CRM)");
+    OwnWriteTransaction tx(db_);
+    storage::ElementTable table(db_, r);
+    // The replaced comment's last version stays findable, as any deleted element's.
+    if (auto old = table.raw_of(item.id)) table.append_history(item.id, "delete", *old);
+    store_answer(item, item.id, *element);
+    tx.commit();
+    ++report_.updated;
+  }
+
+  // Deleted in the CRM, edited here: the edit wins, so the element is created again.
+  asio::awaitable<void> recreate(Item& item, const StoredRow& row) {
+    const model::Resource& r = *item.resource;
+    auto payload = build_payload(r, row.cells, writable_indexes(r), /*skip_nulls=*/true);
+    if (auto* problem = std::get_if<PayloadProblem>(&payload)) {
+      problem->waits_for_dependency ? mark_waiting(item, problem->message)
+                                    : mark_rejected(item, problem->message);
+      co_return;
+    }
+    record_intent(r, item.id, std::get<json::object>(payload));
+    const WriteResult result = co_await writer_.create(r.endpoint, std::get<json::object>(payload));
+    if (handle_failure(item, result, "re-creation")) co_return;
+    const auto element = map_answer(item, result);
+    if (!element) co_return;
+    OwnWriteTransaction tx(db_);
+    record_conflict(r, item.id, "", row.raw, local_json(r, row.raw, row.cells), std::nullopt,
+                    "deleted in the CRM but edited here: created again as " + label(r, element->id),
+                    "local");
+    store_answer(item, item.id, *element);
+    tx.commit();
+    ++report_.created;
+  }
+
+  asio::awaitable<void> push_delete(Item& item) {
+    const model::Resource& r = *item.resource;
+    const auto remote = remote_version(r, item.id);
+    if (remote && !remote->deleted && remote->raw &&
+        storage::raw_hash(*remote->raw) != storage::raw_hash(item.deleted_raw.value_or(""))) {
+      // Edited in the CRM, deleted here: a deletion cannot be undone, an edit can.
+      auto mapped = storage::map_element(r, json::parse(*remote->raw));
+      OwnWriteTransaction tx(db_);
+      consume(item, item.id);
+      drop_remote_version(r, item.id);
+      if (auto* e = std::get_if<storage::MappedElement>(&mapped))
+        storage::ElementTable(db_, r).store_synced(*e);
+      record_conflict(r, item.id, "", item.deleted_raw, "null", remote->raw,
+                      "edited in the CRM but deleted here: the row is back with the CRM's "
+                      "version",
+                      "remote");
+      tx.commit();
+      co_return;
+    }
+    if (!remote || !remote->deleted) {
+      const WriteResult result = co_await writer_.remove(r.endpoint, item.id);
+      if (result.status != Status::kNotFound && handle_failure(item, result, "delete")) co_return;
+    }
+    OwnWriteTransaction tx(db_);
+    consume(item, item.id);
+    drop_remote_version(r, item.id);
+    if (item.deleted_raw)
+      storage::ElementTable(db_, r).append_history(item.id, "delete", *item.deleted_raw);
+    tx.commit();
+    ++report_.deleted;
+  }
+
+  // ---- before sending -------------------------------------------------------------------
+
+  void cancel_created_then_deleted(std::vector<Item>& items) {
+    std::erase_if(items, [this](const Item& item) {
+      if (!(item.has_insert && item.has_delete)) return false;
+      OwnWriteTransaction tx(db_);
+      consume(item, item.id);
+      drop_intent(*item.resource, item.id);
+      tx.commit();
+      ++report_.cancelled;
+      return true;
+    });
+  }
+
+  void hold_mass_deletions(std::vector<Item>& items) {
+    std::map<const model::Resource*, std::int64_t> deletions;
+    for (const Item& item : items)
+      if (item.has_delete && item.id > 0) ++deletions[item.resource];
+    for (const auto& [resource, count] : deletions) {
+      const std::int64_t rows = storage::ElementTable(db_, *resource).count() + count;
+      const bool mass =
+          count > options_.mass_delete_min &&
+          static_cast<double>(count) > options_.mass_delete_share * static_cast<double>(rows);
+      std::optional<std::string> reason;
+      if (mass && !options_.allow_mass_delete) {
+        reason = std::to_string(count) + " of " + std::to_string(rows) + " " +
+                 std::string(resource->table) +
+                 " were deleted locally; the DELETEs are held in case that was a mistake. "
+                 "Run `clevertim-sync sync --allow-mass-delete` once to send them";
+        report_.held += count;
+        report_.problems.push_back(*reason);
+        spdlog::error("{}", *reason);
+        std::erase_if(items, [resource = resource](const Item& item) {
+          return item.resource == resource && item.has_delete && item.id > 0;
+        });
+      }
+      OwnWriteTransaction tx(db_);
+      SQLite::Statement q(db_,
+                          "UPDATE outbox SET held = ? WHERE resource = ? AND operation = "
+                          "'delete'");
+      reason ? q.bind(1, *reason) : q.bind(1);
+      q.bind(2, std::string(resource->endpoint));
+      q.exec();
+      tx.commit();
+    }
+  }
+
+  // POSTs whose answer was lost: if the pull found the element, adopt it instead of sending
+  // it again; if not, it is sent again; if the list could not be read, wait.
+  void recognise_lost_creates() {
+    struct Intent {
+      const model::Resource* resource;
+      std::int64_t id;
+      json::object payload;
+    };
+    std::vector<Intent> intents;
+    {
+      SQLite::Statement q(db_, "SELECT resource, record_id, payload FROM push_intents");
+      while (q.executeStep()) {
+        const model::Resource* r = model::find_resource(q.getColumn(0).getString());
+        if (r == nullptr) continue;
+        intents.push_back(
+            {r, q.getColumn(1).getInt64(), json::parse(q.getColumn(2).getString()).as_object()});
+      }
+    }
+    for (const Intent& intent : intents) {
+      if (!options_.freshly_pulled.contains(std::string(intent.resource->endpoint))) {
+        blocked_.insert({intent.resource->endpoint, intent.id});
+        report_.waiting++;
+        report_.problems.push_back(label(*intent.resource, intent.id) +
+                                   ": a create whose answer was lost waits until the " +
+                                   std::string(intent.resource->endpoint) +
+                                   " list can be read to check for it");
+        continue;
+      }
+      const auto found = find_element_matching(*intent.resource, intent.payload);
+      OwnWriteTransaction tx(db_);
+      if (found) {
+        storage::ElementTable table(db_, *intent.resource);
+        Item item;
+        item.resource = intent.resource;
+        item.id = intent.id;
+        SQLite::Statement q(db_,
+                            "SELECT coalesce(max(seq), 0) FROM outbox WHERE resource = ? AND "
+                            "record_id = ? AND operation = 'insert'");
+        q.bind(1, std::string(intent.resource->endpoint));
+        q.bind(2, intent.id);
+        q.executeStep();
+        item.last_seq = q.getColumn(0).getInt64();
+        if (table.read(intent.id)) {
+          auto mapped = storage::map_element(*intent.resource, json::parse(*found));
+          spdlog::info("{}: the CRM had received the create whose answer was lost; adopted as {}",
+                       label(*intent.resource, intent.id),
+                       std::get<storage::MappedElement>(mapped).id);
+          store_answer(item, intent.id, std::get<storage::MappedElement>(mapped));
+        }
+      }
+      drop_intent(*intent.resource, intent.id);
+      tx.commit();
+    }
+  }
+
+  // The newest synced element whose fields equal everything the lost POST sent.
+  std::optional<std::string> find_element_matching(const model::Resource& r,
+                                                   const json::object& payload) {
+    SQLite::Statement q(db_, "SELECT raw FROM " + storage::sql_identifier(r.table) +
+                                 " WHERE id > 0 AND raw IS NOT NULL ORDER BY id DESC");
+    while (q.executeStep()) {
+      const std::string raw = q.getColumn(0).getString();
+      json::error_code ec;
+      const json::value v = json::parse(raw, ec);
+      if (ec || !v.is_object()) continue;
+      bool same = true;
+      for (const auto& kv : payload) {
+        const json::value* theirs = v.as_object().if_contains(kv.key());
+        if (theirs == nullptr || *theirs != kv.value()) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return raw;
+    }
+    return std::nullopt;
+  }
+
+  void settle_resolved_conflicts() {
+    std::vector<std::int64_t> ids;
+    SQLite::Statement q(db_,
+                        "SELECT id FROM conflicts WHERE resolution IS NOT NULL AND resolved_at IS "
+                        "NULL");
+    while (q.executeStep()) ids.push_back(q.getColumn(0).getInt64());
+    for (std::int64_t id : ids) settle(id);
+  }
+
+ public:
+  // Applies a person's choice to the row: the CRM's version, with the local value kept for the
+  // fields changed only here, and for the conflicting ones too when the choice is `local`.
+  bool settle(std::int64_t conflict_id) {
+    SQLite::Statement q(db_,
+                        "SELECT resource, record_id, resolution, remote FROM conflicts WHERE id = "
+                        "? AND resolution IS NOT NULL AND resolved_at IS NULL");
+    q.bind(1, conflict_id);
+    if (!q.executeStep()) return false;
+    const model::Resource* r = model::find_resource(q.getColumn(0).getString());
+    const std::int64_t id = q.getColumn(1).getInt64();
+    const bool keep_local = q.getColumn(2).getString() == "local";
+    std::optional<std::string> remote_raw;
+    if (!q.getColumn(3).isNull()) remote_raw = q.getColumn(3).getString();
+    if (r == nullptr) return false;
+
+    OwnWriteTransaction tx(db_);
+    storage::ElementTable table(db_, *r);
+    auto row = table.read(id);
+    if (row && row->state == SyncState::kConflict) {
+      if (auto current = remote_version(*r, id); current && current->raw) remote_raw = current->raw;
+      const std::vector<Cell> base = cells_of_raw(*r, row->raw);
+      const std::vector<Cell> theirs = cells_of_raw(*r, remote_raw);
+      const FieldMerge merge = merge_fields(*r, base, row->cells, theirs);
+      std::vector<Cell> target = theirs;
+      for (size_t i : merge.local_only) target[i] = row->cells[i];
+      if (keep_local)
+        for (size_t i : merge.both) target[i] = row->cells[i];
+      const bool to_send = target != theirs;
+      row->cells = std::move(target);
+      row->raw = remote_raw;
+      row->state = to_send ? SyncState::kPending : SyncState::kSynced;
+      row->error.reset();
+      table.write(*row);
+      drop_remote_version(*r, id);
+      // The remaining local values go out with the next push, as an ordinary update.
+      SQLite::Statement clear(db_, "DELETE FROM outbox WHERE resource = ? AND record_id = ?");
+      clear.bind(1, std::string(r->endpoint));
+      clear.bind(2, id);
+      clear.exec();
+      if (to_send) {
+        SQLite::Statement queue(db_,
+                                "INSERT INTO outbox (resource, record_id, operation) VALUES (?, "
+                                "?, 'update')");
+        queue.bind(1, std::string(r->endpoint));
+        queue.bind(2, id);
+        queue.exec();
+      }
+    }
+    SQLite::Statement done(db_, "UPDATE conflicts SET resolved_at = ? WHERE id = ?");
+    done.bind(1, storage::utc_now_iso());
+    done.bind(2, conflict_id);
+    done.exec();
+    tx.commit();
+    return true;
+  }
+
+ private:
+  storage::Mirror& mirror_;
+  SQLite::Database& db_;
+  CrmWriter& writer_;
+  const PushOptions& options_;
+  PushReport report_;
+  std::set<std::pair<std::string_view, std::int64_t>> blocked_;
+};
+
+// Settling a conflict is local work only; it never talks to the CRM.
+class NoWriter : public CrmWriter {
+  asio::awaitable<WriteResult> create(std::string_view, json::object) override {
+    co_return WriteResult{};
+  }
+  asio::awaitable<WriteResult> update(std::string_view, std::int64_t, json::object) override {
+    co_return WriteResult{};
+  }
+  asio::awaitable<WriteResult> remove(std::string_view, std::int64_t) override {
+    co_return WriteResult{};
+  }
+};
+
+}  // namespace
+
+asio::awaitable<PushReport> push_changes(storage::Mirror& mirror, CrmWriter& writer,
+                                         const PushOptions& options) {
+  PushRun run(mirror, writer, options);
+  co_return co_await run.run();
+}
+
+bool resolve_conflict(storage::Mirror& mirror, std::int64_t conflict_id, std::string_view side) {
+  if (side != "local" && side != "remote") return false;
+  {
+    SQLite::Statement q(mirror.db(),
+                        "UPDATE conflicts SET resolution = ? WHERE id = ? AND resolved_at IS NULL");
+    q.bind(1, std::string(side));
+    q.bind(2, conflict_id);
+    if (q.exec() == 0) return false;
+  }
+  NoWriter unused;
+  PushOptions options;
+  return PushRun(mirror, unused, options).settle(conflict_id);
+}
+
+std::int64_t retry_failed_changes(storage::Mirror& mirror) {
+  SQLite::Database& db = mirror.db();
+  OwnWriteTransaction tx(db);
+  std::int64_t count = db.exec("UPDATE outbox SET error = NULL WHERE error IS NOT NULL");
+  for (const model::Resource& r : model::all_resources()) {
+    if (r.read_only) continue;
+    count += db.exec("UPDATE " + storage::sql_identifier(r.table) +
+                     " SET sync_state = 'pending', sync_error = NULL WHERE sync_state = 'error'");
+  }
+  tx.commit();
+  return count;
+}
+
+}  // namespace clevertim::sync

@@ -1,0 +1,375 @@
+// The push's decisions, against an in-memory CRM: what is sent, in what order, and what the
+// mirror holds afterwards. (tests/integration runs the same paths against the emulator.)
+#include <doctest/doctest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include <map>
+
+#include "mirror_fixture.h"
+#include "model/resources.h"
+#include "sync/push.h"
+#include "sync/resource_pull.h"
+
+using namespace clevertim;
+using clevertim::testing::run_sqlite3;
+using clevertim::testing::ScratchDir;
+namespace json = boost::json;
+namespace asio = boost::asio;
+using Status = sync::WriteResult::Status;
+
+namespace {
+
+// A CRM in memory that answers like the real one and remembers every request.
+class FakeCrm : public sync::CrmWriter {
+ public:
+  std::map<std::string, std::map<std::int64_t, json::object>> elements;
+  std::vector<std::string> requests;   // "POST contact {...}", "PUT contact 42 {...}", ...
+  std::vector<Status> next_failures;   // answers to give to the next requests, in order
+  bool commit_before_failing = false;  // an unknown answer after the element was created
+  std::int64_t next_id = 1000;
+
+  asio::awaitable<sync::WriteResult> create(std::string_view resource, json::object e) override {
+    requests.push_back("POST " + std::string(resource) + " " + json::serialize(e));
+    if (auto failure = take_failure()) {
+      if (*failure == Status::kUnknown && commit_before_failing) store(resource, std::move(e));
+      co_return sync::WriteResult{*failure, {}, "injected failure"};
+    }
+    co_return sync::WriteResult{Status::kOk, store(resource, std::move(e)), ""};
+  }
+  asio::awaitable<sync::WriteResult> update(std::string_view resource, std::int64_t id,
+                                            json::object changes) override {
+    requests.push_back("PUT " + std::string(resource) + " " + std::to_string(id) + " " +
+                       json::serialize(changes));
+    if (auto failure = take_failure())
+      co_return sync::WriteResult{*failure, {}, "injected failure"};
+    auto& all = elements[std::string(resource)];
+    auto it = all.find(id);
+    if (it == all.end()) co_return sync::WriteResult{Status::kNotFound, {}, "no such element"};
+    for (auto& kv : changes) it->second[kv.key()] = kv.value();
+    co_return sync::WriteResult{Status::kOk, it->second, ""};
+  }
+  asio::awaitable<sync::WriteResult> remove(std::string_view resource, std::int64_t id) override {
+    requests.push_back("DELETE " + std::string(resource) + " " + std::to_string(id));
+    if (auto failure = take_failure())
+      co_return sync::WriteResult{*failure, {}, "injected failure"};
+    if (elements[std::string(resource)].erase(id) == 0)
+      co_return sync::WriteResult{Status::kNotFound, {}, "no such element"};
+    co_return sync::WriteResult{};
+  }
+
+  json::object store(std::string_view resource, json::object e) {
+    e["id"] = next_id++;
+    elements[std::string(resource)][e["id"].as_int64()] = e;
+    return e;
+  }
+  std::string list(std::string_view resource) {
+    json::array out;
+    for (auto& [id, e] : elements[std::string(resource)]) out.push_back(e);
+    return json::serialize(out);
+  }
+
+ private:
+  std::optional<Status> take_failure() {
+    if (next_failures.empty()) return std::nullopt;
+    Status s = next_failures.front();
+    next_failures.erase(next_failures.begin());
+    return s;
+  }
+};
+
+struct Fixture {
+  ScratchDir dir;
+  std::filesystem::path db_path = dir / "crm.db";
+  storage::Mirror mirror = storage::Mirror::open(db_path);
+  FakeCrm crm;
+  sync::PushOptions options;
+
+  Fixture() {
+    // The account, as the CRM holds it and as the last pull left it in the mirror.
+    crm.elements["company"][77] =
+        json::parse(R"({"id": 77, "cn": "Acme", "is_company": true})").as_object();
+    crm.elements["contact"][42] =
+        json::parse(
+            R"({"id": 42, "fn": "Ann", "ln": "Lee", "city": "Oslo", "title": "CTO", "lm": "2020-01-01T00:00:00Z"})")
+            .as_object();
+    crm.elements["note"][5] = json::parse(R"({"id": 5, "desc": "hello", "cust": 42})").as_object();
+    crm.elements["comment"][8] =
+        json::parse(R"({"id": 8, "comment": "first!", "nid": 5, "tid": null})").as_object();
+    for (const char* r : {"company", "contact", "note", "comment"}) pull(r);
+  }
+
+  void pull(std::string_view resource) {
+    sync::ResourcePull pull(mirror, *model::find_resource(resource));
+    const json::value list = json::parse(crm.list(resource));
+    for (const auto& e : list.as_array()) pull.accept(e);
+    sync::PullOptions allow;
+    allow.allow_mass_delete = true;
+    pull.apply(allow);
+  }
+  // The CRM changes an element "from the web app".
+  void remote_edit(std::string_view resource, std::int64_t id, std::string_view changes) {
+    const json::value parsed = json::parse(changes);
+    for (const auto& kv : parsed.as_object())
+      crm.elements[std::string(resource)][id][kv.key()] = kv.value();
+  }
+  sync::PushReport push() {
+    asio::io_context io;
+    auto future = asio::co_spawn(io, sync::push_changes(mirror, crm, options), asio::use_future);
+    io.run();
+    return future.get();
+  }
+  void shell(const std::string& sql) {
+    auto r = run_sqlite3(db_path, sql);
+    REQUIRE_MESSAGE(r.ok(), r.output);
+  }
+  std::string text(const std::string& sql) {
+    auto c = mirror.db().execAndGet(sql);
+    return c.isNull() ? "NULL" : c.getString();
+  }
+  long long number(const std::string& sql) { return mirror.db().execAndGet(sql).getInt64(); }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "an UPDATE becomes one PUT of the changed fields") {
+  shell(
+      "UPDATE contacts SET city = 'Paris' WHERE id = 42; UPDATE contacts SET title = 'CEO' WHERE "
+      "id = 42;");
+  const auto report = push();
+  REQUIRE(crm.requests.size() == 1);
+  CHECK(crm.requests[0] == R"(PUT contact 42 {"title":"CEO","city":"Paris","id":42})");
+  CHECK(report.updated == 1);
+  CHECK(report.complete());
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+  CHECK(text("SELECT raw FROM contacts WHERE id = 42").find("Paris") != std::string::npos);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "types go back to the API's: dates, booleans, JSON") {
+  shell(
+      "INSERT INTO tasks (name, start, is_completed, recur_options) VALUES ('t', "
+      "'2013-12-29T04:04', 1, '{\"type\":\"weekday\"}');");
+  push();
+  REQUIRE(crm.requests.size() == 1);
+  CHECK(
+      crm.requests[0] ==
+      R"(POST task {"name":"t","startDate":{"y":2013,"mo":12,"d":29,"h":4,"mi":4},"is_completed":true,"recopts":{"type":"weekday"}})");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a chain of new company, contact and note is created in order") {
+  shell(
+      "INSERT INTO companies (id, name) VALUES (-1, 'Globex');"
+      "INSERT INTO contacts (id, first_name, company_id) VALUES (-2, 'Bo', -1);"
+      "INSERT INTO notes (description, customer_id) VALUES ('met Bo', -2);");
+  const auto report = push();
+  CHECK(report.created == 3);
+  REQUIRE(crm.requests.size() == 3);
+  CHECK(crm.requests[0] == R"(POST company {"cn":"Globex"})");
+  CHECK(crm.requests[1] == R"(POST contact {"fn":"Bo","companyId":1000})");
+  CHECK(crm.requests[2] == R"(POST note {"desc":"met Bo","cust":1001})");
+  CHECK(number("SELECT company_id FROM contacts WHERE first_name = 'Bo'") == 1000);
+  CHECK(number("SELECT id FROM contacts WHERE first_name = 'Bo'") == 1001);
+  CHECK(number("SELECT customer_id FROM notes WHERE description = 'met Bo'") == 1001);
+  CHECK(number("SELECT count(*) FROM contacts WHERE id < 0") == 0);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+  CHECK(number("SELECT count(*) FROM push_intents") == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a DELETE is sent; a 404 means it is already gone") {
+  shell("DELETE FROM notes WHERE id = 5;");
+  crm.elements["note"].erase(5);  // someone deleted it in the web app too
+  const auto report = push();
+  CHECK(report.deleted == 1);
+  CHECK(report.complete());
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+  CHECK(number("SELECT count(*) FROM history WHERE operation = 'delete' AND id = 5") == 1);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a row created and deleted before a push sends nothing") {
+  shell(
+      "INSERT INTO contacts (first_name) VALUES ('Temp'); UPDATE contacts SET city = 'X' WHERE "
+      "first_name = 'Temp'; DELETE FROM contacts WHERE first_name = 'Temp';");
+  const auto report = push();
+  CHECK(crm.requests.empty());
+  CHECK(report.cancelled == 1);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "an edited comment is replaced by a new one") {
+  shell("UPDATE comments SET text = 'second!' WHERE id = 8;");
+  const auto report = push();
+  REQUIRE(crm.requests.size() == 2);
+  CHECK(crm.requests[0] == R"(POST comment {"comment":"second!","nid":5})");
+  CHECK(crm.requests[1] == "DELETE comment 8");
+  CHECK(report.complete());
+  CHECK(number("SELECT id FROM comments") == 1000);
+  CHECK(text("SELECT text FROM comments") == "second!");
+}
+
+TEST_CASE_FIXTURE(Fixture, "different fields changed on each side are merged without conflict") {
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"title": "CEO", "lm": "2030-01-01T00:00:00Z"})");
+  pull("contact");
+  const auto report = push();
+  CHECK(report.conflicts == 0);
+  REQUIRE(crm.requests.size() == 1);
+  CHECK(crm.requests[0] == R"(PUT contact 42 {"city":"Paris","id":42})");
+  CHECK(text("SELECT city || ' ' || title FROM contacts WHERE id = 42") == "Paris CEO");
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+}
+
+TEST_CASE_FIXTURE(Fixture, "the same field changed on both sides follows the policy") {
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"city": "Rome", "lm": "2000-01-01T00:00:00Z"})");
+  pull("contact");
+
+  SUBCASE("newest: the local edit is later than the CRM's lm") {
+    const auto report = push();
+    CHECK(report.conflicts == 1);
+    CHECK(text("SELECT city FROM contacts WHERE id = 42") == "Paris");
+    CHECK(crm.elements["contact"][42]["city"] == "Paris");
+    CHECK(text("SELECT resolution FROM conflicts") == "local");
+  }
+  SUBCASE("remote-wins") {
+    options.policy = sync::ConflictPolicy::kRemoteWins;
+    const auto report = push();
+    CHECK(report.conflicts == 1);
+    CHECK(crm.requests.empty());
+    CHECK(text("SELECT city FROM contacts WHERE id = 42") == "Rome");
+    CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+    CHECK(text("SELECT local FROM conflicts").find("Paris") != std::string::npos);
+    CHECK(text("SELECT remote FROM conflicts").find("Rome") != std::string::npos);
+    CHECK(text("SELECT base FROM conflicts").find("Oslo") != std::string::npos);
+  }
+  SUBCASE("manual, then settled locally with resolve") {
+    options.policy = sync::ConflictPolicy::kManual;
+    auto report = push();
+    CHECK(crm.requests.empty());
+    CHECK_FALSE(report.complete());
+    CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "conflict");
+    CHECK(text("SELECT city FROM contacts WHERE id = 42") == "Paris");
+    const long long conflict = number("SELECT id FROM conflicts");
+    CHECK(sync::resolve_conflict(mirror, conflict, "local"));
+    report = push();
+    REQUIRE(crm.requests.size() == 1);
+    CHECK(crm.requests[0] == R"(PUT contact 42 {"city":"Paris","id":42})");
+    CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+  }
+  SUBCASE("manual, then settled for the CRM in SQL") {
+    options.policy = sync::ConflictPolicy::kManual;
+    push();
+    shell("UPDATE conflicts SET resolution = 'remote';");
+    const auto report = push();
+    CHECK(crm.requests.empty());
+    CHECK(report.complete());
+    CHECK(text("SELECT city FROM contacts WHERE id = 42") == "Rome");
+    CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+    CHECK(text("SELECT resolved_at IS NOT NULL FROM conflicts") == "1");
+  }
+}
+
+TEST_CASE_FIXTURE(Fixture, "edited here but deleted in the CRM: created again") {
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  crm.elements["contact"].erase(42);
+  pull("contact");
+  const auto report = push();
+  CHECK(report.created == 1);
+  CHECK(report.conflicts == 1);
+  CHECK(number("SELECT count(*) FROM contacts WHERE id = 42") == 0);
+  CHECK(text("SELECT city FROM contacts WHERE id = 1000") == "Paris");
+  CHECK(number("SELECT customer_id FROM notes WHERE id = 5") == 1000);
+}
+
+TEST_CASE_FIXTURE(Fixture, "deleted here but edited in the CRM: the row comes back") {
+  shell("DELETE FROM contacts WHERE id = 42;");
+  remote_edit("contact", 42, R"({"title": "CEO"})");
+  pull("contact");
+  const auto report = push();
+  CHECK(crm.requests.empty());
+  CHECK(report.conflicts == 1);
+  CHECK(text("SELECT title FROM contacts WHERE id = 42") == "CEO");
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a refused change is kept as an error and does not block others") {
+  shell(
+      "INSERT INTO companies (id, name) VALUES (-1, 'Bad');"
+      "INSERT INTO contacts (first_name, company_id) VALUES ('Waits', -1);"
+      "UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  crm.next_failures = {Status::kRejected};
+  auto report = push();
+  CHECK(report.rejected == 1);
+  CHECK(report.updated == 1);
+  CHECK(report.waiting == 1);
+  CHECK_FALSE(report.complete());
+  CHECK(text("SELECT sync_state FROM companies WHERE id = -1") == "error");
+  CHECK(text("SELECT sync_error FROM companies WHERE id = -1").find("injected failure") !=
+        std::string::npos);
+  CHECK(text("SELECT sync_state FROM contacts WHERE first_name = 'Waits'") == "pending");
+  CHECK(text("SELECT sync_error FROM contacts WHERE first_name = 'Waits'").find("-1") !=
+        std::string::npos);
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+
+  // Not sent again until something changes...
+  crm.requests.clear();
+  report = push();
+  CHECK(crm.requests.empty());  // the refused company waits for an edit; its contact for it
+  CHECK(report.waiting == 1);
+  // ... then `retry` sends both.
+  crm.requests.clear();
+  CHECK(sync::retry_failed_changes(mirror) >= 1);
+  report = push();
+  CHECK(report.created == 2);
+  CHECK(report.complete());
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a POST whose answer was lost is found by the next pull, not resent") {
+  shell("INSERT INTO contacts (first_name, city) VALUES ('Lost', 'Lima');");
+  crm.next_failures = {Status::kUnknown};
+  crm.commit_before_failing = true;
+  auto report = push();
+  CHECK_FALSE(report.complete());
+  CHECK(number("SELECT count(*) FROM push_intents") == 1);
+  CHECK(crm.elements["contact"].size() == 2);
+
+  pull("contact");
+  options.freshly_pulled = {"contact"};
+  crm.requests.clear();
+  report = push();
+  CHECK(crm.requests.empty());
+  CHECK(crm.elements["contact"].size() == 2);  // exactly one created
+  CHECK(number("SELECT count(*) FROM contacts WHERE first_name = 'Lost'") == 1);
+  CHECK(number("SELECT id FROM contacts WHERE first_name = 'Lost'") == 1000);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a POST whose answer was lost and that never arrived is sent again") {
+  shell("INSERT INTO contacts (first_name) VALUES ('Again');");
+  crm.next_failures = {Status::kUnknown};
+  push();
+  CHECK(crm.elements["contact"].size() == 1);
+  pull("contact");
+  options.freshly_pulled = {"contact"};
+  const auto report = push();
+  CHECK(report.created == 1);
+  CHECK(crm.elements["contact"].size() == 2);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a mass deletion from the shell is held until allowed") {
+  for (int i = 0; i < 10; ++i) crm.store("company", json::parse(R"({"cn": "Co"})").as_object());
+  pull("company");
+  shell("DELETE FROM companies;");
+  auto report = push();
+  CHECK(report.held == 11);
+  CHECK(crm.requests.empty());
+  CHECK(text("SELECT held FROM outbox LIMIT 1").find("--allow-mass-delete") != std::string::npos);
+  options.allow_mass_delete = true;
+  report = push();
+  CHECK(report.deleted == 11);
+  CHECK(crm.elements["company"].empty());
+}
