@@ -1,0 +1,176 @@
+#include "storage/backup.h"
+
+#include <SQLiteCpp/Backup.h>
+#include <SQLiteCpp/Statement.h>
+#include <zlib.h>
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <vector>
+
+#include "model/resources.h"
+#include "storage/clock.h"
+#include "storage/schema.h"
+
+namespace clevertim::storage {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+void check_integrity(const fs::path& file) {
+  SQLite::Database copy(file.string(), SQLite::OPEN_READONLY);
+  const std::string verdict = copy.execAndGet("PRAGMA integrity_check").getString();
+  if (verdict != "ok")
+    throw BackupError("the backup copy " + file.string() + " failed its integrity check (" +
+                      verdict +
+                      "); the mirror itself may be damaged: run PRAGMA "
+                      "integrity_check on it");
+}
+
+void gzip_file(const fs::path& from, const fs::path& to) {
+  std::ifstream in(from, std::ios::binary);
+  gzFile out = gzopen(to.c_str(), "wb9");
+  if (!in || out == nullptr) throw BackupError("cannot write the compressed backup " + to.string());
+  std::vector<char> buffer(1 << 16);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = static_cast<unsigned>(in.gcount());
+    if (n > 0 && gzwrite(out, buffer.data(), n) != static_cast<int>(n)) {
+      gzclose(out);
+      throw BackupError("cannot write the compressed backup " + to.string() +
+                        "; check the free space");
+    }
+  }
+  if (gzclose(out) != Z_OK) throw BackupError("cannot finish the compressed backup " + to.string());
+}
+
+void write_text(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out)
+    throw BackupError("cannot write " + file.string() + "; check the folder and free space");
+}
+
+// Pretty enough to diff: one element per line.
+std::string array_lines(const std::vector<std::string>& elements) {
+  std::string out = "[\n";
+  for (size_t i = 0; i < elements.size(); ++i)
+    out += elements[i] + (i + 1 < elements.size() ? ",\n" : "\n");
+  return out + "]\n";
+}
+
+}  // namespace
+
+BackupReport backup_mirror(Mirror& mirror, const fs::path& target, bool compress) {
+  if (target.has_parent_path() && !fs::exists(target.parent_path()))
+    throw BackupError("cannot write the backup " + target.string() + ": the folder " +
+                      target.parent_path().string() + " does not exist");
+  const fs::path partial = target.string() + ".partial";
+  const fs::path plain = compress ? fs::path(target.string() + ".sqlite.partial") : partial;
+  std::error_code ec;
+  fs::remove(plain, ec);
+  fs::remove(partial, ec);
+  try {
+    {
+      SQLite::Database copy(plain.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      SQLite::Backup backup(copy, mirror.db());
+      // Whole database in one step: a consistent snapshot even while the daemon writes.
+      backup.executeStep(-1);
+      copy.exec("PRAGMA journal_mode = DELETE");
+    }
+    check_integrity(plain);
+    if (compress) {
+      gzip_file(plain, partial);
+      fs::remove(plain);
+    }
+    fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write);
+    fs::rename(partial, target);
+  } catch (const SQLite::Exception& e) {
+    fs::remove(plain, ec);
+    fs::remove(partial, ec);
+    throw BackupError("backup to " + target.string() + " failed: " + e.what());
+  } catch (...) {
+    fs::remove(plain, ec);
+    fs::remove(partial, ec);
+    throw;
+  }
+  return {target, fs::file_size(target), compress};
+}
+
+fs::path readable_backup(const fs::path& file, const fs::path& scratch) {
+  char magic[2] = {};
+  std::ifstream(file, std::ios::binary).read(magic, 2);
+  if (static_cast<unsigned char>(magic[0]) != 0x1f || static_cast<unsigned char>(magic[1]) != 0x8b)
+    return file;
+  const fs::path out = scratch / "backup.sqlite";
+  gzFile in = gzopen(file.c_str(), "rb");
+  std::ofstream to(out, std::ios::binary | std::ios::trunc);
+  if (in == nullptr || !to) throw BackupError("cannot read the compressed backup " + file.string());
+  std::vector<char> buffer(1 << 16);
+  int n = 0;
+  while ((n = gzread(in, buffer.data(), static_cast<unsigned>(buffer.size()))) > 0)
+    to.write(buffer.data(), n);
+  gzclose(in);
+  if (n < 0) throw BackupError("the compressed backup " + file.string() + " is damaged");
+  return out;
+}
+
+ExportReport export_mirror(Mirror& mirror, const fs::path& dir, bool with_history) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw BackupError("cannot create the export folder " + dir.string() + ": " + ec.message());
+  ExportReport report;
+  SQLite::Database& db = mirror.db();
+  // One read transaction: every file shows the same moment of the mirror.
+  db.exec("BEGIN");
+  try {
+    json::object counts;
+    for (const model::Resource& r : model::all_resources()) {
+      std::vector<std::string> elements;
+      SQLite::Statement q(db, "SELECT raw FROM " + sql_identifier(r.table) +
+                                  " WHERE id > 0 AND raw IS NOT NULL ORDER BY id");
+      while (q.executeStep()) elements.push_back(q.getColumn(0).getString());
+      write_text(dir / (std::string(r.endpoint) + ".json"), array_lines(elements));
+      report.counts[std::string(r.endpoint)] = static_cast<std::int64_t>(elements.size());
+      counts[r.endpoint] = static_cast<std::int64_t>(elements.size());
+    }
+    if (with_history) {
+      std::vector<std::string> versions;
+      SQLite::Statement q(db,
+                          "SELECT resource, id, seen_at, operation, raw FROM history ORDER BY "
+                          "resource, id, seq");
+      while (q.executeStep()) {
+        json::object v;
+        v["resource"] = q.getColumn(0).getString();
+        v["id"] = q.getColumn(1).getInt64();
+        v["seen_at"] = q.getColumn(2).getString();
+        v["operation"] = q.getColumn(3).getString();
+        json::error_code parse_error;
+        v["element"] = q.getColumn(4).isNull()
+                           ? json::value(nullptr)
+                           : json::parse(q.getColumn(4).getString(), parse_error);
+        versions.push_back(json::serialize(v));
+      }
+      report.history_versions = static_cast<std::int64_t>(versions.size());
+      write_text(dir / "history.json", array_lines(versions));
+    }
+    json::object manifest;
+    manifest["format"] = "clevertim-sync export";
+    manifest["schema_version"] = mirror.schema_version();
+    manifest["exported_at"] = utc_now_iso();
+    manifest["counts"] = std::move(counts);
+    manifest["history"] = with_history;
+    if (with_history) manifest["history_versions"] = report.history_versions;
+    write_text(dir / "manifest.json", json::serialize(manifest) + "\n");
+    db.exec("COMMIT");
+  } catch (...) {
+    db.tryExec("ROLLBACK");
+    throw;
+  }
+  return report;
+}
+
+}  // namespace clevertim::storage
