@@ -1,5 +1,7 @@
 #include "storage/element_table.h"
 
+#include <boost/json.hpp>
+
 #include "model/resources.h"
 #include "storage/clock.h"
 #include "storage/schema.h"
@@ -205,6 +207,31 @@ void ElementTable::record_remote_version(std::int64_t id, const std::string* raw
 
 std::int64_t ElementTable::count() {
   return db_.execAndGet("SELECT count(*) FROM " + sql_identifier(resource_.table)).getInt64();
+}
+
+}  // namespace clevertim::storage
+
+namespace clevertim::storage {
+
+std::optional<std::string> ElementTable::find_matching(const boost::json::object& fields) {
+  SQLite::Statement q(db_, "SELECT raw FROM " + sql_identifier(resource_.table) +
+                               " WHERE id > 0 AND raw IS NOT NULL ORDER BY id DESC");
+  while (q.executeStep()) {
+    std::string raw = q.getColumn(0).getString();
+    boost::json::error_code ec;
+    const boost::json::value v = boost::json::parse(raw, ec);
+    if (ec || !v.is_object()) continue;
+    bool same = true;
+    for (const auto& kv : fields) {
+      const boost::json::value* theirs = v.get_object().if_contains(kv.key());
+      if (theirs == nullptr || *theirs != kv.value()) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return raw;
+  }
+  return std::nullopt;
 }
 
 }  // namespace clevertim::storage

@@ -7,6 +7,8 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <boost/json/fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -78,6 +80,10 @@ class ElementTable {
   void record_remote_version(std::int64_t id, const std::string* raw);
 
   std::int64_t count();
+
+  // The raw JSON of the newest row (highest id) whose element has every field of `fields`
+  // with an equal value: how a create whose answer was lost is recognised after a pull.
+  std::optional<std::string> find_matching(const boost::json::object& fields);
 
  private:
   SQLite::Database& db_;

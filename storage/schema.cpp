@@ -321,6 +321,10 @@ constexpr std::string_view kVersion2[] = {
     "CREATE TABLE remote_versions (resource TEXT NOT NULL, id INTEGER NOT NULL, raw TEXT, "
     "deleted INTEGER NOT NULL DEFAULT 0, seen_at TEXT NOT NULL, PRIMARY KEY (resource, id)) "
     "WITHOUT ROWID",
+    // Restores in progress: which element of a source became which element of the account.
+    // new_id NULL means "sent, answer not recorded": checked against the account on resume.
+    "CREATE TABLE restore_map (source TEXT NOT NULL, resource TEXT NOT NULL, old_id INTEGER NOT "
+    "NULL, new_id INTEGER, payload TEXT, PRIMARY KEY (source, resource, old_id)) WITHOUT ROWID",
 };
 
 }  // namespace

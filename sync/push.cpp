@@ -679,7 +679,8 @@ class PushRun {
                                    " list can be read to check for it");
         continue;
       }
-      const auto found = find_element_matching(*intent.resource, intent.payload);
+      const auto found =
+          storage::ElementTable(db_, *intent.resource).find_matching(intent.payload);
       OwnWriteTransaction tx(db_);
       if (found) {
         storage::ElementTable table(db_, *intent.resource);
@@ -704,29 +705,6 @@ class PushRun {
       drop_intent(*intent.resource, intent.id);
       tx.commit();
     }
-  }
-
-  // The newest synced element whose fields equal everything the lost POST sent.
-  std::optional<std::string> find_element_matching(const model::Resource& r,
-                                                   const json::object& payload) {
-    SQLite::Statement q(db_, "SELECT raw FROM " + storage::sql_identifier(r.table) +
-                                 " WHERE id > 0 AND raw IS NOT NULL ORDER BY id DESC");
-    while (q.executeStep()) {
-      const std::string raw = q.getColumn(0).getString();
-      json::error_code ec;
-      const json::value v = json::parse(raw, ec);
-      if (ec || !v.is_object()) continue;
-      bool same = true;
-      for (const auto& kv : payload) {
-        const json::value* theirs = v.as_object().if_contains(kv.key());
-        if (theirs == nullptr || *theirs != kv.value()) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return raw;
-    }
-    return std::nullopt;
   }
 
   void settle_resolved_conflicts() {
