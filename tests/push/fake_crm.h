@@ -1,0 +1,79 @@
+// An in-memory CRM for the push and restore tests: answers like the real one (ids, partial
+// updates, 404s) and remembers every request.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sync/crm_writer.h"
+
+namespace clevertim::testing {
+
+namespace json = boost::json;
+namespace asio = boost::asio;
+using Status = sync::WriteResult::Status;
+
+// A CRM in memory that answers like the real one and remembers every request.
+class FakeCrm : public sync::CrmWriter {
+ public:
+  std::map<std::string, std::map<std::int64_t, json::object>> elements;
+  std::vector<std::string> requests;   // "POST contact {...}", "PUT contact 42 {...}", ...
+  std::vector<Status> next_failures;   // answers to give to the next requests, in order
+  bool commit_before_failing = false;  // an unknown answer after the element was created
+  std::int64_t next_id = 1000;
+
+  asio::awaitable<sync::WriteResult> create(std::string_view resource, json::object e) override {
+    requests.push_back("POST " + std::string(resource) + " " + json::serialize(e));
+    if (auto failure = take_failure()) {
+      if (*failure == Status::kUnknown && commit_before_failing) store(resource, std::move(e));
+      co_return sync::WriteResult{*failure, {}, "injected failure"};
+    }
+    co_return sync::WriteResult{Status::kOk, store(resource, std::move(e)), ""};
+  }
+  asio::awaitable<sync::WriteResult> update(std::string_view resource, std::int64_t id,
+                                            json::object changes) override {
+    requests.push_back("PUT " + std::string(resource) + " " + std::to_string(id) + " " +
+                       json::serialize(changes));
+    if (auto failure = take_failure())
+      co_return sync::WriteResult{*failure, {}, "injected failure"};
+    auto& all = elements[std::string(resource)];
+    auto it = all.find(id);
+    if (it == all.end()) co_return sync::WriteResult{Status::kNotFound, {}, "no such element"};
+    for (auto& kv : changes) it->second[kv.key()] = kv.value();
+    co_return sync::WriteResult{Status::kOk, it->second, ""};
+  }
+  asio::awaitable<sync::WriteResult> remove(std::string_view resource, std::int64_t id) override {
+    requests.push_back("DELETE " + std::string(resource) + " " + std::to_string(id));
+    if (auto failure = take_failure())
+      co_return sync::WriteResult{*failure, {}, "injected failure"};
+    if (elements[std::string(resource)].erase(id) == 0)
+      co_return sync::WriteResult{Status::kNotFound, {}, "no such element"};
+    co_return sync::WriteResult{};
+  }
+
+  json::object store(std::string_view resource, json::object e) {
+    e["id"] = next_id++;
+    elements[std::string(resource)][e["id"].as_int64()] = e;
+    return e;
+  }
+  std::string list(std::string_view resource) {
+    json::array out;
+    for (auto& [id, e] : elements[std::string(resource)]) out.push_back(e);
+    return json::serialize(out);
+  }
+
+ private:
+  std::optional<Status> take_failure() {
+    if (next_failures.empty()) return std::nullopt;
+    Status s = next_failures.front();
+    next_failures.erase(next_failures.begin());
+    return s;
+  }
+};
+
+}  // namespace clevertim::testing
