@@ -111,16 +111,18 @@ std::variant<json::object, PayloadProblem> build_payload(const model::Resource& 
 }
 
 // Runs `work` on every item with at most `concurrency` at a time, on this coroutine's
-// executor. The first exception (a database failure) is rethrown once all have stopped.
+// executor, until `stop` is set. The first exception (a database failure) is rethrown once
+// all have stopped.
 template <class Work>
-asio::awaitable<void> for_each_concurrently(std::vector<Item>& items, int concurrency, Work work) {
+asio::awaitable<void> for_each_concurrently(std::vector<Item>& items, int concurrency,
+                                            const std::atomic<bool>* stop, Work work) {
   auto executor = co_await asio::this_coro::executor;
   size_t next = 0;
   int running = 0;
   std::exception_ptr failure;
   asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
   auto worker = [&]() -> asio::awaitable<void> {
-    while (next < items.size() && !failure) co_await work(items[next++]);
+    while (next < items.size() && !failure && !(stop && stop->load())) co_await work(items[next++]);
   };
   const int workers = std::max(1, std::min<int>(concurrency, static_cast<int>(items.size())));
   for (int i = 0; i < workers && !items.empty(); ++i) {
@@ -163,12 +165,12 @@ class PushRun {
         updates.push_back(std::move(item));
     }
     for (auto& [order, wave] : creates)
-      co_await for_each_concurrently(wave, options_.concurrency,
+      co_await for_each_concurrently(wave, options_.concurrency, options_.stop_requested,
                                      [this](Item& i) { return push_create(i); });
-    co_await for_each_concurrently(updates, options_.concurrency,
+    co_await for_each_concurrently(updates, options_.concurrency, options_.stop_requested,
                                    [this](Item& i) { return push_update(i); });
     for (auto& [order, wave] : deletes)
-      co_await for_each_concurrently(wave, options_.concurrency,
+      co_await for_each_concurrently(wave, options_.concurrency, options_.stop_requested,
                                      [this](Item& i) { return push_delete(i); });
     co_return report_;
   }
@@ -679,8 +681,7 @@ class PushRun {
                                    " list can be read to check for it");
         continue;
       }
-      const auto found =
-          storage::ElementTable(db_, *intent.resource).find_matching(intent.payload);
+      const auto found = storage::ElementTable(db_, *intent.resource).find_matching(intent.payload);
       OwnWriteTransaction tx(db_);
       if (found) {
         storage::ElementTable table(db_, *intent.resource);

@@ -13,6 +13,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -35,6 +36,8 @@ struct PushOptions {
   // Resources whose pull succeeded in this cycle: only for them can a lost POST answer be
   // checked against the CRM's list (otherwise the change waits for the next cycle).
   std::set<std::string> freshly_pulled;
+  // Checked before each row is sent: a stop leaves the rest pending for the next run.
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 
 struct PushReport {

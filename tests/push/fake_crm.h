@@ -5,11 +5,14 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "sync/crm_reader.h"
 #include "sync/crm_writer.h"
 
 namespace clevertim::testing {
@@ -19,8 +22,34 @@ namespace asio = boost::asio;
 using Status = sync::WriteResult::Status;
 
 // A CRM in memory that answers like the real one and remembers every request.
-class FakeCrm : public sync::CrmWriter {
+class FakeCrm : public sync::CrmWriter, public sync::CrmReader {
  public:
+  std::set<std::string> unavailable;         // endpoints answered with 404 (optional ones)
+  std::set<std::string> failing;             // endpoints whose read-all fails
+  std::set<std::string> fail_half_way_once;  // a first attempt breaks after one element
+
+  asio::awaitable<sync::FetchOutcome> fetch_all(
+      std::string_view resource, const std::function<void(const json::value&)>& on_element,
+      const std::function<void()>& on_restart) override {
+    const std::string name(resource);
+    requests.push_back("GET " + name);
+    if (unavailable.contains(name))
+      co_return sync::FetchOutcome{sync::FetchOutcome::Status::kUnavailable, "404", 0};
+    if (failing.contains(name))
+      co_return sync::FetchOutcome{sync::FetchOutcome::Status::kFailed,
+                                   "503 Service Unavailable (after 5 attempts)", 0};
+    if (fail_half_way_once.erase(name) && !elements[name].empty()) {
+      on_element(json::value(elements[name].begin()->second));
+      on_restart();
+    }
+    std::uint64_t bytes = 0;
+    for (auto& [id, e] : elements[name]) {
+      bytes += json::serialize(e).size();
+      on_element(json::value(e));
+    }
+    co_return sync::FetchOutcome{sync::FetchOutcome::Status::kOk, "", bytes};
+  }
+
   std::map<std::string, std::map<std::int64_t, json::object>> elements;
   std::vector<std::string> requests;   // "POST contact {...}", "PUT contact 42 {...}", ...
   std::vector<Status> next_failures;   // answers to give to the next requests, in order

@@ -1,0 +1,50 @@
+// One sync cycle: pull every configured resource, then push every pending local change, and
+// record the run in `sync_runs`.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "storage/mirror.h"
+#include "sync/crm_reader.h"
+#include "sync/crm_writer.h"
+#include "sync/push.h"
+#include "sync/resource_pull.h"
+
+namespace clevertim::sync {
+
+struct CycleOptions {
+  std::vector<std::string> resources;  // endpoints, in any order; empty: all
+  PullOptions pull;
+  PushOptions push;
+  bool pull_enabled = true;  // false: push only (a local write just landed)
+  // Checked between resources and between pushed rows: stop at the next safe point.
+  const std::atomic<bool>* stop_requested = nullptr;
+  // Called as a collection streams in: resource, elements so far, bytes so far.
+  std::function<void(std::string_view, std::int64_t, std::uint64_t)> progress;
+};
+
+struct CycleReport {
+  std::int64_t run_id = 0;
+  std::vector<PullReport> pulls;
+  std::vector<std::string> pull_failures;  // "contact: 503 ... (after 5 attempts)"
+  std::vector<std::string> skipped;        // optional endpoints the server does not offer
+  PushReport push;
+  bool stopped = false;  // a stop was requested before the cycle finished
+
+  std::int64_t pulled() const;  // rows written by the pull
+  bool mass_delete_held() const;
+  // Every resource pulled, every pending change pushed, nothing held.
+  bool ok() const;
+  std::string summary() const;  // one line, for the log
+};
+
+boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader& reader,
+                                              CrmWriter& writer, CycleOptions options);
+
+}  // namespace clevertim::sync

@@ -1,0 +1,93 @@
+// A whole cycle (pull every resource, then push) against the in-memory CRM.
+#include <doctest/doctest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "fake_crm.h"
+#include "mirror_fixture.h"
+#include "sync/cycle.h"
+
+using namespace clevertim;
+using clevertim::testing::FakeCrm;
+using clevertim::testing::run_sqlite3;
+using clevertim::testing::ScratchDir;
+namespace json = boost::json;
+namespace asio = boost::asio;
+
+namespace {
+
+struct Fixture {
+  ScratchDir dir;
+  storage::Mirror mirror = storage::Mirror::open(dir / "crm.db");
+  FakeCrm crm;
+  sync::CycleOptions options;
+
+  Fixture() {
+    crm.store("company", json::parse(R"({"cn": "Acme"})").as_object());
+    crm.store("contact", json::parse(R"({"fn": "Ann", "companyId": 1000})").as_object());
+    crm.store("user", json::parse(R"({"user": "Admin"})").as_object());
+  }
+  sync::CycleReport cycle() {
+    asio::io_context io;
+    auto f = asio::co_spawn(io, sync::run_cycle(mirror, crm, crm, options), asio::use_future);
+    io.run();
+    return f.get();
+  }
+  long long number(const std::string& sql) { return mirror.db().execAndGet(sql).getInt64(); }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "a cycle pulls every resource and records the run") {
+  crm.unavailable = {"group"};
+  const auto report = cycle();
+  CHECK(report.ok());
+  CHECK(report.skipped == std::vector<std::string>{"group"});
+  CHECK(report.pulled() == 3);
+  CHECK(number("SELECT count(*) FROM contacts") == 1);
+  CHECK(number("SELECT count(*) FROM users") == 1);
+  CHECK(number("SELECT pulled FROM sync_runs") == 3);
+  CHECK(number("SELECT ended_at IS NOT NULL FROM sync_runs") == 1);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a local write is pushed by the next cycle") {
+  cycle();
+  REQUIRE(run_sqlite3(dir / "crm.db", "UPDATE contacts SET city = 'Oslo';").ok());
+  crm.requests.clear();
+  options.pull_enabled = false;
+  const auto report = cycle();
+  CHECK(report.ok());
+  CHECK(report.push.updated == 1);
+  CHECK(crm.requests == std::vector<std::string>{R"(PUT contact 1001 {"city":"Oslo","id":1001})"});
+}
+
+TEST_CASE_FIXTURE(Fixture, "a failed read-all applies nothing and the cycle reports it") {
+  cycle();
+  crm.elements["contact"].clear();
+  crm.failing = {"contact"};
+  const auto report = cycle();
+  CHECK_FALSE(report.ok());
+  REQUIRE(report.pull_failures.size() == 1);
+  CHECK(report.pull_failures[0].find("contact: 503") == 0);
+  CHECK(number("SELECT count(*) FROM contacts") == 1);
+  CHECK(number("SELECT failed FROM sync_runs ORDER BY id DESC LIMIT 1") == 1);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a read-all retried after breaking half-way counts each element once") {
+  crm.store("contact", json::parse(R"({"fn": "Bo"})").as_object());
+  crm.fail_half_way_once = {"contact"};
+  const auto report = cycle();
+  CHECK(report.ok());
+  CHECK(number("SELECT count(*) FROM contacts") == 2);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a stop request ends the cycle at the next resource") {
+  std::atomic<bool> stop{true};
+  options.stop_requested = &stop;
+  const auto report = cycle();
+  CHECK(report.stopped);
+  CHECK_FALSE(report.ok());
+  CHECK(number("SELECT count(*) FROM contacts") == 0);
+}
