@@ -1,0 +1,73 @@
+// Reading the API's envelope {"status": "OK", "content": [ {...}, ... ]} incrementally: the
+// bytes arrive in chunks of any size, and each element of the top-level `content` array is
+// handed over as soon as it is complete. Memory holds one element at a time, however long
+// the array, so a read-all of tens of megabytes never sits in memory whole.
+//
+//   EnvelopeStream stream([&](boost::json::value&& element) { stage(element); });
+//   for (chunk : body) if (auto e = stream.write(chunk)) return fail(*e);
+//   if (auto e = stream.finish()) return fail(*e);              // truncated or invalid
+//   if (auto e = stream.check_ok(/*need_content=*/true)) ...     // status / content
+//
+// Elements are handed over before the whole body has been seen (and before `status`, which
+// may come after `content`). A caller must therefore treat every element as provisional
+// until finish() and check_ok() both succeeded.
+//
+// Independent of HTTP, so that it can be tested on every split of its input.
+#pragma once
+
+#include <boost/json/fwd.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace clevertim::sync {
+
+struct StreamError {
+  enum class Kind {
+    kInvalidJson,  // not JSON (or JSON followed by garbage)
+    kTruncated,    // the input ended inside the document
+    kNotEnvelope,  // JSON, but not the envelope: not an object, content not an array,
+                   // status missing or not "OK", content missing where needed
+  };
+  Kind kind;
+  std::string message;
+};
+
+class EnvelopeStream {
+ public:
+  using ElementSink = std::function<void(boost::json::value&& element)>;
+
+  explicit EnvelopeStream(ElementSink sink);
+  ~EnvelopeStream();
+  EnvelopeStream(const EnvelopeStream&) = delete;
+  EnvelopeStream& operator=(const EnvelopeStream&) = delete;
+
+  // Feeds the next bytes. Returns an error as soon as the input cannot be an envelope;
+  // after an error the stream accepts nothing more.
+  std::optional<StreamError> write(std::string_view bytes);
+
+  // The input is complete: reports kTruncated if the document did not end.
+  std::optional<StreamError> finish();
+
+  // After finish(): kNotEnvelope unless `status` was "OK" and, when `need_content`,
+  // `content` was present. The message carries the server's `error` text when it sent one.
+  std::optional<StreamError> check_ok(bool need_content) const;
+
+  // Top-level "status" and "error" when they were strings.
+  const std::optional<std::string>& status() const;
+  const std::optional<std::string>& error() const;
+  bool has_content() const;
+  std::uint64_t elements() const;       // elements handed to the sink
+  std::uint64_t bytes() const;          // bytes written so far
+  std::uint64_t largest_write() const;  // largest single write(): what was held at once
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace clevertim::sync
