@@ -1,0 +1,118 @@
+#include "sync/crm_over_http.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "sync/http_client.h"
+
+namespace clevertim::sync {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using Status = WriteResult::Status;
+
+// A write's failure, as the push sees it.
+WriteResult write_failure(const Failure& f, bool is_create) {
+  switch (f.kind) {
+    case FailureKind::kNotFound:
+      return {Status::kNotFound, {}, f.describe()};
+    case FailureKind::kBadRequest:
+    case FailureKind::kUnauthorized:
+    case FailureKind::kForbidden:
+    case FailureKind::kBadBody:
+    case FailureKind::kNotSupported:
+    case FailureKind::kOtherStatus:
+      return {Status::kRejected, {}, f.describe()};
+    default:
+      // Transient. A create that may have reached the server must be checked, not resent.
+      if (is_create && f.maybe_reached_server) return {Status::kUnknown, {}, f.describe()};
+      return {Status::kRetryLater, {}, f.describe()};
+  }
+}
+
+}  // namespace
+
+CrmOverHttp::CrmOverHttp(const asio::any_io_executor& executor, const ClientOptions& options,
+                         RetryPolicy retry)
+    : executor_(executor),
+      client_(std::make_unique<HttpClient>(executor, options)),
+      retry_(retry),
+      rng_(make_retry_rng()) {}
+
+CrmOverHttp::~CrmOverHttp() = default;
+
+void CrmOverHttp::shutdown() {
+  stopping_ = true;
+  for (asio::steady_timer* t : waits_) t->cancel();
+}
+
+// Runs `op` until it succeeds, fails for good, attempts run out or shutdown() is called.
+template <class Op>
+auto CrmOverHttp::retrying(std::string_view what, Op op) -> std::invoke_result_t<Op&> {
+  for (int attempt = 1;; ++attempt) {
+    auto result = co_await op();
+    if (result.ok() || !result.failure().retryable() || attempt >= retry_.attempts || stopping_)
+      co_return result;
+    const auto delay = backoff_delay(retry_, attempt - 1, rng_, result.failure().retry_after);
+    spdlog::warn("{} failed ({}); attempt {} of {} in {} ms", what, result.failure().describe(),
+                 attempt + 1, retry_.attempts, delay.count());
+    asio::steady_timer timer(executor_, delay);
+    waits_.insert(&timer);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    waits_.erase(&timer);
+    if (stopping_) co_return result;
+  }
+}
+
+asio::awaitable<FetchOutcome> CrmOverHttp::fetch_all(
+    std::string_view resource, const std::function<void(const json::value&)>& on_element,
+    const std::function<void()>& on_restart) {
+  bool first = true;
+  const std::string what = "GET " + std::string(resource);
+  auto result = co_await retrying(what, [&]() {
+    if (!first) on_restart();  // forget what a broken attempt handed over
+    first = false;
+    return client_->fetch_all(
+        resource, [&](json::object&& element) { on_element(json::value(std::move(element))); });
+  });
+  if (result.ok()) {
+    if (result->non_objects > 0)
+      spdlog::warn("{}: {} elements of the list were not objects and were skipped", resource,
+                   result->non_objects);
+    co_return FetchOutcome{FetchOutcome::Status::kOk, "", result->body_bytes};
+  }
+  const Failure& f = result.failure();
+  if (f.kind == FailureKind::kNotFound || f.kind == FailureKind::kNotSupported)
+    co_return FetchOutcome{FetchOutcome::Status::kUnavailable, f.describe(), 0};
+  co_return FetchOutcome{FetchOutcome::Status::kFailed, f.describe(), 0};
+}
+
+asio::awaitable<WriteResult> CrmOverHttp::create(std::string_view resource, json::object element) {
+  auto result = co_await retrying("POST " + std::string(resource),
+                                  [&] { return client_->post(resource, element); });
+  if (result.ok()) co_return WriteResult{Status::kOk, std::move(result.value()), ""};
+  co_return write_failure(result.failure(), /*is_create=*/true);
+}
+
+asio::awaitable<WriteResult> CrmOverHttp::update(std::string_view resource, std::int64_t id,
+                                                 json::object changes) {
+  auto result = co_await retrying("PUT " + std::string(resource) + "/" + std::to_string(id),
+                                  [&] { return client_->put(resource, id, changes); });
+  if (result.ok()) co_return WriteResult{Status::kOk, std::move(result.value()), ""};
+  co_return write_failure(result.failure(), /*is_create=*/false);
+}
+
+asio::awaitable<WriteResult> CrmOverHttp::remove(std::string_view resource, std::int64_t id) {
+  auto result = co_await retrying("DELETE " + std::string(resource) + "/" + std::to_string(id),
+                                  [&] { return client_->remove(resource, id); });
+  if (result.ok()) co_return WriteResult{};
+  co_return write_failure(result.failure(), /*is_create=*/false);
+}
+
+}  // namespace clevertim::sync

@@ -1,0 +1,57 @@
+// The CRM reached over HTTP: CrmReader and CrmWriter on top of HttpClient, with retries.
+//
+// Reads and idempotent writes (PUT, DELETE) are retried with backoff on network errors, 429
+// and 5xx; a POST is retried only when it certainly never reached the server, so that a lost
+// answer never becomes a duplicate (the push looks for it in the next pull instead).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <type_traits>
+
+#include "sync/crm_reader.h"
+#include "sync/crm_writer.h"
+#include "sync/retry.h"
+
+namespace clevertim::sync {
+
+class HttpClient;
+struct ClientOptions;
+
+class CrmOverHttp : public CrmReader, public CrmWriter {
+ public:
+  // Throws std::invalid_argument for a URL that cannot be used (see HttpClient).
+  CrmOverHttp(const boost::asio::any_io_executor& executor, const ClientOptions& options,
+              RetryPolicy retry);
+  ~CrmOverHttp() override;
+
+  boost::asio::awaitable<FetchOutcome> fetch_all(
+      std::string_view resource, const std::function<void(const boost::json::value&)>& on_element,
+      const std::function<void()>& on_restart) override;
+  boost::asio::awaitable<WriteResult> create(std::string_view resource,
+                                             boost::json::object element) override;
+  boost::asio::awaitable<WriteResult> update(std::string_view resource, std::int64_t id,
+                                             boost::json::object changes) override;
+  boost::asio::awaitable<WriteResult> remove(std::string_view resource, std::int64_t id) override;
+
+  // Closes idle connections and makes requests in flight fail soon (on shutdown).
+  void shutdown();
+
+ private:
+  template <class Op>
+  auto retrying(std::string_view what, Op op) -> std::invoke_result_t<Op&>;
+
+  boost::asio::any_io_executor executor_;
+  std::unique_ptr<HttpClient> client_;
+  RetryPolicy retry_;
+  RetryRng rng_;
+  bool stopping_ = false;
+  std::set<boost::asio::steady_timer*> waits_;  // backoff waits that shutdown() cuts short
+};
+
+}  // namespace clevertim::sync
