@@ -1,0 +1,384 @@
+#include "daemon/commands.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "daemon/exit_codes.h"
+#include "daemon/instance_lock.h"
+#include "daemon/sync_options.h"
+#include "model/resources.h"
+#include "storage/backup.h"
+#include "storage/mirror.h"
+#include "storage/status.h"
+#include "sync/crm_over_http.h"
+#include "sync/cycle.h"
+#include "sync/restore.h"
+
+namespace clevertim::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+storage::Mirror open_mirror(const ServiceSettings& s) {
+  storage::OpenOptions options;
+  options.report_group = s.report_group;
+  return storage::Mirror::open(s.database, options);
+}
+
+// Runs a coroutine to completion on a fresh io_context.
+template <class T>
+T run_to_completion(asio::io_context& io, asio::awaitable<T> work) {
+  auto future = asio::co_spawn(io, std::move(work), asio::use_future);
+  io.run();
+  return future.get();
+}
+
+// Runs `body` with the mirror open and no daemon on it (commands that write).
+template <class Body>
+int with_exclusive_mirror(const ServiceSettings& s, Body body) {
+  try {
+    InstanceLock lock(s.database);
+    storage::Mirror mirror = open_mirror(s);
+    return body(mirror);
+  } catch (const AlreadyRunning& e) {
+    spdlog::error("{}", e.what());
+    return kExitAlreadyRunning;
+  } catch (const storage::MirrorError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
+  }
+}
+
+// Pulls every resource (no push): what restore and undelete need to know about the account.
+sync::CycleReport pull_only(storage::Mirror& mirror, sync::CrmOverHttp& crm,
+                            const ServiceSettings& s, asio::io_context& io) {
+  const sync::CycleOptions options = cycle_options(s);
+  auto cycle = [&]() -> asio::awaitable<sync::CycleReport> {
+    // Only the pull: the outbox is left for the next real cycle.
+    sync::CycleReport report;
+    for (const model::Resource& r : model::all_resources()) {
+      std::optional<sync::ResourcePull> staged;
+      staged.emplace(mirror, r);
+      const sync::FetchOutcome outcome = co_await crm.fetch_all(
+          r.endpoint, [&](const json::value& e) { staged->accept(e); },
+          [&] { staged.emplace(mirror, r); });
+      if (outcome.status == sync::FetchOutcome::Status::kUnavailable && r.optional) continue;
+      if (!outcome.ok()) {
+        report.pull_failures.push_back(std::string(r.endpoint) + ": " + outcome.message);
+        continue;
+      }
+      report.pulls.push_back(staged->apply(options.pull));
+    }
+    co_return report;
+  };
+  return run_to_completion(io, cycle());
+}
+
+void print_restore_report(const sync::RestoreReport& report, bool dry_run) {
+  for (const std::string& line : report.plan) std::cout << line << "\n";
+  std::cout << (dry_run ? "would create:\n" : "restored:\n");
+  for (const auto& [ep, c] : report.per_resource)
+    std::cout << "  " << ep << ": " << c.total << " in the source, " << c.created << " created, "
+              << c.already << " already restored, " << c.failed << " refused\n";
+  if (!dry_run && !report.mapping.empty()) {
+    std::cout << "id mapping (resource old -> new):\n";
+    for (const auto& [ep, old_id, new_id] : report.mapping)
+      std::cout << "  " << ep << " " << old_id << " -> " << new_id << "\n";
+  }
+  for (const std::string& p : report.problems) std::cout << "note: " << p << "\n";
+}
+
+int run_restore(const ServiceSettings& s, const sync::RestoreSet& set, const std::string& key,
+                bool dry_run) {
+  return with_exclusive_mirror(s, [&](storage::Mirror& mirror) {
+    asio::io_context io;
+    sync::CrmOverHttp crm(io.get_executor(), client_options(s), s.retry);
+    // Knowing the account first: its users, and what an interrupted run already created.
+    const sync::CycleReport pulled = pull_only(mirror, crm, s, io);
+    if (!pulled.pull_failures.empty()) {
+      for (const auto& f : pulled.pull_failures) spdlog::error("cannot read the account: {}", f);
+      return kExitIncomplete;
+    }
+    sync::RestoreOptions options;
+    options.dry_run = dry_run;
+    options.source_key = key;
+    io.restart();
+    const sync::RestoreReport report =
+        run_to_completion(io, sync::restore_elements(mirror, crm, set, options));
+    print_restore_report(report, dry_run);
+    if (report.interrupted) spdlog::error("the restore stopped early; run it again to resume");
+    return report.ok() ? kExitOk : kExitIncomplete;
+  });
+}
+
+}  // namespace
+
+int sync_once(const ServiceSettings& s, bool allow_mass_delete) {
+  return with_exclusive_mirror(s, [&](storage::Mirror& mirror) {
+    asio::io_context io;
+    sync::CrmOverHttp crm(io.get_executor(), client_options(s), s.retry);
+    sync::CycleOptions options = cycle_options(s);
+    options.pull.allow_mass_delete = allow_mass_delete;
+    options.push.allow_mass_delete = allow_mass_delete;
+    if (mirror.created() && isatty(STDERR_FILENO))
+      options.progress = [](std::string_view r, std::int64_t n, std::uint64_t bytes) {
+        std::fprintf(stderr, "\r  %-12.*s %10lld elements %8.1f MB%s", static_cast<int>(r.size()),
+                     r.data(), static_cast<long long>(n), static_cast<double>(bytes) / 1e6,
+                     bytes > 0 ? "\n" : "");
+      };
+    const sync::CycleReport report =
+        run_to_completion(io, sync::run_cycle(mirror, crm, crm, options));
+    std::cout << report.summary() << "\n";
+    for (const auto& f : report.pull_failures) std::cout << "not pulled: " << f << "\n";
+    for (const auto& p : report.push.problems) std::cout << "not pushed: " << p << "\n";
+    if (report.ok()) return kExitOk;
+    if (report.mass_delete_held()) return kExitMassDelete;
+    return kExitIncomplete;
+  });
+}
+
+int show_status(const ServiceSettings& s, bool as_json) {
+  try {
+    storage::Mirror mirror = open_mirror(s);
+    const storage::MirrorStatus status = storage::read_status(mirror);
+    std::string daemon = "not running";
+    try {
+      InstanceLock probe(s.database);
+    } catch (const AlreadyRunning& e) {
+      daemon = "running";
+    }
+    if (as_json) {
+      json::object out, resources;
+      for (const auto& [ep, r] : status.resources)
+        resources[ep] = {{"rows", r.rows},
+                         {"pending", r.pending},
+                         {"errors", r.errors},
+                         {"conflicts", r.conflicts}};
+      out["database"] = s.database.string();
+      out["daemon"] = daemon;
+      out["resources"] = std::move(resources);
+      out["pending"] = status.pending();
+      out["errors"] = status.errors();
+      out["open_conflicts"] = status.open_conflicts;
+      out["outbox"] = status.outbox;
+      out["held"] = status.held;
+      out["interval_seconds"] =
+          std::chrono::duration_cast<std::chrono::seconds>(s.interval).count();
+      auto run = [](const std::optional<storage::LastRun>& r) -> json::value {
+        if (!r) return nullptr;
+        return {{"started_at", r->started_at}, {"ended_at", r->ended_at}, {"pulled", r->pulled},
+                {"pushed", r->pushed},         {"failed", r->failed},     {"error", r->error}};
+      };
+      out["last_run"] = run(status.last_run);
+      out["last_success"] = run(status.last_success);
+      std::cout << json::serialize(out) << "\n";
+      return kExitOk;
+    }
+    std::cout << "mirror:    " << s.database.string() << "\n"
+              << "daemon:    " << daemon << "\n";
+    if (status.last_run)
+      std::cout << "last sync: " << status.last_run->started_at << " (pulled "
+                << status.last_run->pulled << ", pushed " << status.last_run->pushed << ", failed "
+                << status.last_run->failed << ")\n";
+    else
+      std::cout << "last sync: never\n";
+    if (status.last_run && !status.last_run->ended_at.empty())
+      std::cout << "next sync: "
+                << std::chrono::duration_cast<std::chrono::seconds>(s.interval).count()
+                << " s after the last one, when the daemon runs\n";
+    if (status.last_run && !status.last_run->error.empty())
+      std::cout << "problems:  " << status.last_run->error << "\n";
+    std::printf("%-13s %9s %8s %7s %9s\n", "resource", "rows", "pending", "errors", "conflicts");
+    for (const auto& [ep, r] : status.resources)
+      std::printf("%-13s %9lld %8lld %7lld %9lld\n", ep.c_str(), static_cast<long long>(r.rows),
+                  static_cast<long long>(r.pending), static_cast<long long>(r.errors),
+                  static_cast<long long>(r.conflicts));
+    if (status.held > 0)
+      std::cout << status.held
+                << " deletions are held by the mass-deletion guard: run `clevertim-sync sync "
+                   "--allow-mass-delete` if they are intended\n";
+    if (status.open_conflicts > 0)
+      std::cout << status.open_conflicts << " conflicts wait: see `clevertim-sync conflicts`\n";
+    return kExitOk;
+  } catch (const storage::MirrorError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
+  }
+}
+
+int list_conflicts(const ServiceSettings& s, bool all) {
+  try {
+    storage::Mirror mirror = open_mirror(s);
+    SQLite::Statement q(mirror.db(),
+                        std::string("SELECT id, resource, record_id, coalesce(fields, ''), "
+                                    "outcome, coalesce(resolution, '-'), detected_at FROM "
+                                    "conflicts ") +
+                            (all ? "" : "WHERE resolved_at IS NULL ") + "ORDER BY id");
+    int n = 0;
+    while (q.executeStep()) {
+      ++n;
+      std::cout << "#" << q.getColumn(0).getInt64() << " " << q.getColumn(1).getString() << " "
+                << q.getColumn(2).getInt64() << " [" << q.getColumn(3).getString() << "] "
+                << q.getColumn(6).getString() << "\n    " << q.getColumn(4).getString()
+                << " (resolution: " << q.getColumn(5).getString() << ")\n";
+    }
+    if (n == 0)
+      std::cout << (all ? "no conflicts recorded\n" : "no open conflicts\n");
+    else if (!all)
+      std::cout << "settle one with: clevertim-sync resolve ID local|remote (or UPDATE conflicts "
+                   "SET resolution = 'local' WHERE id = ID)\n";
+    return kExitOk;
+  } catch (const storage::MirrorError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
+  }
+}
+
+int resolve(const ServiceSettings& s, std::int64_t conflict_id, const std::string& side) {
+  if (side != "local" && side != "remote") {
+    spdlog::error("resolve takes `local` or `remote`, not `{}`", side);
+    return kExitConfig;
+  }
+  try {
+    storage::Mirror mirror = open_mirror(s);
+    if (!sync::resolve_conflict(mirror, conflict_id, side)) {
+      spdlog::error("there is no open conflict #{}; see `clevertim-sync conflicts`", conflict_id);
+      return kExitIncomplete;
+    }
+    std::cout << "conflict #" << conflict_id << " settled (" << side
+              << "); the next cycle sends what remains\n";
+    return kExitOk;
+  } catch (const storage::MirrorError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
+  }
+}
+
+int retry_failed(const ServiceSettings& s) {
+  try {
+    storage::Mirror mirror = open_mirror(s);
+    const std::int64_t n = sync::retry_failed_changes(mirror);
+    std::cout << n << " failed changes are pending again; the next cycle sends them\n";
+    return kExitOk;
+  } catch (const storage::MirrorError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
+  }
+}
+
+int check_config(const ServiceSettings& s) {
+  std::cout << "configuration: " << (s.config_file.empty() ? "(defaults)" : s.config_file.string())
+            << " ok\n"
+            << "token:         found (" << s.token.size() << " characters)\n";
+  int code = kExitOk;
+  try {
+    storage::Mirror mirror = open_mirror(s);
+    std::cout << "mirror:        " << s.database.string() << " ok (schema version "
+              << mirror.schema_version() << (mirror.created() ? ", created now" : "") << ")\n";
+  } catch (const storage::MirrorError& e) {
+    std::cout << "mirror:        FAILED: " << e.what() << "\n";
+    code = kExitDatabase;
+  }
+  try {
+    asio::io_context io;
+    sync::CrmOverHttp crm(io.get_executor(), client_options(s), sync::RetryPolicy{{}, {}, 1});
+    std::int64_t elements = 0;
+    const auto outcome =
+        run_to_completion(io, crm.fetch_all(
+                                  "customfield", [&](const json::value&) { ++elements; }, [] {}));
+    if (outcome.ok())
+      std::cout << "CRM:           " << s.url << " ok (" << elements << " custom fields read)\n";
+    else {
+      std::cout << "CRM:           " << s.url << " FAILED: " << outcome.message << "\n";
+      code = kExitIncomplete;
+    }
+  } catch (const std::exception& e) {
+    std::cout << "CRM:           " << s.url << " FAILED: " << e.what() << "\n";
+    code = kExitConfig;
+  }
+  std::cout << "would:         sync ";
+  if (s.resources.empty())
+    std::cout << "every resource";
+  else
+    for (const auto& r : s.resources) std::cout << r << " ";
+  std::cout << " every " << std::chrono::duration_cast<std::chrono::seconds>(s.interval).count()
+            << " s, conflicts: " << sync::to_string(s.conflict_policy) << "\n";
+  return code;
+}
+
+int backup(const ServiceSettings& s, const fs::path& file, bool compress) {
+  try {
+    storage::Mirror mirror = open_mirror(s);
+    const auto report = storage::backup_mirror(mirror, file, compress);
+    std::cout << "backup written: " << report.file.string() << " (" << report.bytes
+              << " bytes, integrity ok)\n";
+    return kExitOk;
+  } catch (const storage::BackupError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
+  } catch (const storage::MirrorError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
+  }
+}
+
+int export_json(const ServiceSettings& s, const fs::path& dir, bool history) {
+  try {
+    storage::Mirror mirror = open_mirror(s);
+    const auto report = storage::export_mirror(mirror, dir, history);
+    std::cout << "exported to " << dir.string() << ":";
+    for (const auto& [ep, n] : report.counts) std::cout << " " << ep << " " << n;
+    if (history) std::cout << ", history " << report.history_versions;
+    std::cout << "\n";
+    return kExitOk;
+  } catch (const storage::BackupError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
+  } catch (const storage::MirrorError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
+  }
+}
+
+int restore(const ServiceSettings& s, const fs::path& source, bool dry_run) {
+  sync::RestoreSet set;
+  const fs::path scratch = fs::temp_directory_path();
+  try {
+    set = sync::load_restore_source(source, scratch);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot read the restore source: {}", e.what());
+    return kExitConfig;
+  }
+  std::error_code ec;
+  const std::string key = "restore:" + fs::weakly_canonical(source, ec).string();
+  return run_restore(s, set, key, dry_run);
+}
+
+int undelete(const ServiceSettings& s, const std::string& resource, std::int64_t id,
+             bool with_children) {
+  sync::RestoreSet set;
+  try {
+    storage::Mirror mirror = open_mirror(s);
+    set = sync::deleted_element_from_history(mirror, resource, id, with_children);
+  } catch (const storage::MirrorError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kExitIncomplete;
+  }
+  return run_restore(s, set, "undelete:" + resource + ":" + std::to_string(id), false);
+}
+
+}  // namespace clevertim::daemon

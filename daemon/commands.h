@@ -1,0 +1,25 @@
+// The one-shot commands of `clevertim-sync`. Each returns the process exit code (exit_codes.h)
+// and prints for people on stdout; errors go to the log (stderr or the journal).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "daemon/settings.h"
+
+namespace clevertim::daemon {
+
+int sync_once(const ServiceSettings& settings, bool allow_mass_delete);
+int show_status(const ServiceSettings& settings, bool as_json);
+int list_conflicts(const ServiceSettings& settings, bool all);
+int resolve(const ServiceSettings& settings, std::int64_t conflict_id, const std::string& side);
+int retry_failed(const ServiceSettings& settings);
+int check_config(const ServiceSettings& settings);
+int backup(const ServiceSettings& settings, const std::filesystem::path& file, bool compress);
+int export_json(const ServiceSettings& settings, const std::filesystem::path& dir, bool history);
+int restore(const ServiceSettings& settings, const std::filesystem::path& source, bool dry_run);
+int undelete(const ServiceSettings& settings, const std::string& resource, std::int64_t id,
+             bool with_children);
+
+}  // namespace clevertim::daemon

@@ -1,0 +1,136 @@
+// clevertim-sync: keeps a local SQLite mirror and a Clevertim CRM account in step.
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "daemon/command_line.h"
+#include "daemon/commands.h"
+#include "daemon/exit_codes.h"
+#include "daemon/logging.h"
+#include "daemon/service.h"
+
+#ifndef CLEVERTIM_VERSION
+#define CLEVERTIM_VERSION "0.0.0"
+#endif
+
+using namespace clevertim::daemon;
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "clevertim-sync keeps a local SQLite mirror and a Clevertim CRM account in step, both "
+      "ways.\nThe token is read from server.token_file, $CREDENTIALS_DIRECTORY/token or "
+      "$CLEVERTIM_TOKEN, never from the command line."};
+  app.footer(kExitCodesHelp);
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every command");
+
+  CommandLine cl;
+  app.add_option("-c,--config", cl.config_file, "configuration file (TOML)")
+      ->capture_default_str()
+      ->each([&](const std::string&) { cl.config_given = true; });
+  app.add_option("--database", cl.database, "the mirror file (overrides storage.database)");
+  app.add_option("--url", cl.url, "the CRM's API base URL (overrides server.url)");
+  app.add_option("--interval", cl.interval,
+                 "time between cycles, e.g. 5m (overrides sync.interval)");
+  app.add_option("--log-level", cl.log_level, "trace, debug, info, warn or error");
+
+  auto* run = app.add_subcommand("run",
+                                 "run as a service: a cycle every sync.interval, and a "
+                                 "push within a second of every local write");
+  auto* sync = app.add_subcommand("sync",
+                                  "run one cycle (pull, then push) and exit; exit code 0 "
+                                  "only when every pending change reached the CRM");
+  bool allow_mass_delete = false;
+  sync->add_flag("--allow-mass-delete", allow_mass_delete,
+                 "apply deletions held by the mass-deletion guard, once");
+  auto* status = app.add_subcommand("status",
+                                    "last cycle, rows per resource, pending, errors, "
+                                    "conflicts");
+  bool as_json = false;
+  status->add_flag("--json", as_json, "print JSON for scripts");
+  auto* conflicts = app.add_subcommand("conflicts", "list conflicts waiting for a person");
+  bool all_conflicts = false;
+  conflicts->add_flag("--all", all_conflicts, "every conflict ever recorded, settled ones too");
+  auto* resolve_cmd = app.add_subcommand("resolve",
+                                         "settle a conflict: keep the local or the "
+                                         "CRM's version of the conflicting fields");
+  std::int64_t conflict_id = 0;
+  std::string side;
+  resolve_cmd->add_option("ID", conflict_id, "the conflict's id (see `conflicts`)")->required();
+  resolve_cmd->add_option("SIDE", side, "local or remote")
+      ->required()
+      ->check(CLI::IsMember({"local", "remote"}));
+  auto* retry = app.add_subcommand("retry", "make every change the CRM refused pending again");
+  auto* check = app.add_subcommand("check-config",
+                                   "check the configuration, token, mirror and "
+                                   "a request to the CRM; say what would be done");
+  auto* version = app.add_subcommand("version", "print the version");
+  auto* backup_cmd = app.add_subcommand("backup",
+                                        "a consistent, checked copy of the mirror, "
+                                        "safe while the daemon runs");
+  std::string file;
+  bool compress = false;
+  backup_cmd->add_option("FILE", file, "where to write the copy")->required();
+  backup_cmd->add_flag("--compress", compress, "gzip the copy");
+  auto* export_cmd = app.add_subcommand("export",
+                                        "one JSON file per resource in the API's "
+                                        "format, plus a manifest");
+  std::string dir;
+  bool history = false;
+  export_cmd->add_option("DIR", dir, "the folder to write")->required();
+  export_cmd->add_flag("--history", history, "add every recorded earlier version");
+  auto* restore_cmd = app.add_subcommand("restore",
+                                         "create every element of a backup file or "
+                                         "export folder in the configured account");
+  std::string source;
+  bool dry_run = false;
+  restore_cmd->add_option("SOURCE", source, "a backup file or an export folder")->required();
+  restore_cmd->add_flag("--dry-run", dry_run, "print what would be created, send nothing");
+  auto* undelete_cmd = app.add_subcommand("undelete",
+                                          "recreate an element deleted in the CRM, "
+                                          "from history");
+  std::string resource;
+  std::int64_t element_id = 0;
+  bool with_children = false;
+  undelete_cmd->add_option("RESOURCE", resource, "contact, company, case, ...")->required();
+  undelete_cmd->add_option("ID", element_id, "its id when it was deleted")->required();
+  undelete_cmd->add_flag("--with-children", with_children,
+                         "also its deleted notes, tasks, cases, deals and their comments");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitConfig;
+  }
+
+  if (*version) {
+    std::cout << "clevertim-sync " << CLEVERTIM_VERSION << "\n";
+    return kExitOk;
+  }
+
+  setup_logging(cl.log_level.value_or("info"));
+  const bool needs_crm = *run || *sync || *check || *restore_cmd || *undelete_cmd;
+  auto load = [&] { return load_settings(cl, needs_crm); };
+  if (*run) return run_service(load);
+
+  ServiceSettings settings;
+  try {
+    settings = load();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kExitConfig;
+  }
+  setup_logging(settings.log_level);
+  if (*sync) return sync_once(settings, allow_mass_delete);
+  if (*status) return show_status(settings, as_json);
+  if (*conflicts) return list_conflicts(settings, all_conflicts);
+  if (*resolve_cmd) return resolve(settings, conflict_id, side);
+  if (*retry) return retry_failed(settings);
+  if (*check) return check_config(settings);
+  if (*backup_cmd) return backup(settings, file, compress);
+  if (*export_cmd) return export_json(settings, dir, history);
+  if (*restore_cmd) return restore(settings, source, dry_run);
+  if (*undelete_cmd) return undelete(settings, resource, element_id, with_children);
+  return kExitConfig;
+}
