@@ -478,8 +478,14 @@ struct HttpClient::Impl {
           co_return std::move(*f);
         }
       }
-      Attempt a = conn->tls ? co_await exchange(*conn->tls, *conn, req)
-                            : co_await exchange(*conn->plain, *conn, req);
+      // Not a ?: with a co_await in each branch: g++ 12 miscompiles that (the result is
+      // relocated bitwise and its strings then point into a freed frame).
+      Attempt a;
+      if (conn->tls) {
+        a = co_await exchange(*conn->tls, *conn, req);
+      } else {
+        a = co_await exchange(*conn->plain, *conn, req);
+      }
       release(std::move(conn), a.reusable);
       if (!a.result && reused && round == 0 && a.closed_before_answer &&
           (req.idempotent() || a.sent_nothing)) {

@@ -308,6 +308,10 @@ std::optional<StreamError> EnvelopeStream::finish() {
   error_code ec;
   static constexpr char kNothing[] = "";
   m.parser.write_some(false, kNothing, 0, ec);
+  // Every byte so far was a valid prefix (write() said so), so failing only now, at the end
+  // of input, means the input ended too early, whatever the parser calls it ("4500." is a
+  // syntax error for it, but truncated for us).
+  if (ec && m.parser.handler().problem().empty()) ec = json::error::incomplete;
   if (ec) return m.from_code(ec);
   if (!m.parser.done()) {
     return m.fail({StreamError::Kind::kTruncated, "the JSON ends early"});

@@ -1,0 +1,173 @@
+// The envelope parser on its own: every split of the input must give the same answer.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "sync/json_stream.h"
+
+namespace json = boost::json;
+using clevertim::sync::EnvelopeStream;
+using clevertim::sync::StreamError;
+
+namespace {
+
+// The read-all sample of API.md, with strings that need escapes and nested values.
+const std::string kEnvelope =
+    R"({"status": "OK", "content": [)"
+    R"({"id": 1, "fn": "Ann", "ln": "L\u00e9e \"q\"", "email": ["a@x.io"],)"
+    R"( "phones": [{"type": "Work", "no": "0087"}], "cf": {"12": ["a", "b"]}, "companyId": null},)"
+    R"({"id": 2, "cn": "Acme", "is_company": true, "value": 4500.5, "big": 18446744073709551615},)"
+    R"({"id": 3, "startDate": {"y": 2013, "mo": 12, "d": 29}, "tags": []})"
+    R"(], "extra": {"ignored": [1, 2, {"content": [9]}]}})";
+
+struct Run {
+  std::vector<json::value> elements;
+  std::optional<StreamError> error;  // first error from write/finish/check_ok
+};
+
+Run feed(const std::vector<std::string_view>& pieces, bool need_content = true) {
+  Run run;
+  EnvelopeStream stream([&](json::value&& v) { run.elements.push_back(std::move(v)); });
+  for (auto p : pieces) {
+    if ((run.error = stream.write(p))) return run;
+  }
+  if ((run.error = stream.finish())) return run;
+  run.error = stream.check_ok(need_content);
+  return run;
+}
+
+Run feed(std::string_view all, bool need_content = true) {
+  return feed(std::vector<std::string_view>{all}, need_content);
+}
+
+}  // namespace
+
+TEST_CASE("json_stream: the API.md envelope yields each element of content") {
+  Run run = feed(kEnvelope);
+  REQUIRE_FALSE(run.error);
+  REQUIRE(run.elements.size() == 3);
+  const json::value whole = json::parse(kEnvelope);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(run.elements[i] == whole.at("content").at(i));
+  }
+  CHECK(run.elements[0].at("ln").as_string() ==
+        "L\xc3\xa9"
+        "e \"q\"");
+  CHECK(run.elements[1].at("big").is_uint64());
+}
+
+TEST_CASE("json_stream: any split into two or three pieces gives the same elements") {
+  const json::value whole = json::parse(kEnvelope);
+  const std::string_view all = kEnvelope;
+  for (std::size_t i = 0; i <= all.size(); ++i) {
+    Run run = feed({all.substr(0, i), all.substr(i)});
+    REQUIRE_MESSAGE(!run.error, "split at " << i);
+    REQUIRE(run.elements.size() == 3);
+    CHECK(run.elements[2] == whole.at("content").at(2));
+  }
+  // One byte at a time.
+  std::vector<std::string_view> bytes;
+  for (std::size_t i = 0; i < all.size(); ++i) bytes.push_back(all.substr(i, 1));
+  Run run = feed(bytes);
+  REQUIRE_FALSE(run.error);
+  REQUIRE(run.elements.size() == 3);
+  CHECK(run.elements[0] == whole.at("content").at(0));
+}
+
+TEST_CASE("json_stream: truncated at every position is reported, never accepted") {
+  const std::string_view all = kEnvelope;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    Run run = feed(all.substr(0, i));
+    REQUIRE_MESSAGE(run.error, "truncated at " << i);
+    CHECK_MESSAGE(run.error->kind == StreamError::Kind::kTruncated,
+                  "truncated at " << i << ": " << run.error->message);
+  }
+}
+
+TEST_CASE("json_stream: status, error and content at the top level") {
+  SUBCASE("status after content is fine") {
+    Run run = feed(R"({"content": [{"id": 1}], "status": "OK"})");
+    CHECK_FALSE(run.error);
+    CHECK(run.elements.size() == 1);
+  }
+  SUBCASE("status ERROR carries the server's error text") {
+    Run run = feed(R"({"status": "ERROR", "error": "Invalid field 'fn'"})");
+    REQUIRE(run.error);
+    CHECK(run.error->kind == StreamError::Kind::kNotEnvelope);
+    CHECK(run.error->message == "Invalid field 'fn'");
+  }
+  SUBCASE("no content where content is needed") {
+    Run run = feed(R"({"status": "OK"})");
+    REQUIRE(run.error);
+    CHECK(run.error->kind == StreamError::Kind::kNotEnvelope);
+    CHECK(run.error->message.find("content") != std::string::npos);
+  }
+  SUBCASE("no content is fine for a delete") {
+    CHECK_FALSE(feed(R"({"status": "OK"})", /*need_content=*/false).error);
+  }
+  SUBCASE("no status") {
+    Run run = feed(R"({"content": []})");
+    REQUIRE(run.error);
+    CHECK(run.error->kind == StreamError::Kind::kNotEnvelope);
+  }
+  SUBCASE("status that is not a string") {
+    Run run = feed(R"({"status": 1, "content": []})");
+    REQUIRE(run.error);
+    CHECK(run.error->kind == StreamError::Kind::kNotEnvelope);
+  }
+  SUBCASE("content that is not an array") {
+    Run run = feed(R"({"status": "OK", "content": {"id": 1}})");
+    REQUIRE(run.error);
+    CHECK(run.error->kind == StreamError::Kind::kNotEnvelope);
+    CHECK(feed(R"({"status": "OK", "content": 5})").error);
+    CHECK(feed(R"({"status": "OK", "content": "x"})").error);
+  }
+  SUBCASE("content twice") {
+    Run run = feed(R"({"status": "OK", "content": [], "content": []})");
+    REQUIRE(run.error);
+    CHECK(run.error->kind == StreamError::Kind::kNotEnvelope);
+  }
+  SUBCASE("scalars and arrays inside content are handed over too") {
+    Run run = feed(R"({"status": "OK", "content": [1, "two", null, [3], {"id": 4}]})");
+    CHECK_FALSE(run.error);
+    REQUIRE(run.elements.size() == 5);
+    CHECK(run.elements[1] == json::value("two"));
+    CHECK(run.elements[3].is_array());
+    CHECK(run.elements[4].is_object());
+  }
+}
+
+TEST_CASE("json_stream: a top level that is not an object is rejected") {
+  for (const char* text : {R"([{"id": 1}])", R"("OK")", "42", "null", "true"}) {
+    Run run = feed(text);
+    REQUIRE_MESSAGE(run.error, text);
+    CHECK(run.error->kind == StreamError::Kind::kNotEnvelope);
+  }
+}
+
+TEST_CASE("json_stream: input that is not JSON") {
+  for (const char* text :
+       {"<html>502 Bad Gateway</html>", "{'status': 'OK'}", R"({"status": "OK", "content": [1,]})",
+        R"({"status": "OK"} x)", R"({"status": "OK"}{})"}) {
+    Run run = feed(text);
+    REQUIRE_MESSAGE(run.error, text);
+    CHECK_MESSAGE(run.error->kind == StreamError::Kind::kInvalidJson, text);
+  }
+  Run empty = feed("");
+  REQUIRE(empty.error);
+  CHECK(empty.error->kind == StreamError::Kind::kTruncated);
+}
+
+TEST_CASE("json_stream: trailing whitespace after the document is accepted") {
+  CHECK_FALSE(feed({R"({"status": "OK", "content": []})", "\r\n  ", "\n"}).error);
+}
+
+TEST_CASE("json_stream: nothing more is accepted after an error") {
+  EnvelopeStream stream([](json::value&&) {});
+  CHECK(stream.write("[").has_value());
+  CHECK(stream.write(R"({"status": "OK"})").has_value());
+  CHECK(stream.finish().has_value());
+}
