@@ -29,6 +29,7 @@
 #include <cerrno>
 #include <deque>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -199,8 +200,10 @@ struct HttpClient::Impl {
 
   // ---- the pool ----------------------------------------------------------------------
 
+  // A connection to use, or nullptr once shutdown() was called.
   awaitable<std::unique_ptr<Connection>> acquire() {
     for (;;) {
+      if (stopped) co_return nullptr;
       while (!idle.empty()) {
         auto c = std::move(idle.back());  // most recently used: least likely to be stale
         idle.pop_back();
@@ -221,7 +224,8 @@ struct HttpClient::Impl {
   }
 
   void release(std::unique_ptr<Connection> c, bool reusable) {
-    if (reusable && c->is_open()) {
+    busy.erase(c.get());
+    if (reusable && !stopped && c->is_open()) {
       c->idle_since = Clock::now();
       idle.push_back(std::move(c));
     } else {
@@ -276,6 +280,7 @@ struct HttpClient::Impl {
     if (auto* ec = std::get_if<error_code>(&resolved)) {
       co_return transport_failure(req, "resolving " + url.host, *ec, false);
     }
+    if (stopped) co_return cancelled(req, false);
     auto& results = std::get<tcp::resolver::results_type>(resolved);
     if (url.tls()) {
       c.tls.emplace(executor, *tls_context);
@@ -470,10 +475,13 @@ struct HttpClient::Impl {
   awaitable<Result<FetchStats>> perform(const Request& req) {
     for (int round = 0;; ++round) {
       auto conn = co_await acquire();
+      if (!conn) co_return cancelled(req, false);
+      busy.insert(conn.get());
       const bool reused = conn->is_open();
       if (!reused) {
         if (auto f = co_await connect(*conn, req)) {
           release(std::move(conn), false);
+          if (stopped) co_return cancelled(req, false);
           spdlog::debug("{}: {}", req.what(), f->describe());
           co_return std::move(*f);
         }
@@ -487,6 +495,9 @@ struct HttpClient::Impl {
         a = co_await exchange(*conn->plain, *conn, req);
       }
       release(std::move(conn), a.reusable);
+      if (!a.result && stopped) {
+        co_return cancelled(req, a.result.failure().maybe_reached_server);
+      }
       if (!a.result && reused && round == 0 && a.closed_before_answer &&
           (req.idempotent() || a.sent_nothing)) {
         spdlog::debug("{}: kept-alive connection was closed by the server; sending again",
@@ -500,6 +511,31 @@ struct HttpClient::Impl {
       }
       co_return std::move(a.result);
     }
+  }
+
+  Failure cancelled(const Request& req, bool maybe_reached) const {
+    // kOtherStatus: not retryable, so that no retry loop keeps a stopping daemon busy.
+    return failure(req, FailureKind::kOtherStatus, 0,
+                   req.what() + ": cancelled, the client is shutting down", maybe_reached);
+  }
+
+  // Closes idle connections, aborts the ones in use (their requests fail with `cancelled`)
+  // and wakes requests waiting for a connection (they fail the same way).
+  void shutdown() {
+    stopped = true;
+    for (auto& c : idle) c->close();
+    live -= static_cast<int>(idle.size());
+    idle.clear();
+    for (Connection* c : busy) {
+      // Only the socket: the streams must outlive the operations now completing with
+      // operation_aborted.
+      if (c->plain || c->tls) {
+        error_code ignored;
+        c->tcp().socket().close(ignored);
+      }
+    }
+    for (net::steady_timer* t : waiters) t->cancel();
+    waiters.clear();
   }
 
   // ---- targets -----------------------------------------------------------------------
@@ -555,6 +591,8 @@ struct HttpClient::Impl {
   int live = 0;  // connections idle or in use
   std::deque<net::steady_timer*> waiters;
   std::uint64_t opened = 0;
+  std::set<Connection*> busy;  // connections lent out, for shutdown()
+  bool stopped = false;
 };
 
 HttpClient::HttpClient(boost::asio::any_io_executor executor, ClientOptions options)
@@ -611,6 +649,10 @@ awaitable<Result<FetchStats>> HttpClient::fetch_all(std::string_view resource, E
     spdlog::warn("GET {}: skipped {} element(s) of content that were not objects", *t, others);
   }
   co_return r;
+}
+
+void HttpClient::shutdown() {
+  impl_->shutdown();
 }
 
 const BaseUrl& HttpClient::base_url() const {

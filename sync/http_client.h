@@ -103,6 +103,11 @@ class HttpClient {
                                                        ElementFn on_element,
                                                        ProgressFn on_progress = {});
 
+  // For a clean stop: closes idle connections, aborts requests in flight and makes every
+  // later call fail at once, all with a non-retryable kOtherStatus failure ("cancelled").
+  // A host name lookup in progress is not interrupted; it ends within connect_timeout.
+  void shutdown();
+
   const BaseUrl& base_url() const;
   // TCP connections opened so far (keep-alive makes this smaller than the request count).
   std::uint64_t connections_opened() const;

@@ -3,6 +3,7 @@
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 
@@ -562,4 +563,32 @@ TEST_CASE("client: the token never appears in failures or logs") {
     CHECK(text.find(b64) == std::string::npos);
   }
   CHECK_FALSE(out->str().empty());  // the requests were logged, just not the secret
+}
+
+TEST_CASE("client: shutdown aborts requests in flight and waiting, and fails later calls") {
+  ScriptServer server;
+  Reply slow = ok(R"([{"id":1}])");
+  slow.delay = milliseconds(5000);
+  server.push(slow);
+  net::io_context io;
+  auto options = options_for(server);
+  options.max_connections = 1;
+  HttpClient client(io.get_executor(), options);
+  std::vector<Result<json::object>> results;
+  for (int i = 0; i < 2; ++i) {  // the second waits for the only connection
+    net::co_spawn(io, client.get_one("task", 1),
+                  [&](std::exception_ptr, Result<json::object> r) { results.push_back(r); });
+  }
+  net::steady_timer later(io, milliseconds(100));
+  later.async_wait([&](auto) { client.shutdown(); });
+  io.run();
+  REQUIRE(results.size() == 2);
+  for (const auto& r : results) {
+    REQUIRE_FALSE(r);
+    CHECK(r.failure().message.find("shutting down") != std::string::npos);
+    CHECK_FALSE(r.failure().retryable());
+  }
+  CHECK(results[0].failure().maybe_reached_server != results[1].failure().maybe_reached_server);
+  CHECK_FALSE(run(io, client.get_one("task", 1)));
+  CHECK(server.requests().size() == 1);
 }
