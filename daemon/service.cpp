@@ -49,6 +49,18 @@ std::string human_duration(std::chrono::milliseconds d) {
   return std::to_string(s) + "s";
 }
 
+// A completion handler for a side task that logs why it stopped instead of hiding it.
+std::function<void(std::exception_ptr)> log_failure(std::string what) {
+  return [what = std::move(what)](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("{} stopped: {}", what, ex.what());
+    }
+  };
+}
+
 class Service {
  public:
   Service(asio::io_context& io, storage::Mirror& mirror, SettingsLoader load,
@@ -96,17 +108,6 @@ class Service {
   }
 
  private:
-  static auto log_failure(std::string what) {
-    return [what = std::move(what)](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::error("{} stopped: {}", what, ex.what());
-      }
-    };
-  }
-
   void connect() {
     if (crm_) crm_->shutdown();
     crm_ = std::make_unique<sync::CrmOverHttp>(io_.get_executor(), client_options(settings_),

@@ -1,0 +1,264 @@
+#include "config/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace clevertim::config {
+namespace {
+
+// "file:line:column: " for a node that has a source position.
+std::string where(const std::string& file, const toml::source_region& source) {
+  return file + ":" + std::to_string(source.begin.line) + ":" +
+         std::to_string(source.begin.column) + ": ";
+}
+
+class Reader {
+ public:
+  Reader(const toml::table& root, std::string file) : root_(root), file_(std::move(file)) {}
+
+  // Refuses keys that are not in `known`, naming each one and its line.
+  void only_keys(const toml::table& table, std::string_view prefix,
+                 std::initializer_list<std::string_view> known) {
+    for (const auto& [key, node] : table) {
+      if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
+      std::string list;
+      for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      throw ConfigError(where(file_, node.source()) + "unknown key '" + std::string(prefix) +
+                        std::string(key.str()) + "'; the keys allowed here are: " + list);
+    }
+  }
+
+  const toml::table* section(std::string_view name) {
+    const toml::node* node = root_.get(name);
+    if (node == nullptr) return nullptr;
+    if (!node->is_table())
+      throw ConfigError(where(file_, node->source()) + "'" + std::string(name) +
+                        "' must be a section ([" + std::string(name) + "])");
+    return node->as_table();
+  }
+
+  template <class T>
+  void read(const toml::table* table, std::string_view section, std::string_view key, T& out) {
+    if (table == nullptr) return;
+    const toml::node* node = table->get(key);
+    if (node == nullptr) return;
+    const std::string name = qualified(section, key);
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!node->is_string()) wrong_type(*node, name, "a string in quotes");
+      out = node->as_string()->get();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!node->is_boolean()) wrong_type(*node, name, "true or false");
+      out = node->as_boolean()->get();
+    } else if constexpr (std::is_same_v<T, double>) {
+      if (node->is_integer())
+        out = static_cast<double>(node->as_integer()->get());
+      else if (node->is_floating_point())
+        out = node->as_floating_point()->get();
+      else
+        wrong_type(*node, name, "a number");
+    } else {
+      if (!node->is_integer()) wrong_type(*node, name, "a whole number");
+      out = static_cast<T>(node->as_integer()->get());
+    }
+  }
+
+  void read_duration(const toml::table* table, std::string_view section, std::string_view key,
+                     std::chrono::milliseconds& out) {
+    std::string text;
+    read(table, section, key, text);
+    if (text.empty()) return;
+    const auto d = parse_duration(text);
+    if (!d)
+      throw ConfigError(where(file_, table->get(key)->source()) + qualified(section, key) +
+                        " = \"" + text +
+                        "\" is not a duration; write it like \"500ms\", \"30s\", \"5m\" or "
+                        "\"1h30m\"");
+    out = *d;
+  }
+
+  void read_list(const toml::table* table, std::string_view section, std::string_view key,
+                 std::vector<std::string>& out) {
+    if (table == nullptr) return;
+    const toml::node* node = table->get(key);
+    if (node == nullptr) return;
+    const std::string name = qualified(section, key);
+    if (!node->is_array()) wrong_type(*node, name, "a list of strings, e.g. [\"contact\"]");
+    out.clear();
+    for (const toml::node& item : *node->as_array()) {
+      if (!item.is_string()) wrong_type(item, name, "a list of strings");
+      out.push_back(item.as_string()->get());
+    }
+  }
+
+  [[noreturn]] void fail(std::string_view section, std::string_view key,
+                         const std::string& message) {
+    const toml::node* node = root_.at_path(qualified(section, key)).node();
+    throw ConfigError((node ? where(file_, node->source()) : file_ + ": ") + message);
+  }
+
+ private:
+  static std::string qualified(std::string_view section, std::string_view key) {
+    return section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
+  }
+  [[noreturn]] void wrong_type(const toml::node& node, const std::string& name,
+                               std::string_view expected) {
+    throw ConfigError(where(file_, node.source()) + name + " must be " + std::string(expected));
+  }
+
+  const toml::table& root_;
+  std::string file_;
+};
+
+void check_values(Config& c, Reader& reader) {
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels))
+    reader.fail(
+        "", "log_level",
+        "log_level = \"" + c.log_level + "\" is not one of trace, debug, info, warn, error");
+  static constexpr std::string_view kPolicies[] = {"newest", "remote-wins", "local-wins", "manual"};
+  if (std::find(std::begin(kPolicies), std::end(kPolicies), c.sync.conflict_policy) ==
+      std::end(kPolicies))
+    reader.fail("sync", "conflict_policy",
+                "sync.conflict_policy = \"" + c.sync.conflict_policy +
+                    "\" is not one of newest, remote-wins, local-wins, manual");
+  for (const std::string& r : c.sync.resources)
+    if (std::find(std::begin(kKnownResources), std::end(kKnownResources), r) ==
+        std::end(kKnownResources))
+      reader.fail("sync", "resources",
+                  "sync.resources names '" + r +
+                      "', which is not a Clevertim resource; use contact, company, case, "
+                      "opportunity, task, note, comment, customfield, user, group");
+  if (c.sync.mass_delete_share < 0 || c.sync.mass_delete_share > 1)
+    reader.fail("sync", "mass_delete_share", "sync.mass_delete_share must be between 0 and 1");
+  if (c.sync.mass_delete_min < 0)
+    reader.fail("sync", "mass_delete_min", "sync.mass_delete_min must not be negative");
+  if (c.sync.retry_attempts < 1)
+    reader.fail("sync", "retry_attempts", "sync.retry_attempts must be at least 1");
+  if (c.server.max_connections < 1 || c.server.max_connections > 64)
+    reader.fail("server", "max_connections", "server.max_connections must be between 1 and 64");
+  if (c.storage.database.empty())
+    reader.fail("storage", "database", "storage.database must name the mirror file");
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  using namespace std::chrono;
+  milliseconds total{0};
+  size_t i = 0;
+  if (text.empty()) return std::nullopt;
+  while (i < text.size()) {
+    long long value = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + i, text.data() + text.size(), value);
+    if (ec != std::errc() || ptr == text.data() + i || value < 0) return std::nullopt;
+    i = static_cast<size_t>(ptr - text.data());
+    size_t unit_end = i;
+    while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end])))
+      ++unit_end;
+    const std::string_view unit = text.substr(i, unit_end - i);
+    i = unit_end;
+    if (unit == "ms")
+      total += milliseconds(value);
+    else if (unit == "s")
+      total += seconds(value);
+    else if (unit == "m")
+      total += minutes(value);
+    else if (unit == "h")
+      total += hours(value);
+    else if (unit == "d")
+      total += hours(24 * value);
+    else
+      return std::nullopt;
+  }
+  if (total.count() == 0) return std::nullopt;
+  return total;
+}
+
+Config parse_config(std::string_view text, const std::string& name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(where(name, e.source()) + std::string(e.description()) +
+                      " (TOML syntax; see the example configuration)");
+  }
+  Config c;
+  c.file = name;
+  Reader reader(root, name);
+  reader.only_keys(root, "", {"log_level", "server", "storage", "sync"});
+  reader.read(&root, "", "log_level", c.log_level);
+
+  const toml::table* server = reader.section("server");
+  if (server) {
+    reader.only_keys(*server, "server.",
+                     {"url", "token_file", "ca_file", "allow_insecure_http", "connect_timeout",
+                      "request_timeout", "max_connections"});
+    reader.read(server, "server", "url", c.server.url);
+    reader.read(server, "server", "token_file", c.server.token_file);
+    reader.read(server, "server", "ca_file", c.server.ca_file);
+    reader.read(server, "server", "allow_insecure_http", c.server.allow_insecure_http);
+    reader.read_duration(server, "server", "connect_timeout", c.server.connect_timeout);
+    reader.read_duration(server, "server", "request_timeout", c.server.request_timeout);
+    reader.read(server, "server", "max_connections", c.server.max_connections);
+  }
+  const toml::table* storage = reader.section("storage");
+  if (storage) {
+    reader.only_keys(*storage, "storage.", {"database", "report_group"});
+    std::string database = c.storage.database.string();
+    reader.read(storage, "storage", "database", database);
+    c.storage.database = database;
+    reader.read(storage, "storage", "report_group", c.storage.report_group);
+  }
+  const toml::table* sync = reader.section("sync");
+  if (sync) {
+    reader.only_keys(*sync, "sync.",
+                     {"interval", "resources", "conflict_policy", "mass_delete_share",
+                      "mass_delete_min", "retry_base", "retry_cap", "retry_attempts"});
+    reader.read_duration(sync, "sync", "interval", c.sync.interval);
+    reader.read_list(sync, "sync", "resources", c.sync.resources);
+    reader.read(sync, "sync", "conflict_policy", c.sync.conflict_policy);
+    reader.read(sync, "sync", "mass_delete_share", c.sync.mass_delete_share);
+    reader.read(sync, "sync", "mass_delete_min", c.sync.mass_delete_min);
+    reader.read_duration(sync, "sync", "retry_base", c.sync.retry_base);
+    reader.read_duration(sync, "sync", "retry_cap", c.sync.retry_cap);
+    reader.read(sync, "sync", "retry_attempts", c.sync.retry_attempts);
+  }
+  check_values(c, reader);
+  return c;
+}
+
+Config load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    throw ConfigError("cannot read the configuration " + file.string() +
+                      "; create it from clevertim-sync.toml.example or pass --config");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), file.string());
+}
+
+void apply_overrides(Config& c, const Overrides& o) {
+  if (o.database) c.storage.database = *o.database;
+  if (o.url) c.server.url = *o.url;
+  if (o.interval) {
+    const auto d = parse_duration(*o.interval);
+    if (!d)
+      throw ConfigError("--interval " + *o.interval +
+                        " is not a duration; write it like 30s, 5m or 1h30m");
+    c.sync.interval = *d;
+  }
+  if (o.log_level) {
+    static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
+    if (std::find(std::begin(kLevels), std::end(kLevels), *o.log_level) == std::end(kLevels))
+      throw ConfigError("--log-level " + *o.log_level +
+                        " is not one of trace, debug, info, warn, error");
+    c.log_level = *o.log_level;
+  }
+}
+
+}  // namespace clevertim::config

@@ -1,0 +1,88 @@
+// The configuration file (TOML) and the API token.
+//
+//   Config config = load_config("/etc/clevertim-sync/clevertim-sync.toml");
+//   apply_overrides(config, overrides);           // command line flags win over the file
+//   std::string token = load_token(config);       // never logged, never in argv
+//
+// Every error is a ConfigError whose message names the file, the line and column, the key,
+// and what to do. Unknown keys are errors, so a typo never silently means "the default".
+// config/ is a leaf: it depends on no other project library.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clevertim::config {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The resources clevertim-sync knows (API endpoint names).
+inline constexpr std::string_view kKnownResources[] = {
+    "contact", "company", "case",        "opportunity", "task",
+    "note",    "comment", "customfield", "user",        "group"};
+
+struct Config {
+  std::filesystem::path file;  // where it was read from; empty for defaults only
+  std::string log_level = "info";
+
+  struct Server {
+    std::string url = "https://www.clevertim.com/api";
+    std::string token_file;  // empty: $CREDENTIALS_DIRECTORY/token, then $CLEVERTIM_TOKEN
+    std::string ca_file;     // empty: the system store
+    bool allow_insecure_http = false;
+    std::chrono::milliseconds connect_timeout{10000};
+    std::chrono::milliseconds request_timeout{60000};
+    int max_connections = 4;
+  } server;
+
+  struct Storage {
+    std::filesystem::path database = "/var/lib/clevertim-sync/crm.db";
+    std::string report_group;  // empty: the mirror is 0600
+  } storage;
+
+  struct Sync {
+    std::chrono::milliseconds interval{300000};
+    std::vector<std::string> resources;  // empty: all
+    std::string conflict_policy = "newest";
+    double mass_delete_share = 0.5;
+    std::int64_t mass_delete_min = 5;
+    std::chrono::milliseconds retry_base{500};
+    std::chrono::milliseconds retry_cap{30000};
+    int retry_attempts = 5;
+  } sync;
+};
+
+// Reads and checks a configuration file. Throws ConfigError.
+Config load_config(const std::filesystem::path& file);
+
+// Parses a TOML document (for tests and for load_config); `name` is used in messages.
+Config parse_config(std::string_view text, const std::string& name);
+
+struct Overrides {
+  std::optional<std::string> database;
+  std::optional<std::string> url;
+  std::optional<std::string> interval;
+  std::optional<std::string> log_level;
+};
+
+// Command line flags win over the file. Throws ConfigError for a bad value.
+void apply_overrides(Config& config, const Overrides& overrides);
+
+// "250ms", "10s", "5m", "1h", "1h30m" -> milliseconds; nullopt when malformed or zero.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// The token: from server.token_file, else $CREDENTIALS_DIRECTORY/token (systemd
+// LoadCredential=), else $CLEVERTIM_TOKEN. Trailing white space is trimmed. A token file that
+// group or others can read is refused, with the chmod that fixes it. Throws ConfigError; the
+// token itself never appears in a message.
+std::string load_token(const Config& config);
+
+}  // namespace clevertim::config

@@ -1,0 +1,46 @@
+#include <grp.h>
+
+#include <filesystem>
+
+#include "config/config.h"
+#include "daemon/command_line.h"
+
+namespace clevertim::daemon {
+
+ServiceSettings load_settings(const CommandLine& cl, bool need_token) {
+  config::Config c;
+  std::error_code ec;
+  if (cl.config_given || std::filesystem::exists(cl.config_file, ec))
+    c = config::load_config(cl.config_file);
+  config::apply_overrides(c, {cl.database, cl.url, cl.interval, cl.log_level});
+
+  ServiceSettings s;
+  s.config_file = c.file;
+  s.database = c.storage.database;
+  if (!c.storage.report_group.empty()) {
+    const group* g = getgrnam(c.storage.report_group.c_str());
+    if (g == nullptr)
+      throw config::ConfigError("storage.report_group names '" + c.storage.report_group +
+                                "', which is not a group on this machine");
+    s.report_group = g->gr_gid;
+  }
+  s.url = c.server.url;
+  if (need_token) s.token = config::load_token(c);
+  s.ca_file = c.server.ca_file;
+  s.allow_insecure_http = c.server.allow_insecure_http;
+  s.connect_timeout = c.server.connect_timeout;
+  s.request_timeout = c.server.request_timeout;
+  s.max_connections = c.server.max_connections;
+  s.interval = c.sync.interval;
+  s.resources = c.sync.resources;
+  s.conflict_policy = *sync::parse_conflict_policy(c.sync.conflict_policy);
+  s.mass_delete_share = c.sync.mass_delete_share;
+  s.mass_delete_min = c.sync.mass_delete_min;
+  s.retry.base = c.sync.retry_base;
+  s.retry.cap = c.sync.retry_cap;
+  s.retry.attempts = c.sync.retry_attempts;
+  s.log_level = c.log_level;
+  return s;
+}
+
+}  // namespace clevertim::daemon

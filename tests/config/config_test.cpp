@@ -1,0 +1,187 @@
+#include <doctest/doctest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/config.h"
+
+using namespace clevertim::config;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string error_of(std::string_view text) {
+  try {
+    parse_config(text, "/etc/cs.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+struct TokenDir {
+  fs::path path;
+  TokenDir() {
+    std::string p = (fs::temp_directory_path() / "clevertim-token-XXXXXX").string();
+    path = mkdtemp(p.data());
+    unsetenv("CREDENTIALS_DIRECTORY");
+    unsetenv("CLEVERTIM_TOKEN");
+  }
+  ~TokenDir() {
+    fs::remove_all(path);
+    unsetenv("CREDENTIALS_DIRECTORY");
+    unsetenv("CLEVERTIM_TOKEN");
+  }
+  fs::path write(const std::string& name, const std::string& text, mode_t mode) {
+    fs::path f = path / name;
+    std::ofstream(f) << text;
+    chmod(f.c_str(), mode);
+    return f;
+  }
+};
+
+constexpr const char* kSecret = "s3cr3t-T0KEN-value";
+
+}  // namespace
+
+TEST_CASE("an empty file gives the defaults") {
+  const Config c = parse_config("", "empty.toml");
+  CHECK(c.server.url == "https://www.clevertim.com/api");
+  CHECK(c.storage.database == "/var/lib/clevertim-sync/crm.db");
+  CHECK(c.sync.interval == 5min);
+  CHECK(c.sync.conflict_policy == "newest");
+  CHECK(c.sync.resources.empty());
+}
+
+TEST_CASE("every key is read") {
+  const Config c = parse_config(R"(
+log_level = "debug"
+[server]
+url = "http://127.0.0.1:9/api"
+token_file = "/run/t"
+ca_file = "/etc/ca.pem"
+allow_insecure_http = true
+connect_timeout = "3s"
+request_timeout = "1m30s"
+max_connections = 8
+[storage]
+database = "/tmp/x.db"
+report_group = "adm"
+[sync]
+interval = "90s"
+resources = ["contact", "note"]
+conflict_policy = "manual"
+mass_delete_share = 0.25
+mass_delete_min = 10
+retry_base = "100ms"
+retry_cap = "2m"
+retry_attempts = 3
+)",
+                                "full.toml");
+  CHECK(c.log_level == "debug");
+  CHECK(c.server.url == "http://127.0.0.1:9/api");
+  CHECK(c.server.allow_insecure_http);
+  CHECK(c.server.request_timeout == 90s);
+  CHECK(c.server.max_connections == 8);
+  CHECK(c.storage.report_group == "adm");
+  CHECK(c.sync.interval == 90s);
+  CHECK(c.sync.resources == std::vector<std::string>{"contact", "note"});
+  CHECK(c.sync.mass_delete_share == doctest::Approx(0.25));
+  CHECK(c.sync.retry_cap == 2min);
+  CHECK(c.sync.retry_attempts == 3);
+}
+
+TEST_CASE("durations") {
+  CHECK(parse_duration("250ms") == 250ms);
+  CHECK(parse_duration("1h30m") == 90min);
+  CHECK_FALSE(parse_duration("5 minutes"));
+  CHECK_FALSE(parse_duration("0s"));
+  CHECK_FALSE(parse_duration("-1s"));
+  CHECK_FALSE(parse_duration("10"));
+  CHECK(error_of("[sync]\ninterval = \"soon\"") ==
+        "/etc/cs.toml:2:12: sync.interval = \"soon\" is not a duration; write it like "
+        "\"500ms\", \"30s\", \"5m\" or \"1h30m\"");
+}
+
+TEST_CASE("an unknown key is named with its file and line") {
+  const std::string e = error_of("[sync]\ninterval = \"5m\"\nintervall = \"6m\"\n");
+  CHECK(e.find("/etc/cs.toml:3:") == 0);
+  CHECK(e.find("unknown key 'sync.intervall'") != std::string::npos);
+  CHECK(error_of("colour = 1").find("unknown key 'colour'") != std::string::npos);
+}
+
+TEST_CASE("a TOML syntax error shows line and column") {
+  const std::string e = error_of("[server]\nurl = \"http://x\n");
+  CHECK(e.find("/etc/cs.toml:2:") == 0);
+}
+
+TEST_CASE("wrong types and bad values name the key") {
+  CHECK(error_of("[server]\nmax_connections = \"four\"")
+            .find("server.max_connections must be a whole number") != std::string::npos);
+  CHECK(error_of("[sync]\nconflict_policy = \"mine\"").find("not one of newest") !=
+        std::string::npos);
+  CHECK(error_of("[sync]\nresources = [\"contact\", \"deal\"]").find("'deal'") !=
+        std::string::npos);
+  CHECK(error_of("sync = 3").find("must be a section") != std::string::npos);
+  CHECK(error_of("log_level = \"loud\"").find("log_level") != std::string::npos);
+}
+
+TEST_CASE("command line overrides win over the file") {
+  Config c = parse_config("[sync]\ninterval = \"5m\"", "x.toml");
+  apply_overrides(c, {"/tmp/o.db", std::nullopt, "30s", "warn"});
+  CHECK(c.storage.database == "/tmp/o.db");
+  CHECK(c.sync.interval == 30s);
+  CHECK(c.log_level == "warn");
+  CHECK_THROWS_AS(apply_overrides(c, {std::nullopt, std::nullopt, "often", std::nullopt}),
+                  ConfigError);
+}
+
+TEST_CASE("the token comes from the file, then the credentials folder, then the environment") {
+  TokenDir dir;
+  Config c;
+  setenv("CLEVERTIM_TOKEN", "from-env\n", 1);
+  CHECK(load_token(c) == "from-env");
+  dir.write("token", "from-credentials\n", 0644);  // systemd owns its modes
+  setenv("CREDENTIALS_DIRECTORY", dir.path.c_str(), 1);
+  CHECK(load_token(c) == "from-credentials");
+  c.server.token_file = dir.write("mine", std::string(kSecret) + "\n", 0600).string();
+  CHECK(load_token(c) == kSecret);
+}
+
+TEST_CASE("a missing token names the three places") {
+  TokenDir dir;
+  try {
+    load_token(Config{});
+    FAIL("a token appeared from nowhere");
+  } catch (const ConfigError& e) {
+    const std::string m = e.what();
+    CHECK(m.find("server.token_file") != std::string::npos);
+    CHECK(m.find("CREDENTIALS_DIRECTORY") != std::string::npos);
+    CHECK(m.find("CLEVERTIM_TOKEN") != std::string::npos);
+  }
+}
+
+TEST_CASE("a token file others can read is refused with the fix, never showing the token") {
+  TokenDir dir;
+  Config c;
+  c.server.token_file = dir.write("token", kSecret, 0644).string();
+  try {
+    load_token(c);
+    FAIL("a readable token file was accepted");
+  } catch (const ConfigError& e) {
+    const std::string m = e.what();
+    CHECK(m.find("chmod 600 " + c.server.token_file) != std::string::npos);
+    CHECK(m.find(kSecret) == std::string::npos);
+  }
+  c.server.token_file = dir.write("empty", "\n", 0600).string();
+  CHECK_THROWS_WITH(load_token(c), doctest::Contains("is empty"));
+}
+
+TEST_CASE("the example configuration loads as it is") {
+  const Config c = load_config(CLEVERTIM_EXAMPLE_CONFIG);
+  CHECK(c.sync.interval == 5min);
+  CHECK(c.server.token_file.empty());
+}
