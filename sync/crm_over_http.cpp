@@ -49,6 +49,7 @@ CrmOverHttp::~CrmOverHttp() = default;
 void CrmOverHttp::shutdown() {
   stopping_ = true;
   for (asio::steady_timer* t : waits_) t->cancel();
+  client_->shutdown();
 }
 
 // Runs `op` until it succeeds, fails for good, attempts run out or shutdown() is called.
