@@ -151,7 +151,7 @@ std::filesystem::path write_sync_config(const TempDir& dir, const EmulatorProces
   std::ofstream(token_file) << token << "\n";
   chmod(token_file.c_str(), 0600);
   const auto config = dir / "clevertim-sync.toml";
-  std::ofstream(config) << "log_level = \"warn\"\n[server]\nurl = \"" << emulator.url()
+  std::ofstream(config) << "log_level = \"info\"\n[server]\nurl = \"" << emulator.url()
                         << "\"\ntoken_file = \"" << token_file.string() << "\"\n"
                         << "[storage]\ndatabase = \"" << (dir / "crm.db").string() << "\"\n"
                         << "[sync]\nretry_base = \"10ms\"\nretry_cap = \"50ms\"\n"
