@@ -142,8 +142,16 @@ int sync_once(const ServiceSettings& s, bool allow_mass_delete) {
     std::cout << report.summary() << "\n";
     for (const auto& f : report.pull_failures) std::cout << "not pulled: " << f << "\n";
     for (const auto& p : report.push.problems) std::cout << "not pushed: " << p << "\n";
-    if (report.ok()) return kExitOk;
+    // Changes refused earlier, or waiting for a person, are not pushed either.
+    const storage::MirrorStatus status = storage::read_status(mirror);
+    if (status.errors() > 0)
+      std::cout << status.errors()
+                << " rows wait in sync_state = 'error' (see sync_error): edit them, or run "
+                   "`clevertim-sync retry`, to send them again\n";
+    if (status.open_conflicts > 0)
+      std::cout << status.open_conflicts << " conflicts wait: see `clevertim-sync conflicts`\n";
     if (report.mass_delete_held()) return kExitMassDelete;
+    if (report.ok() && status.errors() == 0 && status.open_conflicts == 0) return kExitOk;
     return kExitIncomplete;
   });
 }

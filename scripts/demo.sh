@@ -56,7 +56,7 @@ echo "== starting the daemon, then editing the mirror with the sqlite3 shell"
 pids+=($!)
 sleep 1
 id=$(sqlite3 "$work/crm.db" "SELECT min(id) FROM contacts")
-sqlite3 "$work/crm.db" "UPDATE contacts SET city = 'Paris', title = 'Head of Demos' WHERE id = $id;
+sqlite3 -cmd ".timeout 5000" "$work/crm.db" "UPDATE contacts SET city = 'Paris', title = 'Head of Demos' WHERE id = $id;
   INSERT INTO companies (id, name) VALUES (-1, 'Demo Ltd');
   INSERT INTO contacts (first_name, last_name, company_id) VALUES ('Dee', 'Mo', -1);"
 echo "   UPDATE contact $id, INSERT a company and a contact linked to it by id -1"

@@ -17,7 +17,12 @@ namespace json = boost::json;
 using Status = WriteResult::Status;
 
 // A write's failure, as the push sees it.
-WriteResult write_failure(const Failure& f, bool is_create) {
+WriteResult write_failure(const Failure& f, bool is_create, bool shutting_down) {
+  // Cut short by our own shutdown: nothing was refused; the change waits for the next run.
+  if (shutting_down) {
+    if (is_create && f.maybe_reached_server) return {Status::kUnknown, {}, f.describe()};
+    return {Status::kRetryLater, {}, f.describe()};
+  }
   switch (f.kind) {
     case FailureKind::kNotFound:
       return {Status::kNotFound, {}, f.describe()};
@@ -98,7 +103,7 @@ asio::awaitable<WriteResult> CrmOverHttp::create(std::string_view resource, json
   auto result = co_await retrying("POST " + std::string(resource),
                                   [&] { return client_->post(resource, element); });
   if (result.ok()) co_return WriteResult{Status::kOk, std::move(result.value()), ""};
-  co_return write_failure(result.failure(), /*is_create=*/true);
+  co_return write_failure(result.failure(), /*is_create=*/true, stopping_);
 }
 
 asio::awaitable<WriteResult> CrmOverHttp::update(std::string_view resource, std::int64_t id,
@@ -106,14 +111,14 @@ asio::awaitable<WriteResult> CrmOverHttp::update(std::string_view resource, std:
   auto result = co_await retrying("PUT " + std::string(resource) + "/" + std::to_string(id),
                                   [&] { return client_->put(resource, id, changes); });
   if (result.ok()) co_return WriteResult{Status::kOk, std::move(result.value()), ""};
-  co_return write_failure(result.failure(), /*is_create=*/false);
+  co_return write_failure(result.failure(), /*is_create=*/false, stopping_);
 }
 
 asio::awaitable<WriteResult> CrmOverHttp::remove(std::string_view resource, std::int64_t id) {
   auto result = co_await retrying("DELETE " + std::string(resource) + "/" + std::to_string(id),
                                   [&] { return client_->remove(resource, id); });
   if (result.ok()) co_return WriteResult{};
-  co_return write_failure(result.failure(), /*is_create=*/false);
+  co_return write_failure(result.failure(), /*is_create=*/false, stopping_);
 }
 
 }  // namespace clevertim::sync

@@ -88,7 +88,7 @@ TEST_CASE("READY, STATUS and WATCHDOG reach the socket in NOTIFY_SOCKET") {
   close(fd);
 }
 
-TEST_CASE("a write to the mirror's WAL is noticed; other files are not") {
+TEST_CASE("a write to the mirror's WAL is noticed, other files are not") {
   TempFolder dir;
   boost::asio::io_context io;
   LocalWriteWatch watch(io.get_executor(), dir.path / "crm.db");

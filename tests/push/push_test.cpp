@@ -123,7 +123,7 @@ TEST_CASE_FIXTURE(Fixture, "a chain of new company, contact and note is created 
   CHECK(number("SELECT count(*) FROM push_intents") == 0);
 }
 
-TEST_CASE_FIXTURE(Fixture, "a DELETE is sent; a 404 means it is already gone") {
+TEST_CASE_FIXTURE(Fixture, "a DELETE is sent, and a 404 means it is already gone") {
   shell("DELETE FROM notes WHERE id = 5;");
   crm.elements["note"].erase(5);  // someone deleted it in the web app too
   const auto report = push();

@@ -1,0 +1,142 @@
+// Backup, export, restore and undelete against the emulator (issue: backup and restore).
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/Database.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "integration_fixture.h"
+
+using namespace clevertim::testing;
+namespace json = boost::json;
+
+namespace {
+
+json::value read_json(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  return json::parse(s.str());
+}
+
+constexpr const char* kResources[] = {"customfield", "company", "contact", "case",
+                                      "opportunity", "task",    "note",    "comment"};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(SyncFixture, "an export equals what the CRM holds, field for field") {
+  REQUIRE(sync() == 0);
+  REQUIRE(sync({"export", (dir / "export").string(), "--history"}) == 0);
+  const json::object state = remote_state();
+  for (const char* r : kResources) {
+    const json::array exported = read_json(dir / "export" / (std::string(r) + ".json")).as_array();
+    CHECK_MESSAGE(exported == state.at(r).as_array(), r);
+  }
+  const json::object manifest = read_json(dir / "export" / "manifest.json").as_object();
+  CHECK(manifest.at("counts").at("contact").as_int64() ==
+        static_cast<std::int64_t>(state.at("contact").as_array().size()));
+}
+
+TEST_CASE("a backup taken while the daemon writes is consistent") {
+  SyncFixture f({"--sample", "100"}, "interval = \"1h\"\n");
+  REQUIRE(f.sync() == 0);
+  pid_t daemon = fork();
+  if (daemon == 0) {
+    const std::string binary = clevertim_sync_binary();
+    freopen("/dev/null", "w", stderr);
+    execl(binary.c_str(), binary.c_str(), "--config", f.config.c_str(), "run", nullptr);
+    _exit(127);
+  }
+  std::string sql = "BEGIN;";
+  for (int i = 0; i < 200; ++i)
+    sql += "INSERT INTO notes (description) VALUES ('b" + std::to_string(i) + "');";
+  f.shell(sql + "COMMIT;");
+  for (int i = 0; i < 3; ++i) {
+    const auto copy = f.dir / ("backup" + std::to_string(i) + ".db.gz");
+    std::string out;
+    REQUIRE_MESSAGE(
+        run_clevertim_sync(f.config, {"backup", copy.string(), "--compress"}, &out) == 0, out);
+    CHECK(out.find("integrity ok") != std::string::npos);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(daemon, SIGTERM);
+  int status = 0;
+  waitpid(daemon, &status, 0);
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("a restore into an empty account reproduces every element and relation") {
+  SyncFixture source({"--sample", "20"});
+  REQUIRE(source.sync() == 0);
+  REQUIRE(source.sync({"export", (source.dir / "export").string()}) == 0);
+  const json::object original = source.remote_state();
+
+  SyncFixture target(std::vector<std::string>{});  // an empty account
+  // The users must exist there (they cannot be created through the API).
+  json::object users{{"user", original.at("user")}};
+  REQUIRE(control(*target.emulator, "PUT", "state", json::serialize(users)).status == 200);
+
+  // Interrupted half-way: a note's create is done but its answer lost.
+  target.next_fault("drop_after_commit", "POST", "/api/note");
+  std::string out;
+  CHECK(run_clevertim_sync(target.config, {"restore", (source.dir / "export").string()}, &out) ==
+        1);
+  CHECK(out.find("run it again to resume") != std::string::npos);
+  REQUIRE_MESSAGE(
+      run_clevertim_sync(target.config, {"restore", (source.dir / "export").string()}, &out) == 0,
+      out);
+  CHECK(out.find("id mapping") != std::string::npos);
+
+  const json::object restored = target.remote_state();
+  for (const char* r : kResources)
+    CHECK_MESSAGE(restored.at(r).as_array().size() == original.at(r).as_array().size(), r);
+  // Relations: each restored note's customer has the same name as the original's.
+  auto name_of = [](const json::object& state, std::int64_t id) -> std::string {
+    for (const char* r : {"contact", "company"})
+      for (const auto& e : state.at(r).as_array())
+        if (e.at("id").as_int64() == id)
+          return std::string(r == std::string("contact") ? e.at("fn").as_string()
+                                                         : e.at("cn").as_string());
+    return "?";
+  };
+  std::multiset<std::string> before, after;
+  for (const auto& n : original.at("note").as_array())
+    if (n.at("cust").is_int64())
+      before.insert(std::string(n.at("desc").as_string()) + "@" +
+                    name_of(original, n.at("cust").as_int64()));
+  for (const auto& n : restored.at("note").as_array())
+    if (n.at("cust").is_int64())
+      after.insert(std::string(n.at("desc").as_string()) + "@" +
+                   name_of(restored, n.at("cust").as_int64()));
+  CHECK(before == after);
+  // Comments still hang on notes/tasks with the same texts.
+  CHECK(restored.at("comment").as_array().size() == original.at("comment").as_array().size());
+}
+
+TEST_CASE_FIXTURE(SyncFixture, "undelete brings back a deleted contact with its notes") {
+  REQUIRE(sync() == 0);
+  // A contact that has notes.
+  const std::string contact = query(
+      "SELECT customer_id FROM notes WHERE customer_id IN (SELECT id FROM contacts) GROUP BY "
+      "customer_id ORDER BY count(*) DESC LIMIT 1");
+  const long long notes = number("SELECT count(*) FROM notes WHERE customer_id = " + contact);
+  REQUIRE(notes > 0);
+  REQUIRE(web("DELETE", "contact/" + contact).status == 200);  // its notes go with it
+  REQUIRE(sync() == 0);
+  CHECK(number("SELECT count(*) FROM contacts WHERE id = " + contact) == 0);
+  std::string out;
+  REQUIRE_MESSAGE(
+      run_clevertim_sync(config, {"undelete", "contact", contact, "--with-children"}, &out) == 0,
+      out);
+  REQUIRE(sync() == 0);
+  const std::string back = query("SELECT max(id) FROM contacts");  // the newest element
+  CHECK(back != contact);
+  CHECK(number("SELECT count(*) FROM notes WHERE customer_id = " + back) == notes);
+}

@@ -1,0 +1,189 @@
+// Push against the emulator over real sockets (issue: push).
+#include <doctest/doctest.h>
+
+#include <SQLiteCpp/Database.h>
+
+#include <chrono>
+#include <thread>
+
+#include "integration_fixture.h"
+
+using namespace clevertim::testing;
+namespace json = boost::json;
+
+namespace {
+
+std::int64_t first_id(SyncFixture& f, const char* resource) {
+  return f.remote(resource)[0].as_object().at("id").as_int64();
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(SyncFixture, "an UPDATE in the shell reaches the CRM as a PUT of that field") {
+  REQUIRE(sync() == 0);
+  const auto id = first_id(*this, "contact");
+  control(*emulator, "DELETE", "log");
+  shell(
+      "UPDATE contacts SET city = 'Paris', is_private = 1 - is_private, tags = '[\"x\"]' WHERE id "
+      "= " +
+      std::to_string(id) + ";");
+  REQUIRE_MESSAGE(sync() == 0, output);
+  const auto e = remote_element("contact", id);
+  CHECK(e.at("city") == "Paris");
+  CHECK(e.at("is_private").is_bool());
+  CHECK(e.at("tags").as_array() == json::array{"x"});
+  const auto log = control(*emulator, "GET", "log").json().at("requests").as_array();
+  int puts = 0;
+  for (const auto& r : log)
+    if (r.at("method") == "PUT") {
+      ++puts;
+      const json::object body = json::parse(r.at("body").as_string()).as_object();
+      CHECK(body.size() == 4);  // city, is_private, tags and id: nothing else
+      CHECK(body.at("id") == id);
+    }
+  CHECK(puts == 1);
+  CHECK(query("SELECT sync_state FROM contacts WHERE id = " + std::to_string(id)) == "synced");
+}
+
+TEST_CASE_FIXTURE(SyncFixture, "a new company, contact and note are created in one push") {
+  REQUIRE(sync() == 0);
+  shell(
+      "INSERT INTO companies (id, name) VALUES (-1, 'Chain Co');"
+      "INSERT INTO contacts (id, first_name, company_id) VALUES (-2, 'Cy', -1);"
+      "INSERT INTO notes (description, customer_id) VALUES ('chain note', -2);");
+  REQUIRE_MESSAGE(sync() == 0, output);
+  const auto company = number("SELECT id FROM companies WHERE name = 'Chain Co'");
+  const auto contact = number("SELECT id FROM contacts WHERE first_name = 'Cy'");
+  CHECK(company > 0);
+  CHECK(number("SELECT company_id FROM contacts WHERE id = " + std::to_string(contact)) == company);
+  CHECK(number("SELECT customer_id FROM notes WHERE description = 'chain note'") == contact);
+  CHECK(remote_element("contact", contact).at("companyId") == company);
+  // The CRM computed the link: the contact lists its note.
+  REQUIRE(sync() == 0);
+  CHECK(query("SELECT json_array_length(note_ids) FROM contacts WHERE id = " +
+              std::to_string(contact)) == "1");
+}
+
+TEST_CASE_FIXTURE(SyncFixture, "DELETE reaches the CRM, and a comment edit becomes a new comment") {
+  REQUIRE(sync() == 0);
+  const auto task = first_id(*this, "task");
+  const auto comment = first_id(*this, "comment");
+  shell("DELETE FROM tasks WHERE id = " + std::to_string(task) +
+        ";"
+        "UPDATE comments SET text = 'edited' WHERE id = " +
+        std::to_string(comment) + ";");
+  REQUIRE_MESSAGE(sync() == 0, output);
+  CHECK(http_request("GET", emulator->url() + "/task/" + std::to_string(task)).status == 404);
+  CHECK(http_request("GET", emulator->url() + "/comment/" + std::to_string(comment)).status == 404);
+  const auto fresh = number("SELECT id FROM comments WHERE text = 'edited'");
+  CHECK(fresh != comment);
+  CHECK(remote_element("comment", fresh).at("comment") == "edited");
+}
+
+TEST_CASE("a read-only token's 403 is kept as an error, then pushed with a read-write token") {
+  EmulatorProcess emulator({"--sample", "10"});
+  TempDir dir;
+  auto config = write_sync_config(dir, emulator, "", kReadOnlyToken);
+  std::string output;
+  REQUIRE(run_clevertim_sync(config, {"sync"}, &output) == 0);  // reading works
+  const std::string db = (dir / "crm.db").string();
+  REQUIRE(
+      std::system(
+          ("sqlite3 '" + db +
+           "' \"UPDATE contacts SET city = 'Denied' WHERE id = (SELECT min(id) FROM contacts)\"")
+              .c_str()) == 0);
+  CHECK(run_clevertim_sync(config, {"sync"}, &output) == 1);
+  CHECK(output.find("403") != std::string::npos);
+  CHECK(output.find(kReadOnlyToken) == std::string::npos);
+  SQLite::Database mirror(db, SQLite::OPEN_READONLY);
+  CHECK(mirror.execAndGet("SELECT sync_state FROM contacts WHERE city = 'Denied'").getString() ==
+        "error");
+  CHECK(mirror.execAndGet("SELECT sync_error FROM contacts WHERE city = 'Denied'")
+            .getString()
+            .find("read-only") != std::string::npos);
+  // With the read-write token and `retry`, it goes through.
+  config = write_sync_config(dir, emulator, "", kTestToken);
+  REQUIRE(run_clevertim_sync(config, {"retry"}, &output) == 0);
+  CHECK(run_clevertim_sync(config, {"sync"}, &output) == 0);
+  CHECK(mirror.execAndGet("SELECT sync_state FROM contacts WHERE city = 'Denied'").getString() ==
+        "synced");
+}
+
+TEST_CASE_FIXTURE(SyncFixture, "a refused create waits as an error with the server's reason") {
+  REQUIRE(sync() == 0);
+  // The CRM refuses a contact of a company that does not exist.
+  shell(
+      "INSERT INTO contacts (first_name, company_id) VALUES ('Orphan', 999999);"
+      "UPDATE contacts SET city = 'Fine' WHERE id = (SELECT max(id) FROM contacts WHERE id > 0);");
+  CHECK(sync() == 1);
+  CHECK(output.find("not pushed") != std::string::npos);
+  CHECK(query("SELECT sync_state FROM contacts WHERE first_name = 'Orphan'") == "error");
+  CHECK(query("SELECT sync_error FROM contacts WHERE first_name = 'Orphan'")
+            .find("no company with id 999999") != std::string::npos);
+  CHECK(query("SELECT sync_state FROM contacts WHERE city = 'Fine'") == "synced");
+  // Editing the row sends it again.
+  shell("UPDATE contacts SET company_id = NULL WHERE first_name = 'Orphan';");
+  CHECK(sync() == 0);
+  CHECK(number("SELECT id FROM contacts WHERE first_name = 'Orphan'") > 0);
+}
+
+TEST_CASE_FIXTURE(SyncFixture, "a POST whose answer is lost creates exactly one element") {
+  REQUIRE(sync() == 0);
+  const auto before = remote("company").size();
+  next_fault("drop_after_commit", "POST", "/api/company");
+  shell("INSERT INTO companies (name, city) VALUES ('Exactly Once', 'Bergen');");
+  CHECK(sync() == 1);  // no answer: the change waits
+  CHECK(remote("company").size() == before + 1);
+  CHECK(sync() == 0);  // the pull finds it; nothing is sent again
+  CHECK(sync() == 0);
+  CHECK(remote("company").size() == before + 1);
+  CHECK(number("SELECT count(*) FROM companies WHERE name = 'Exactly Once'") == 1);
+  CHECK(number("SELECT id FROM companies WHERE name = 'Exactly Once'") > 0);
+}
+
+TEST_CASE_FIXTURE(SyncFixture,
+                  "the same field changed on both sides: newest wins, and it is recorded") {
+  REQUIRE(sync() == 0);
+  const auto id = std::to_string(first_id(*this, "contact"));
+  REQUIRE(
+      web("PUT", "contact/" + id, R"({"title": "Remote title", "city": "Remote city"})").status ==
+      200);
+  // The CRM's lm has one-second resolution; make the local edit clearly the later one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  shell("UPDATE contacts SET title = 'Local title' WHERE id = " + id + ";");
+  REQUIRE_MESSAGE(sync() == 0, output);
+  // The local edit is newer than the CRM's lm: it wins; the CRM's other change is kept.
+  CHECK(remote_element("contact", std::stoll(id)).at("title") == "Local title");
+  CHECK(query("SELECT city FROM contacts WHERE id = " + id) == "Remote city");
+  CHECK(number("SELECT count(*) FROM conflicts") == 1);
+  CHECK(query("SELECT fields FROM conflicts") == "title");
+}
+
+TEST_CASE("manual conflicts wait for a person, who settles them with resolve") {
+  SyncFixture f({"--sample", "10"}, "conflict_policy = \"manual\"\n");
+  REQUIRE(f.sync() == 0);
+  const auto id = std::to_string(f.remote("contact")[0].as_object().at("id").as_int64());
+  REQUIRE(f.web("PUT", "contact/" + id, R"({"title": "Remote"})").status == 200);
+  f.shell("UPDATE contacts SET title = 'Local' WHERE id = " + id + ";");
+  CHECK(f.sync() == 1);
+  CHECK(f.query("SELECT sync_state FROM contacts WHERE id = " + id) == "conflict");
+  std::string out;
+  CHECK(run_clevertim_sync(f.config, {"conflicts"}, &out) == 0);
+  CHECK(out.find("contact " + id) != std::string::npos);
+  const std::string conflict = f.query("SELECT id FROM conflicts");
+  CHECK(run_clevertim_sync(f.config, {"resolve", conflict, "local"}, &out) == 0);
+  CHECK(f.sync() == 0);
+  CHECK(f.remote_element("contact", std::stoll(id)).at("title") == "Local");
+}
+
+TEST_CASE_FIXTURE(SyncFixture, "a DELETE FROM in the shell is held as a mass deletion") {
+  REQUIRE(sync() == 0);
+  const auto before = remote("contact").size();
+  shell("DELETE FROM contacts;");
+  CHECK(sync() == 3);
+  CHECK(output.find("--allow-mass-delete") != std::string::npos);
+  CHECK(remote("contact").size() == before);
+  std::string status;
+  run_clevertim_sync(config, {"status"}, &status);
+  CHECK(status.find("held by the mass-deletion guard") != std::string::npos);
+}
