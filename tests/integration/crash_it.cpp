@@ -1,0 +1,142 @@
+// Beaten up: the daemon killed with SIGKILL at random moments, and cycles against a faulty CRM
+// while both sides change. At the end the two sides agree and every change arrived once.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "integration_fixture.h"
+
+using namespace clevertim::testing;
+namespace json = boost::json;
+
+namespace {
+
+pid_t start_daemon(const std::filesystem::path& config) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stderr);
+    const std::string binary = clevertim_sync_binary();
+    execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), "run", nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
+// Syncs until everything is pushed (a few cycles may be needed after crashes).
+void converge(SyncFixture& f) {
+  for (int i = 0; i < 6 && f.sync() != 0; ++i) {
+  }
+  REQUIRE_MESSAGE(f.sync() == 0, f.output);
+}
+
+std::map<std::int64_t, json::object> by_id(const json::array& list) {
+  std::map<std::int64_t, json::object> out;
+  for (const auto& e : list) out[e.at("id").as_int64()] = e.as_object();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL at 50 random moments loses nothing and duplicates nothing") {
+  SyncFixture f({"--sample", "30", "--latency-ms", "3"}, "interval = \"300ms\"\n");
+  REQUIRE(f.sync() == 0);
+  std::mt19937 rng(20261128);
+  const json::array contacts = f.remote("contact");
+  std::map<std::int64_t, std::string> last_city;
+  int notes = 0;
+  int interrupted = 0;  // kills that left work undone: proof the kills landed mid-cycle
+  for (int round = 0; round < 50; ++round) {
+    const pid_t daemon = start_daemon(f.config);
+    // Local changes while the daemon starts, pulls, pushes and rewrites ids.
+    const auto contact = contacts[rng() % contacts.size()].at("id").as_int64();
+    const std::string city = "K" + std::to_string(round);
+    std::string sql =
+        "UPDATE contacts SET city = '" + city + "' WHERE id = " + std::to_string(contact) + ";";
+    last_city[contact] = city;
+    sql += "INSERT INTO companies (id, name) VALUES (-100000 - " + std::to_string(round) +
+           ", 'crash co " + std::to_string(round) + "');";
+    sql += "INSERT INTO notes (description, customer_id) VALUES ('crash note " +
+           std::to_string(round) + "', -100000 - " + std::to_string(round) + ");";
+    ++notes;
+    f.shell(sql);
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
+    kill(daemon, SIGKILL);
+    int status = 0;
+    waitpid(daemon, &status, 0);
+    if (f.number("SELECT count(*) FROM outbox") > 0) ++interrupted;
+  }
+  MESSAGE(interrupted << " of 50 kills interrupted pending work");
+  CHECK(interrupted >= 5);
+  converge(f);
+  CHECK(f.query("PRAGMA integrity_check") == "ok");
+
+  const json::object state = f.remote_state();
+  std::map<std::string, int> seen;
+  for (const auto& n : state.at("note").as_array()) seen[std::string(n.at("desc").as_string())]++;
+  for (int round = 0; round < notes; ++round)
+    CHECK_MESSAGE(seen["crash note " + std::to_string(round)] == 1, round);
+  std::map<std::string, int> companies;
+  for (const auto& c : state.at("company").as_array())
+    companies[std::string(c.at("cn").as_string())]++;
+  for (int round = 0; round < notes; ++round)
+    CHECK_MESSAGE(companies["crash co " + std::to_string(round)] == 1, round);
+  const auto remote_contacts = by_id(state.at("contact").as_array());
+  for (const auto& [id, city] : last_city)
+    CHECK(remote_contacts.at(id).at("city") == json::value(city));
+  // The mirror equals the CRM.
+  for (auto [resource, table] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"contact", "contacts"}, {"company", "companies"}, {"note", "notes"}}) {
+    CHECK(f.number(std::string("SELECT count(*) FROM ") + table) ==
+          static_cast<long long>(state.at(resource).as_array().size()));
+    CHECK(f.number(std::string("SELECT count(*) FROM ") + table +
+                   " WHERE id < 0 OR sync_state <> 'synced'") == 0);
+  }
+}
+
+TEST_CASE("a faulty CRM, both sides editing: the sides converge, every edit accounted for") {
+  SyncFixture f(
+      {"--sample", "20", "--fault-5xx", "0.2", "--fault-reset", "0.05", "--fault-truncate", "0.02",
+       "--fault-429", "0.05", "--retry-after", "0", "--latency-ms", "1", "--fault-seed", "7"},
+      "retry_attempts = 8\n");
+  for (int i = 0; i < 4 && f.sync() != 0; ++i) {
+  }
+  std::mt19937 rng(7);
+  const json::array contacts = f.remote("contact");
+  std::map<std::int64_t, std::string> local_city, remote_title;
+  for (int round = 0; round < 20; ++round) {
+    const auto a = contacts[rng() % contacts.size()].at("id").as_int64();
+    const auto b = contacts[rng() % contacts.size()].at("id").as_int64();
+    f.shell("UPDATE contacts SET city = 'L" + std::to_string(round) +
+            "' WHERE id = " + std::to_string(a) +
+            ";"
+            "INSERT INTO notes (description) VALUES ('soak " +
+            std::to_string(round) + "');");
+    local_city[a] = "L" + std::to_string(round);
+    if (f.web("PUT", "contact/" + std::to_string(b),
+              "{\"title\": \"R" + std::to_string(round) + "\"}")
+            .status == 200)
+      remote_title[b] = "R" + std::to_string(round);
+    f.sync();  // may fail: faults
+  }
+  REQUIRE(
+      control(*f.emulator, "PUT", "faults", R"({"5xx": 0, "reset": 0, "truncate": 0, "429": 0})")
+          .status == 200);
+  converge(f);
+  const json::object state = f.remote_state();
+  const auto remote = by_id(state.at("contact").as_array());
+  for (const auto& [id, city] : local_city) CHECK(remote.at(id).at("city") == json::value(city));
+  for (const auto& [id, title] : remote_title) {
+    CHECK(remote.at(id).at("title") == json::value(title));
+    CHECK(f.query("SELECT title FROM contacts WHERE id = " + std::to_string(id)) == title);
+  }
+  std::map<std::string, int> seen;
+  for (const auto& n : state.at("note").as_array()) seen[std::string(n.at("desc").as_string())]++;
+  for (int round = 0; round < 20; ++round) CHECK(seen["soak " + std::to_string(round)] == 1);
+  CHECK(f.number("SELECT count(*) FROM contacts WHERE sync_state <> 'synced'") == 0);
+}
