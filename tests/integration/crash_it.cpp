@@ -44,7 +44,7 @@ std::map<std::int64_t, json::object> by_id(const json::array& list) {
 }  // namespace
 
 TEST_CASE("SIGKILL at 50 random moments loses nothing and duplicates nothing") {
-  SyncFixture f({"--sample", "30", "--latency-ms", "3"}, "interval = \"300ms\"\n");
+  SyncFixture f({"--sample", "30", "--latency-ms", "15"}, "interval = \"300ms\"\n");
   REQUIRE(f.sync() == 0);
   std::mt19937 rng(20261128);
   const json::array contacts = f.remote("contact");
@@ -63,6 +63,9 @@ TEST_CASE("SIGKILL at 50 random moments loses nothing and duplicates nothing") {
            ", 'crash co " + std::to_string(round) + "');";
     sql += "INSERT INTO notes (description, customer_id) VALUES ('crash note " +
            std::to_string(round) + "', -100000 - " + std::to_string(round) + ");";
+    for (int extra = 0; extra < 4; ++extra)
+      sql += "INSERT INTO notes (description) VALUES ('crash extra " + std::to_string(round) + "." +
+             std::to_string(extra) + "');";
     ++notes;
     f.shell(sql);
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
@@ -79,8 +82,14 @@ TEST_CASE("SIGKILL at 50 random moments loses nothing and duplicates nothing") {
   const json::object state = f.remote_state();
   std::map<std::string, int> seen;
   for (const auto& n : state.at("note").as_array()) seen[std::string(n.at("desc").as_string())]++;
-  for (int round = 0; round < notes; ++round)
+  for (int round = 0; round < notes; ++round) {
     CHECK_MESSAGE(seen["crash note " + std::to_string(round)] == 1, round);
+    for (int extra = 0; extra < 4; ++extra)
+      CHECK_MESSAGE(
+          seen["crash extra " + std::to_string(round) + "." + std::to_string(extra)] == 1,
+          "extra " << round << "." << extra << " seen "
+                   << seen["crash extra " + std::to_string(round) + "." + std::to_string(extra)]);
+  }
   std::map<std::string, int> companies;
   for (const auto& c : state.at("company").as_array())
     companies[std::string(c.at("cn").as_string())]++;
