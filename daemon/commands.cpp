@@ -57,6 +57,15 @@ int with_exclusive_mirror(const ServiceSettings& s, Body body) {
   } catch (const storage::MirrorError& e) {
     spdlog::error("{}", e.what());
     return kExitDatabase;
+  } catch (const std::exception& e) {
+    // The database failed mid-way (disk full, I/O error, locked too long): the transaction
+    // in progress was rolled back, nothing committed is lost, the next run resumes.
+    spdlog::error(
+        "the mirror {} could not be written: {}. Nothing was lost: changes not yet "
+        "applied or pushed stay pending; check free space and permissions, then run "
+        "again",
+        s.database.string(), e.what());
+    return kExitDatabase;
   }
 }
 

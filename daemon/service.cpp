@@ -90,7 +90,15 @@ class Service {
         notifier_.status("first sync running");
         notifier_.ready();  // the database is open and the first cycle has started
       }
-      const sync::CycleReport report = co_await run_one_cycle(full, first);
+      sync::CycleReport report;
+      try {
+        report = co_await run_one_cycle(full, first);
+      } catch (const std::exception& e) {
+        // The mirror failed (disk full, I/O error): the transaction was rolled back; wait and
+        // try again rather than exit, so the service recovers once the cause is gone.
+        spdlog::error("cycle failed, nothing lost, retrying later: {}", e.what());
+        report.pull_failures.push_back(std::string("mirror: ") + e.what());
+      }
       first = false;
       if (full) {
         full_due = false;

@@ -4,6 +4,7 @@
 
 #include "model/resources.h"
 #include "storage/clock.h"
+#include "storage/failpoint.h"
 #include "storage/schema.h"
 
 namespace clevertim::storage {
@@ -98,6 +99,7 @@ std::unordered_map<std::int64_t, std::int64_t> ElementTable::load_local_deletion
 }
 
 void ElementTable::store_synced(const MappedElement& e) {
+  failpoint("store");
   upsert_.reset();
   upsert_.clearBindings();
   int index = 1;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/resources.h"
+#include "storage/failpoint.h"
 #include "storage/schema.h"
 
 namespace clevertim::storage {
@@ -59,6 +60,7 @@ void rename_custom_field_keys(SQLite::Database& db, std::int64_t old_id, std::in
 
 void replace_local_id(SQLite::Database& db, const model::Resource& resource, std::int64_t old_id,
                       std::int64_t new_id) {
+  failpoint("rekey");
   update_ids(db, "UPDATE " + sql_identifier(resource.table) + " SET id = ? WHERE id = ?", old_id,
              new_id);
   for (const model::Resource& r : model::all_resources())

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "storage/failpoint.h"
 #include "storage/schema.h"
 
 namespace clevertim::storage {
@@ -120,6 +121,7 @@ OwnWriteTransaction::~OwnWriteTransaction() {
 }
 
 void OwnWriteTransaction::commit() {
+  failpoint("commit");
   // Reset before COMMIT, so no other connection ever sees `applying` set.
   db_.exec("UPDATE sync_control SET applying = 0");
   db_.exec("COMMIT");

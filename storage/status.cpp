@@ -9,12 +9,14 @@ namespace clevertim::storage {
 namespace {
 
 std::optional<LastRun> read_run(SQLite::Database& db, const std::string& where) {
-  SQLite::Statement q(db, "SELECT started_at, coalesce(ended_at, ''), pulled, pushed, failed, "
-                          "coalesce(error, '') FROM sync_runs " +
-                              where + " ORDER BY id DESC LIMIT 1");
+  SQLite::Statement q(db,
+                      "SELECT started_at, coalesce(ended_at, ''), pulled, pushed, failed, "
+                      "coalesce(error, '') FROM sync_runs " +
+                          where + " ORDER BY id DESC LIMIT 1");
   if (!q.executeStep()) return std::nullopt;
-  return LastRun{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
-                 q.getColumn(3).getInt64(),  q.getColumn(4).getInt64(), q.getColumn(5).getString()};
+  return LastRun{q.getColumn(0).getString(), q.getColumn(1).getString(),
+                 q.getColumn(2).getInt64(),  q.getColumn(3).getInt64(),
+                 q.getColumn(4).getInt64(),  q.getColumn(5).getString()};
 }
 
 }  // namespace
@@ -35,9 +37,10 @@ MirrorStatus read_status(Mirror& mirror) {
   SQLite::Database& db = mirror.db();
   MirrorStatus status;
   for (const model::Resource& r : model::all_resources()) {
-    SQLite::Statement q(db, "SELECT count(*), total(sync_state = 'pending'), total(sync_state = "
-                            "'error'), total(sync_state = 'conflict') FROM " +
-                                sql_identifier(r.table));
+    SQLite::Statement q(db,
+                        "SELECT count(*), total(sync_state = 'pending'), total(sync_state = "
+                        "'error'), total(sync_state = 'conflict') FROM " +
+                            sql_identifier(r.table));
     q.executeStep();
     status.resources[std::string(r.endpoint)] = {
         q.getColumn(0).getInt64(), static_cast<std::int64_t>(q.getColumn(1).getDouble()),

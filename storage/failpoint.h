@@ -1,0 +1,22 @@
+// Failpoints for tests, in the style of SQLite's own I/O-error tests: make the Nth call of a
+// named place fail, then loop over N. Set by the environment, e.g.
+//   CLEVERTIM_FAILPOINT=commit:3        the 3rd commit of clevertim-sync's own writes fails
+//   CLEVERTIM_FAILPOINT=store:10        the 10th element written fails as if the disk were full
+// Places: commit, store, rekey. Unset (always, in production): a relaxed load and a compare.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace clevertim::storage {
+
+// What an armed failpoint throws: looks to callers like the database failing.
+class InjectedFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws InjectedFailure when `place` is armed and this is its Nth call.
+void failpoint(const char* place);
+
+}  // namespace clevertim::storage
