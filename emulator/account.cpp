@@ -18,7 +18,7 @@ std::optional<std::int64_t> as_id(const json::value& v) {
     return static_cast<std::int64_t>(v.get_uint64());
   if (v.is_string()) {
     std::int64_t out = 0;
-    const auto s = v.get_string();
+    const auto& s = v.get_string();
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     if (ec == std::errc() && p == s.data() + s.size() && !s.empty()) return out;
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds,
 # and runs every test with ctest. This is exactly what CI runs (.ci/run).
-#   CLEVERTIM_SANITIZE=0 skips the AddressSanitizer + UBSan pass.
+#   CLEVERTIM_SANITIZE=0 skips the AddressSanitizer + UBSan pass; CLEVERTIM_TIDY=0 clang-tidy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,11 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLEVERTIM_WERROR=ON >
 cmake --build "$build" -j"$jobs"
 echo "== test ($build)"
 ctest --test-dir "$build" --output-on-failure -j"$jobs" --timeout 300
+
+if [ "${CLEVERTIM_TIDY:-1}" = 1 ]; then
+  echo "== clang-tidy"
+  BUILD_DIR="$build" bash scripts/tidy.sh
+fi
 
 if [ "${CLEVERTIM_SANITIZE:-1}" = 1 ]; then
   echo "== build with AddressSanitizer + UBSan ($build-asan)"

@@ -104,7 +104,7 @@ fs::path readable_backup(const fs::path& file, const fs::path& scratch) {
   std::ifstream(file, std::ios::binary).read(magic, 2);
   if (static_cast<unsigned char>(magic[0]) != 0x1f || static_cast<unsigned char>(magic[1]) != 0x8b)
     return file;
-  const fs::path out = scratch / "backup.sqlite";
+  fs::path out = scratch / "backup.sqlite";
   gzFile in = gzopen(file.c_str(), "rb");
   std::ofstream to(out, std::ios::binary | std::ios::trunc);
   if (in == nullptr || !to) throw BackupError("cannot read the compressed backup " + file.string());

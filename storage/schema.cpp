@@ -7,7 +7,6 @@
 namespace clevertim::storage {
 namespace {
 
-using model::Access;
 using model::Field;
 using model::FieldType;
 using model::Resource;

@@ -16,7 +16,7 @@ class GzipInflater {
   using Sink = std::function<void(std::string_view decoded)>;
 
   // `out_chunk` bounds every piece handed to the sink.
-  explicit GzipInflater(Sink sink, std::size_t out_chunk = 64 * 1024);
+  explicit GzipInflater(Sink sink, std::size_t out_chunk = std::size_t{64} * 1024);
   ~GzipInflater();
   GzipInflater(const GzipInflater&) = delete;
   GzipInflater& operator=(const GzipInflater&) = delete;

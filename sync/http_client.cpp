@@ -51,8 +51,8 @@ using net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
-constexpr std::size_t kChunk = 64 * 1024;           // one body read
-constexpr std::size_t kErrorBodyLimit = 64 * 1024;  // what we keep of a non-200 body
+constexpr std::size_t kChunk = std::size_t{64} * 1024;           // one body read
+constexpr std::size_t kErrorBodyLimit = std::size_t{64} * 1024;  // what we keep of a non-200 body
 
 bool is_ip_literal(const std::string& host) {
   error_code ec;

@@ -126,17 +126,15 @@ void ResourcePull::apply_staged(storage::ElementTable& table) {
     report_.warnings += static_cast<std::int64_t>(e.warnings.size());
 
     const auto known = known_.find(e.id);
-    if (local_deletions_.contains(e.id)) {
-      // Deleted locally, changed remotely: the push decides (an edit beats a deletion).
+    const bool deleted_here = local_deletions_.contains(e.id);
+    if (deleted_here || (known != known_.end() && has_local_changes(known->second.state))) {
+      // Changed here (or deleted here) and in the CRM: the local side stays for now; the push
+      // compares both with the base (raw) and decides (an edit beats a deletion).
       table.record_remote_version(e.id, &e.raw);
       ++report_.kept_local;
     } else if (known == known_.end()) {
       table.store_synced(e);
       ++report_.created;
-    } else if (has_local_changes(known->second.state)) {
-      // The local edit wins for now; the push compares both with the base (raw).
-      table.record_remote_version(e.id, &e.raw);
-      ++report_.kept_local;
     } else {
       if (auto previous = table.raw_of(e.id)) table.append_history(e.id, "update", *previous);
       table.store_synced(e);
