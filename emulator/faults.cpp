@@ -8,14 +8,32 @@ namespace clevertim::emulator {
 
 namespace json = boost::json;
 
+std::string_view fault_name(Fault f) {
+  switch (f) {
+    case Fault::kServerError:
+      return "5xx";
+    case Fault::kRateLimited:
+      return "429";
+    case Fault::kUnavailable:
+      return "503";
+    case Fault::kReset:
+      return "reset";
+    case Fault::kTruncate:
+      return "truncate";
+    case Fault::kEmpty:
+      return "empty";
+    case Fault::kDropAfterCommit:
+      return "drop_after_commit";
+    case Fault::kNone:
+      break;
+  }
+  return "";
+}
+
 Fault parse_fault(std::string_view name) {
-  if (name == "5xx") return Fault::kServerError;
-  if (name == "429") return Fault::kRateLimited;
-  if (name == "503") return Fault::kUnavailable;
-  if (name == "reset") return Fault::kReset;
-  if (name == "truncate") return Fault::kTruncate;
-  if (name == "empty") return Fault::kEmpty;
-  if (name == "drop_after_commit") return Fault::kDropAfterCommit;
+  for (Fault f : {Fault::kServerError, Fault::kRateLimited, Fault::kUnavailable, Fault::kReset,
+                  Fault::kTruncate, Fault::kEmpty, Fault::kDropAfterCommit})
+    if (fault_name(f) == name) return f;
   throw std::invalid_argument("unknown fault '" + std::string(name) +
                               "'; use 5xx, 429, 503, reset, truncate, empty, drop_after_commit");
 }
@@ -27,12 +45,19 @@ bool Faults::roll(double rate) {
   return std::uniform_real_distribution<double>(0, 1)(rng_) < rate;
 }
 
+int Faults::server_error_status() {
+  constexpr int kStatuses[] = {500, 502, 503};
+  return kStatuses[rng_() % 3];
+}
+
 Fault Faults::draw(std::string_view method, std::string_view path, bool read_all, bool write) {
   for (auto it = next_.begin(); it != next_.end(); ++it) {
     if (!it->method.empty() && it->method != method) continue;
-    if (!it->path.empty() && path.substr(0, it->path.size()) != it->path) continue;
+    if (!it->path.empty() && !path.starts_with(it->path)) continue;
+    if ((it->fault == Fault::kEmpty && !read_all) ||
+        (it->fault == Fault::kDropAfterCommit && !write))
+      continue;
     const Fault f = it->fault;
-    if ((f == Fault::kEmpty && !read_all) || (f == Fault::kDropAfterCommit && !write)) continue;
     next_.erase(it);
     return f;
   }
@@ -49,7 +74,7 @@ Fault Faults::draw(std::string_view method, std::string_view path, bool read_all
 json::object Faults::to_json() const {
   json::array next;
   for (const OneShot& o : next_)
-    next.push_back({{"fault", static_cast<int>(o.fault)}, {"method", o.method}, {"path", o.path}});
+    next.push_back({{"fault", fault_name(o.fault)}, {"method", o.method}, {"path", o.path}});
   return {{"5xx", rates_.server_error},
           {"429", rates_.rate_limited},
           {"503", rates_.unavailable},
@@ -63,50 +88,73 @@ json::object Faults::to_json() const {
           {"next", std::move(next)}};
 }
 
+namespace {
+
+double rate_of(const json::value& v, std::string_view key) {
+  const double r = v.is_number() ? v.to_number<double>() : -1;
+  if (r < 0 || r > 1) throw std::invalid_argument(std::string(key) + " must be a rate from 0 to 1");
+  return r;
+}
+
+std::int64_t count_of(const json::value& v, std::string_view key) {
+  if (!v.is_int64() && !v.is_uint64())
+    throw std::invalid_argument(std::string(key) + " must be a whole number");
+  const std::int64_t n = v.to_number<std::int64_t>();
+  if (n < 0 || n > 3'600'000) throw std::invalid_argument(std::string(key) + " is out of range");
+  return n;
+}
+
+std::string text_of(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return "";
+  if (!v->is_string()) throw std::invalid_argument(std::string(key) + " must be a string");
+  return std::string(v->get_string());
+}
+
+}  // namespace
+
 void Faults::update(const json::object& s) {
-  auto rate = [&](const json::value& v, std::string_view key) {
-    if (!v.is_number() || v.to_number<double>() < 0 || v.to_number<double>() > 1)
-      throw std::invalid_argument(std::string(key) + " must be a rate between 0 and 1");
-    return v.to_number<double>();
-  };
+  Faults next = *this;  // all or nothing
+  FaultRates& r = next.rates_;
   for (const auto& kv : s) {
     const std::string_view key = kv.key();
     const json::value& v = kv.value();
-    if (key == "5xx")
-      rates_.server_error = rate(v, key);
-    else if (key == "429")
-      rates_.rate_limited = rate(v, key);
-    else if (key == "503")
-      rates_.unavailable = rate(v, key);
-    else if (key == "reset")
-      rates_.reset = rate(v, key);
-    else if (key == "truncate")
-      rates_.truncate = rate(v, key);
-    else if (key == "empty")
-      rates_.empty = rate(v, key);
-    else if (key == "drop_after_commit")
-      rates_.drop_after_commit = rate(v, key);
-    else if (key == "retry_after")
-      rates_.retry_after_seconds = static_cast<int>(v.to_number<std::int64_t>());
-    else if (key == "latency_ms")
-      rates_.latency_ms = static_cast<int>(v.to_number<std::int64_t>());
-    else if (key == "seed") {
-      rates_.seed = v.to_number<std::uint64_t>();
-      rng_.seed(rates_.seed);
+    if (key == "5xx") {
+      r.server_error = rate_of(v, key);
+    } else if (key == "429") {
+      r.rate_limited = rate_of(v, key);
+    } else if (key == "503") {
+      r.unavailable = rate_of(v, key);
+    } else if (key == "reset") {
+      r.reset = rate_of(v, key);
+    } else if (key == "truncate") {
+      r.truncate = rate_of(v, key);
+    } else if (key == "empty") {
+      r.empty = rate_of(v, key);
+    } else if (key == "drop_after_commit") {
+      r.drop_after_commit = rate_of(v, key);
+    } else if (key == "retry_after") {
+      r.retry_after_seconds = static_cast<int>(count_of(v, key));
+    } else if (key == "latency_ms") {
+      r.latency_ms = static_cast<int>(count_of(v, key));
+    } else if (key == "seed") {
+      if (!v.is_uint64() && !(v.is_int64() && v.get_int64() >= 0))
+        throw std::invalid_argument("seed must be a whole number");
+      r.seed = v.to_number<std::uint64_t>();
+      next.rng_.seed(r.seed);
     } else if (key == "next") {
-      if (!v.is_array()) throw std::invalid_argument("next must be a list");
+      if (!v.is_array()) throw std::invalid_argument("next must be a list of one-shot faults");
       for (const json::value& o : v.get_array()) {
-        if (!o.is_object() || !o.get_object().contains("fault"))
-          throw std::invalid_argument("each entry of next needs a fault");
-        OneShot shot{parse_fault(o.at("fault").as_string()), "", ""};
-        if (auto* m = o.get_object().if_contains("method")) shot.method = m->as_string();
-        if (auto* p = o.get_object().if_contains("path")) shot.path = p->as_string();
-        next_.push_back(std::move(shot));
+        if (!o.is_object()) throw std::invalid_argument("each entry of next must be an object");
+        const json::object& shot = o.get_object();
+        next.next_.push_back(
+            {parse_fault(text_of(shot, "fault")), text_of(shot, "method"), text_of(shot, "path")});
       }
     } else {
       throw std::invalid_argument("unknown fault setting '" + std::string(key) + "'");
     }
   }
+  *this = std::move(next);
 }
 
 }  // namespace clevertim::emulator

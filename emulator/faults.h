@@ -1,5 +1,7 @@
 // Fault injection: the ways a real server (or the proxies in front of it) misbehave, on
-// demand and deterministically (a seeded generator), so a failing test can be replayed.
+// demand and deterministically: every random choice comes from one generator seeded with
+// `seed`, so the same requests in the same order meet the same faults, and a failing test can
+// be replayed. Faults hit API requests only, never the control API.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -14,20 +16,30 @@ namespace clevertim::emulator {
 
 enum class Fault {
   kNone,
-  kServerError,      // 500/502 with a body that is not JSON
-  kRateLimited,      // 429 with Retry-After
-  kUnavailable,      // 503 with Retry-After
-  kReset,            // headers with the full Content-Length, half the body, then close
-  kTruncate,         // a complete 200 whose JSON is cut short
-  kEmpty,            // a read-all answers an empty list
-  kDropAfterCommit,  // a write is done, then the connection closes before the answer
+  kServerError,      // 500 (error envelope), 502 (HTML) or 503 (plain text, no Retry-After)
+  kRateLimited,      // 429 with Retry-After, error envelope
+  kUnavailable,      // 503 with Retry-After, error envelope
+  kReset,            // headers with the full Content-Length, part of the body, then close
+  kTruncate,         // a complete HTTP 200 whose JSON body is cut short
+  kEmpty,            // a read-all answers {"status":"OK","content":[]}
+  kDropAfterCommit,  // a write is done, then the connection closes before any answer
 };
 
-struct FaultRates {
+// The name used by flags, the control API and the request log: "5xx", "429", "503", "reset",
+// "truncate", "empty", "drop_after_commit"; "" for kNone.
+std::string_view fault_name(Fault f);
+Fault parse_fault(std::string_view name);  // throws std::invalid_argument
+
+// Faults that answer without touching the account: the request is not carried out.
+inline bool answers_before_commit(Fault f) {
+  return f == Fault::kServerError || f == Fault::kRateLimited || f == Fault::kUnavailable;
+}
+
+struct FaultRates {  // each rate is a probability per request, 0..1
   double server_error = 0, rate_limited = 0, unavailable = 0, reset = 0, truncate = 0, empty = 0,
          drop_after_commit = 0;
-  int retry_after_seconds = 1;
-  int latency_ms = 0;
+  int retry_after_seconds = 1;  // of injected 429 and 503
+  int latency_ms = 0;           // added before every API answer
   std::uint64_t seed = 1;
 };
 
@@ -35,13 +47,21 @@ class Faults {
  public:
   explicit Faults(FaultRates rates = {});
 
-  // The fault for this request, if any: a queued one-shot first, then the rates.
+  // The fault for this request: the first queued one-shot that matches it, else one drawn
+  // from the rates. `read_all` and `write` say what the request is: `empty` only hits
+  // read-alls and `drop_after_commit` only writes (one-shots that cannot apply wait).
+  // `path` is the request path in its /api form ("/api/contact/5").
   Fault draw(std::string_view method, std::string_view path, bool read_all, bool write);
+  // The status of an injected 5xx: 500, 502 or 503, drawn.
+  int server_error_status();
 
   const FaultRates& rates() const { return rates_; }
+  // {"5xx":0.2,"429":0,...,"retry_after":1,"latency_ms":0,"seed":7,"next":[...]}
   boost::json::object to_json() const;
-  // Applies {"5xx":0.2,"429":0,...,"next":[{"fault":"reset","method":"GET","path":"/api/x"}]}.
-  // Throws std::invalid_argument naming a bad key or value.
+  // Applies any of the keys to_json shows; "next" appends one-shots
+  // [{"fault":"reset","method":"GET","path":"/api/contact"}] (method and path optional; the
+  // path matches exactly or as a prefix). Throws std::invalid_argument naming a bad key or
+  // value, and then changes nothing.
   void update(const boost::json::object& settings);
 
  private:
@@ -55,7 +75,5 @@ class Faults {
   std::mt19937_64 rng_;
   std::deque<OneShot> next_;
 };
-
-Fault parse_fault(std::string_view name);  // "5xx", "429", "503", "reset", ...; throws
 
 }  // namespace clevertim::emulator

@@ -113,7 +113,8 @@ json::object sample_account(std::int64_t contacts, std::uint64_t seed) {
   for (std::int64_t i = 0; i < company_count; ++i) {
     const std::int64_t id = next_id++;
     company_ids.push_back(id);
-    const std::string name = std::string(pick(kCompanies, rng)) + " " + std::to_string(i + 1);
+    const std::string name = i == 0 ? std::string("株式会社テスト")
+                                    : pick(kCompanies, rng) + (" " + std::to_string(i + 1));
     json::object c{{"id", id},
                    {"cn", name},
                    {"is_company", true},
@@ -135,7 +136,8 @@ json::object sample_account(std::int64_t contacts, std::uint64_t seed) {
   for (std::int64_t i = 0; i < contacts; ++i) {
     const std::int64_t id = next_id++;
     contact_ids.push_back(id);
-    const std::string first = pick(kFirst, rng), last = pick(kLast, rng);
+    std::string first = pick(kFirst, rng), last = pick(kLast, rng);
+    if (i == 0) first = "Zoë", last = "Łukasiewicz";  // a known name for hand-run checks
     json::object c{
         {"id", id},
         {"fn", first},
@@ -261,6 +263,9 @@ json::object sample_account(std::int64_t contacts, std::uint64_t seed) {
                                 {"t", json::array{"b@example.com"}},
                                 {"c", json::array{}},
                                 {"b", "…"}};
+    if (i % 50 == 7)  // the vendor client lets `cust` be a list: a note on two customers
+      n["cust"] = json::array{contact_ids[rng() % contact_ids.size()],
+                              company_ids[rng() % company_ids.size()]};
     if (i % 8 == 0) n["opportunity"] = deal_ids[rng() % deal_ids.size()];
     if (i % 12 == 0) n["case"] = case_ids[rng() % case_ids.size()];
     notes.push_back(std::move(n));

@@ -12,14 +12,13 @@
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/json.hpp>
 
-#include <charconv>
+#include <cstdio>
 #include <fstream>
-#include <iostream>
-#include <optional>
+#include <stdexcept>
 
-#include "model/resources.h"
+#include "emulator/api.h"
+#include "emulator/control.h"
 
 namespace clevertim::emulator {
 namespace {
@@ -27,28 +26,18 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace json = boost::json;
 using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
 
 using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
+using Response = http::response<http::span_body<const char>>;
 
-struct LogEntry {
-  std::string method, path, body;
-  int status;
-  std::string fault;
-};
+constexpr std::uint64_t kBodyLimit = std::uint64_t{256} * 1024 * 1024;
+constexpr std::string_view kControlPrefix = "/_emulator/";
 
-std::optional<std::int64_t> parse_id(std::string_view s) {
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
-// The user part of "Authorization: Basic base64(user:password)".
+// The user part of "Authorization: Basic base64(user:password)"; the password is ignored.
 std::string basic_user(std::string_view header) {
-  if (header.substr(0, 6) != "Basic ") return "";
+  if (!header.starts_with("Basic ")) return "";
   const std::string_view encoded = header.substr(6);
   std::string decoded(beast::detail::base64::decoded_size(encoded.size()), '\0');
   const auto [written, read] =
@@ -58,300 +47,221 @@ std::string basic_user(std::string_view header) {
   return decoded.substr(0, decoded.find(':'));
 }
 
-const char* fault_name(Fault f) {
-  switch (f) {
-    case Fault::kServerError:
-      return "5xx";
-    case Fault::kRateLimited:
-      return "429";
-    case Fault::kUnavailable:
-      return "503";
-    case Fault::kReset:
-      return "reset";
-    case Fault::kTruncate:
-      return "truncate";
-    case Fault::kEmpty:
-      return "empty";
-    case Fault::kDropAfterCommit:
-      return "drop_after_commit";
-    case Fault::kNone:
-      break;
-  }
-  return "";
+std::shared_ptr<const std::string> shared(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
 }
+
+// What the server sends back for one request, and how (a fault may cut it short).
+struct Outgoing {
+  int status = 200;
+  std::shared_ptr<const std::string> body;
+  std::string_view content_type = "application/json";
+  int retry_after = -1;  // seconds; -1: no Retry-After header
+  Fault fault = Fault::kNone;
+};
+
+// How a connection ended: the peer is done, or a fault cut it (no TLS goodbye then).
+enum class Ending { kGraceful, kAbrupt };
 
 }  // namespace
 
 struct Server::Impl {
   asio::io_context& io;
   ServerOptions options;
-  Account& account;
+  Store& store;
   Faults faults;
-  std::vector<LogEntry> log;
+  RequestLog log;
   tcp::acceptor acceptor;
   std::optional<asio::ssl::context> tls;
   std::uint16_t port = 0;
   bool stopping = false;
 
-  Impl(asio::io_context& io_, ServerOptions o, Account& a)
-      : io(io_), options(std::move(o)), account(a), faults(options.faults), acceptor(io_) {
-    if (!options.tls_cert.empty()) {
+  Impl(asio::io_context& io_, ServerOptions o, Store& s)
+      : io(io_), options(std::move(o)), store(s), faults(options.faults), acceptor(io_) {
+    if (!options.tls_cert.empty() || !options.tls_key.empty()) {
+      if (options.tls_cert.empty() || options.tls_key.empty())
+        throw std::invalid_argument("TLS needs both --tls-cert and --tls-key");
       tls.emplace(asio::ssl::context::tls_server);
+      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
       tls->use_certificate_chain_file(options.tls_cert.string());
       tls->use_private_key_file(options.tls_key.string(), asio::ssl::context::pem);
     }
   }
 
-  // What to answer, and whether a fault changes how.
-  struct Outcome {
-    Response response;
-    Fault fault = Fault::kNone;
-    bool logged = false;
-  };
+  void save() const {
+    if (options.state_file.empty()) throw std::invalid_argument("no --state file was given");
+    const std::filesystem::path tmp = options.state_file.string() + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << store.state_json();
+      if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    std::filesystem::rename(tmp, options.state_file);
+  }
 
-  Response make(int status, std::string body, unsigned version, bool keep_alive) {
-    Response res{static_cast<http::status>(status), version};
+  // Control requests: never faulted, delayed or logged.
+  Outgoing control(const Request& req, std::string_view user) {
+    if (user != options.token)
+      return {401, shared(error_body("the control API needs the read-write token"))};
+    std::string_view what = req.target();
+    what = what.substr(kControlPrefix.size());
+    what = what.substr(0, what.find('?'));
+    ControlContext ctx{store, faults, log, [this] { save(); }};
+    Reply r = handle_control(ctx, std::string_view(req.method_string()), what, req.body());
+    return {r.status, std::move(r.body)};
+  }
+
+  Outgoing api(const Request& req, std::string_view user) {
+    const std::string_view method = req.method_string();
+    std::optional<Caller> caller;
+    if (!user.empty() && user == options.token)
+      caller = Caller::kToken;
+    else if (!user.empty() && user == options.readonly_token)
+      caller = Caller::kReadOnlyToken;
+    if (!caller)
+      return {401, shared(error_body("unauthorized: a valid API token is needed (HTTP Basic, "
+                                     "the token as the user name)"))};
+    const Route rt = route(req.target());
+    Outgoing out;
+    out.fault = faults.draw(method, rt.path, rt.is_read_all(method), is_write(method));
+    switch (out.fault) {
+      case Fault::kServerError:
+        out.status = faults.server_error_status();
+        if (out.status == 500) {
+          out.body = shared(error_body("internal server error"));
+        } else if (out.status == 502) {
+          out.body = shared(
+              "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad "
+              "Gateway</h1></body></html>\n");
+          out.content_type = "text/html";
+        } else {
+          out.body = shared("Service Temporarily Unavailable\n");
+          out.content_type = "text/plain";
+        }
+        return out;
+      case Fault::kRateLimited:
+      case Fault::kUnavailable:
+        out.status = out.fault == Fault::kRateLimited ? 429 : 503;
+        out.body = shared(error_body(out.status == 429 ? "too many requests; retry later"
+                                                       : "service unavailable; retry later"));
+        out.retry_after = faults.rates().retry_after_seconds;
+        return out;
+      case Fault::kEmpty:
+        out.body = shared(ok_list(""));
+        return out;
+      default:
+        break;
+    }
+    Reply r = handle_api(store, *caller, method, rt, req.body());
+    out.status = r.status;
+    out.body = std::move(r.body);
+    if (out.fault == Fault::kTruncate)  // a complete 200 whose JSON stops half-way
+      out.body = shared(out.body->substr(0, out.body->size() / 2));
+    return out;
+  }
+
+  Response make(const Outgoing& o, const Request& req) const {
+    Response res{static_cast<http::status>(o.status), req.version()};
     res.set(http::field::server, "clevertim-emulator");
-    res.set(http::field::content_type, "application/json");
-    res.keep_alive(keep_alive);
-    res.body() = std::move(body);
+    res.set(http::field::content_type, o.content_type);
+    if (o.retry_after >= 0) res.set(http::field::retry_after, std::to_string(o.retry_after));
+    res.keep_alive(req.keep_alive());
+    res.body() = {o.body->data(), o.body->size()};
     res.prepare_payload();
     return res;
   }
 
-  Outcome handle(const Request& req) {
-    std::string target(req.target());
-    target = target.substr(0, target.find('?'));
-    const bool keep = req.keep_alive();
-    const unsigned v = req.version();
-    const std::string user = basic_user(req[http::field::authorization]);
-
-    if (target.rfind("/_emulator/", 0) == 0) {
-      if (user != options.token)
-        return {make(401, error_body("the control API needs the read-write token"), v, keep)};
-      return {control(req, target.substr(11), v, keep)};
-    }
-
-    std::string_view path = target;
-    if (path == "/api" || path.rfind("/api/", 0) == 0) path.remove_prefix(4);
-    if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-    const std::string_view resource_name = path.substr(0, path.find('/'));
-    const std::string_view rest = path.find('/') == std::string_view::npos
-                                      ? std::string_view()
-                                      : path.substr(path.find('/') + 1);
-
-    Outcome out;
-    out.logged = true;
-    if (user.empty() || (user != options.token && user != options.readonly_token)) {
-      out.response = make(401, error_body("unauthorized: unknown API token"), v, keep);
-      return out;
-    }
-    const model::Resource* r = model::find_resource(resource_name);
-    std::optional<std::int64_t> id;
-    if (!rest.empty()) id = parse_id(rest);
-    if (r == nullptr || (!rest.empty() && !id)) {
-      out.response = make(404, error_body("no such resource: " + target), v, keep);
-      return out;
-    }
-    const bool write = req.method() != http::verb::get;
-    out.fault = faults.draw(std::string_view(req.method_string()), target, !write && !id, write);
-    if (out.fault == Fault::kServerError || out.fault == Fault::kRateLimited ||
-        out.fault == Fault::kUnavailable)
-      return out;  // answered without touching the account
-    if (write && user == options.readonly_token) {
-      out.response = make(403, error_body("forbidden: this user has read-only access"), v, keep);
-      return out;
-    }
-    if (write && r->read_only) {
-      out.response = make(501, error_body(std::string(r->endpoint) + " is read-only"), v, keep);
-      return out;
-    }
-    out.response = api(*r, id, req, v, keep);
-    return out;
-  }
-
-  Response api(const model::Resource& r, std::optional<std::int64_t> id, const Request& req,
-               unsigned v, bool keep) {
-    auto body_json = [&]() -> std::optional<json::value> {
-      json::error_code ec;
-      json::value parsed = json::parse(req.body(), ec);
-      if (ec) return std::nullopt;
-      return parsed;
-    };
-    Answer a;
-    switch (req.method()) {
-      case http::verb::get:
-        a = id ? account.read_one(r, *id) : account.read_all(r);
-        break;
-      case http::verb::post: {
-        if (id) {
-          a = {400, error_body("POST goes to the collection, without an id")};
-          break;
-        }
-        auto body = body_json();
-        a = body ? account.create(r, *body, account.first_user_id())
-                 : Answer{500, error_body("the request body is not valid JSON")};
-        break;
-      }
-      case http::verb::put: {
-        if (!id) {
-          a = {400, error_body("PUT needs an id in the URL")};
-          break;
-        }
-        auto body = body_json();
-        a = body ? account.update(r, *id, *body)
-                 : Answer{500, error_body("the request body is not valid JSON")};
-        break;
-      }
-      case http::verb::delete_:
-        a = id ? account.remove(r, *id) : Answer{400, error_body("DELETE needs an id in the URL")};
-        break;
-      default:
-        a = {405, error_body("method not allowed")};
-    }
-    return make(a.status, std::move(a.body), v, keep);
-  }
-
-  Response control(const Request& req, std::string_view what, unsigned v, bool keep) {
-    try {
-      if (what == "log") {
-        if (req.method() == http::verb::delete_) {
-          log.clear();
-          return make(200, R"({"status":"OK"})", v, keep);
-        }
-        json::array entries;
-        for (const LogEntry& e : log)
-          entries.push_back({{"method", e.method},
-                             {"path", e.path},
-                             {"body", e.body},
-                             {"status", e.status},
-                             {"fault", e.fault}});
-        return make(200, json::serialize(json::object{{"requests", std::move(entries)}}), v, keep);
-      }
-      if (what == "faults") {
-        if (req.method() == http::verb::put) faults.update(json::parse(req.body()).as_object());
-        return make(200, json::serialize(faults.to_json()), v, keep);
-      }
-      if (what == "state") {
-        if (req.method() == http::verb::put) {
-          account.replace_state(json::parse(req.body()).as_object());
-          return make(200, R"({"status":"OK"})", v, keep);
-        }
-        return make(200, json::serialize(account.state()), v, keep);
-      }
-      if (what == "save") {
-        save();
-        return make(200, R"({"status":"OK"})", v, keep);
-      }
-      if (what.rfind("web/", 0) == 0) {  // another user, in the web app: not logged, no faults
-        std::string_view path = what.substr(4);
-        const model::Resource* r = model::find_resource(path.substr(0, path.find('/')));
-        std::optional<std::int64_t> id;
-        if (path.find('/') != std::string_view::npos)
-          id = parse_id(path.substr(path.find('/') + 1));
-        if (r == nullptr) return make(404, error_body("no such resource"), v, keep);
-        return api(*r, id, req, v, keep);
-      }
-    } catch (const std::exception& e) {
-      return make(400, error_body(std::string("control request refused: ") + e.what()), v, keep);
-    }
-    return make(404, error_body("no such control endpoint"), v, keep);
-  }
-
-  void save() {
-    if (options.state_file.empty()) throw std::invalid_argument("no --state file was given");
-    const auto tmp = options.state_file.string() + ".tmp";
-    std::ofstream(tmp) << json::serialize(account.state());
-    std::filesystem::rename(tmp, options.state_file);
-  }
-
   template <class Stream>
-  asio::awaitable<void> serve(Stream& stream) {
+  asio::awaitable<Ending> serve(Stream& stream, beast::tcp_stream& tcp) {
     beast::flat_buffer buffer;
+    beast::error_code ec;
+    auto token = asio::redirect_error(asio::use_awaitable, ec);
     for (;;) {
       http::request_parser<http::string_body> parser;
-      parser.body_limit(std::uint64_t{64} * 1024 * 1024);
-      beast::error_code ec;
-      co_await http::async_read(stream, buffer, parser,
-                                asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
+      parser.body_limit(kBodyLimit);
+      tcp.expires_after(options.idle_timeout);
+      co_await http::async_read_header(stream, buffer, parser, token);
+      if (ec) co_return Ending::kGraceful;
+      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> go_on{http::status::continue_, 11};
+        co_await http::async_write(stream, go_on, token);
+        if (ec) co_return Ending::kGraceful;
+      }
+      co_await http::async_read(stream, buffer, parser, token);
+      if (ec) co_return Ending::kGraceful;
       const Request req = parser.release();
-      Outcome out = handle(req);
-      if (faults.rates().latency_ms > 0) {
+      const auto started = std::chrono::steady_clock::now();
+      const std::string user = basic_user(req[http::field::authorization]);
+      const bool is_control = req.target().starts_with(kControlPrefix);
+      const Outgoing out = is_control ? control(req, user) : api(req, user);
+
+      if (!is_control && faults.rates().latency_ms > 0) {
         asio::steady_timer delay(io, std::chrono::milliseconds(faults.rates().latency_ms));
-        co_await delay.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await delay.async_wait(token);
       }
-      const bool keep = req.keep_alive();
-      Response res;
-      switch (out.fault) {
-        case Fault::kServerError:
-          res = make(502, "<html><body>502 Bad Gateway</body></html>", req.version(), keep);
-          res.set(http::field::content_type, "text/html");
-          break;
-        case Fault::kRateLimited:
-        case Fault::kUnavailable:
-          res = make(out.fault == Fault::kRateLimited ? 429 : 503, error_body("slow down"),
-                     req.version(), keep);
-          res.set(http::field::retry_after, std::to_string(faults.rates().retry_after_seconds));
-          break;
-        case Fault::kEmpty:
-          res = make(200, R"({"status":"OK","content":[]})", req.version(), keep);
-          break;
-        case Fault::kTruncate:
-          res = std::move(out.response);
-          res.body().resize(res.body().size() / 2);
-          res.prepare_payload();
-          break;
-        default:
-          res = std::move(out.response);
+      if (!is_control) {
+        const std::string_view target = req.target();
+        log.add({std::string(req.method_string()), std::string(target.substr(0, target.find('?'))),
+                 req.body(), out.status, std::string(fault_name(out.fault))});
       }
-      if (out.logged)
-        log.push_back({std::string(req.method_string()), std::string(req.target()), req.body(),
-                       static_cast<int>(res.result_int()), fault_name(out.fault)});
-      if (out.fault == Fault::kDropAfterCommit) co_return;  // committed; the answer is lost
+      if (!options.quiet)
+        std::fprintf(
+            stderr, "%s %s %d %lldms%s%s\n", std::string(req.method_string()).c_str(),
+            std::string(req.target()).c_str(), out.status,
+            static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now() - started)
+                                       .count()),
+            out.fault == Fault::kNone ? "" : " fault=", std::string(fault_name(out.fault)).c_str());
+
+      if (out.fault == Fault::kDropAfterCommit) co_return Ending::kAbrupt;  // answer lost
+      Response res = make(out, req);
+      tcp.expires_after(options.idle_timeout);
       if (out.fault == Fault::kReset) {
-        // The header promises the whole body; half of it arrives, then the connection closes.
-        const std::string body = std::move(res.body());
-        res.body().clear();
-        res.content_length(body.size());
-        http::response_serializer<http::string_body> sr{res};
-        co_await http::async_write_header(stream, sr,
-                                          asio::redirect_error(asio::use_awaitable, ec));
-        co_await asio::async_write(stream, asio::buffer(body.data(), body.size() / 2),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-        co_return;
+        // The header promises the whole body; part of it arrives, then the connection closes.
+        http::response_serializer<http::span_body<const char>> sr{res};
+        co_await http::async_write_header(stream, sr, token);
+        if (!ec)
+          co_await asio::async_write(stream, asio::buffer(out.body->data(), out.body->size() / 2),
+                                     token);
+        co_return Ending::kAbrupt;
       }
-      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || !keep) co_return;
+      co_await http::async_write(stream, res, token);
+      if (ec || !req.keep_alive()) co_return Ending::kGraceful;
     }
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
+    beast::error_code ec;
+    auto token = asio::redirect_error(asio::use_awaitable, ec);
     if (tls) {
       beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
-      beast::error_code ec;
-      co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                      asio::redirect_error(asio::use_awaitable, ec));
+      stream.next_layer().expires_after(30s);
+      co_await stream.async_handshake(asio::ssl::stream_base::server, token);
       if (ec) co_return;
-      co_await serve(stream);
+      const Ending ending = co_await serve(stream, stream.next_layer());
+      if (ending == Ending::kGraceful) {
+        stream.next_layer().expires_after(2s);
+        co_await stream.async_shutdown(token);
+      }
       stream.next_layer().socket().close(ec);
     } else {
       beast::tcp_stream stream(std::move(socket));
-      co_await serve(stream);
-      beast::error_code ec;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      const Ending ending = co_await serve(stream, stream);
+      if (ending == Ending::kGraceful) stream.socket().shutdown(tcp::socket::shutdown_send, ec);
       stream.socket().close(ec);
     }
   }
 
   asio::awaitable<void> accept() {
+    beast::error_code ec;
     while (!stopping) {
-      beast::error_code ec;
       tcp::socket socket =
           co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (stopping) co_return;
-        continue;
+        if (stopping || ec == asio::error::operation_aborted) co_return;
+        continue;  // e.g. too many open files: keep serving the connections we have
       }
       socket.set_option(tcp::no_delay(true), ec);
       asio::co_spawn(io, session(std::move(socket)), asio::detached);
@@ -359,8 +269,8 @@ struct Server::Impl {
   }
 };
 
-Server::Server(asio::io_context& io, ServerOptions options, Account& account)
-    : impl_(std::make_unique<Impl>(io, std::move(options), account)) {}
+Server::Server(asio::io_context& io, ServerOptions options, Store& store)
+    : impl_(std::make_unique<Impl>(io, std::move(options), store)) {}
 
 Server::~Server() = default;
 
@@ -376,10 +286,9 @@ std::uint16_t Server::start() {
 }
 
 std::string Server::url() const {
-  const std::string host = impl_->options.host.find(':') != std::string::npos
-                               ? "[" + impl_->options.host + "]"
-                               : impl_->options.host;
-  return std::string(impl_->tls ? "https" : "http") + "://" + host + ":" +
+  const std::string& host = impl_->options.host;
+  const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return std::string(impl_->tls ? "https" : "http") + "://" + shown + ":" +
          std::to_string(impl_->port) + "/api";
 }
 
