@@ -149,13 +149,7 @@ int main(int argc, char** argv) {
 
     boost::asio::io_context io(1);
     Server server(io, options, store);
-    const std::uint16_t port = server.start();
-    if (!port_file.empty()) write_port_file(port_file, port);
-    std::cout << "clevertim-emulator listening on " << server.url() << std::endl;
-    if (!options.quiet)
-      std::cerr << "clevertim-emulator: " << store.size()
-                << " elements; control API under /_emulator/\n";
-
+    // Handlers first: a SIGTERM right after the listening line must still stop cleanly.
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     int exit_code = 0;
     signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -171,6 +165,14 @@ int main(int argc, char** argv) {
       }
       io.stop();
     });
+
+    const std::uint16_t port = server.start();
+    if (!port_file.empty()) write_port_file(port_file, port);
+    std::cout << "clevertim-emulator listening on " << server.url() << std::endl;
+    if (!options.quiet)
+      std::cerr << "clevertim-emulator: " << store.size()
+                << " elements; control API under /_emulator/\n";
+
     io.run();
     return exit_code;
   } catch (const std::exception& e) {
