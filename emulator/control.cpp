@@ -59,7 +59,7 @@ Reply handle_control(ControlContext& ctx, std::string_view method, std::string_v
     }
     if (what == "state" && method == "GET") return ok(ctx.store.state_json());
     if (what == "state" && method == "PUT") {
-      ctx.store.replace_state(parse_object(body));
+      ctx.store.replace_state(parse_object(body));  // moved in
       return ok(ok_no_content());
     }
     if (what == "save" && method == "POST") {

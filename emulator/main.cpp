@@ -14,6 +14,7 @@
 #include "emulator/sample.h"
 #include "emulator/server.h"
 #include "emulator/store.h"
+#include "model/resources.h"
 
 namespace {
 
@@ -140,11 +141,13 @@ int main(int argc, char** argv) {
 
     Store store;
     if (!state.empty() && std::filesystem::exists(state)) {
-      const boost::json::value loaded = boost::json::parse(read_file(state));
+      boost::json::value loaded = boost::json::parse(read_file(state));
       if (!loaded.is_object()) throw std::runtime_error(state + " is not a JSON object");
-      store.replace_state(loaded.get_object());
+      store.replace_state(std::move(loaded.get_object()));
     } else if (sample > 0) {
-      store.replace_state(sample_account(sample, seed));
+      sample_account(sample, seed, [&](std::string_view resource, boost::json::object e) {
+        store.load(*clevertim::model::find_resource(resource), std::move(e));
+      });
     }
 
     boost::asio::io_context io(1);

@@ -48,57 +48,56 @@ std::string ascii_slug(std::string_view text, std::int64_t n) {
 
 }  // namespace
 
-json::object sample_account(std::int64_t contacts, std::uint64_t seed) {
+void sample_account(std::int64_t contacts, std::uint64_t seed, const SampleSink& add) {
   std::mt19937_64 rng(seed);
   std::int64_t next_id = 1;
-  json::array users, groups, fields, companies, people, deals, cases, tasks, notes, comments;
 
   const char* user_names[] = {"Ann Admin", "Bo Seller", "Zoë Support", "Pending Person"};
   for (int i = 0; i < 4; ++i)
-    users.push_back(json::object{{"id", next_id++},
-                                 {"user", user_names[i]},
-                                 {"email", ascii_slug(user_names[i], i) + "@example.com"},
-                                 {"is_owner", i == 0},
-                                 {"is_admin", i == 0},
-                                 {"permissions", json::array{"contacts", "deals"}},
-                                 {"pending", i == 3}});
+    add("user", json::object{{"id", next_id++},
+                             {"user", user_names[i]},
+                             {"email", ascii_slug(user_names[i], i) + "@example.com"},
+                             {"is_owner", i == 0},
+                             {"is_admin", i == 0},
+                             {"permissions", json::array{"contacts", "deals"}},
+                             {"pending", i == 3}});
   const std::int64_t first_user = 1;
-  groups.push_back(
+  add("group",
       json::object{{"id", next_id++}, {"name", "Sales"}, {"gid", 1}, {"users", json::array{1, 2}}});
-  groups.push_back(
+  add("group",
       json::object{{"id", next_id++}, {"name", "Support"}, {"gid", 2}, {"users", json::array{3}}});
 
   const std::int64_t tier = next_id++, regions = next_id++, renewal = next_id++, note = next_id++;
-  fields.push_back(json::object{{"id", tier},
-                                {"name", "Tier"},
-                                {"fullname", "Tier"},
-                                {"elemType", "select"},
-                                {"modelType", json::array{"customers", "companies"}},
-                                {"values", json::array{"gold", "silver", "bronze"}},
-                                {"multiple", false},
-                                {"app", nullptr}});
-  fields.push_back(json::object{{"id", regions},
-                                {"name", "Regions"},
-                                {"fullname", "Regions"},
-                                {"elemType", "select"},
-                                {"modelType", json::array{"customers"}},
-                                {"values", json::array{"north", "south", "east", "west"}},
-                                {"multiple", true},
-                                {"app", nullptr}});
-  fields.push_back(json::object{{"id", renewal},
-                                {"name", "Renewal"},
-                                {"fullname", "Renewal"},
-                                {"elemType", "date"},
-                                {"modelType", json::array{"opportunities"}},
-                                {"multiple", false},
-                                {"app", nullptr}});
-  fields.push_back(json::object{{"id", note},
-                                {"name", "Remark \"quoted\"; DROP TABLE x"},
-                                {"fullname", "Remark"},
-                                {"elemType", "input"},
-                                {"modelType", json::array{"customers", "cases"}},
-                                {"multiple", false},
-                                {"app", nullptr}});
+  add("customfield", json::object{{"id", tier},
+                                  {"name", "Tier"},
+                                  {"fullname", "Tier"},
+                                  {"elemType", "select"},
+                                  {"modelType", json::array{"customers", "companies"}},
+                                  {"values", json::array{"gold", "silver", "bronze"}},
+                                  {"multiple", false},
+                                  {"app", nullptr}});
+  add("customfield", json::object{{"id", regions},
+                                  {"name", "Regions"},
+                                  {"fullname", "Regions"},
+                                  {"elemType", "select"},
+                                  {"modelType", json::array{"customers"}},
+                                  {"values", json::array{"north", "south", "east", "west"}},
+                                  {"multiple", true},
+                                  {"app", nullptr}});
+  add("customfield", json::object{{"id", renewal},
+                                  {"name", "Renewal"},
+                                  {"fullname", "Renewal"},
+                                  {"elemType", "date"},
+                                  {"modelType", json::array{"opportunities"}},
+                                  {"multiple", false},
+                                  {"app", nullptr}});
+  add("customfield", json::object{{"id", note},
+                                  {"name", "Remark \"quoted\"; DROP TABLE x"},
+                                  {"fullname", "Remark"},
+                                  {"elemType", "input"},
+                                  {"modelType", json::array{"customers", "cases"}},
+                                  {"multiple", false},
+                                  {"app", nullptr}});
 
   auto stamp = [&](int day) {
     char buf[32];
@@ -131,7 +130,7 @@ json::object sample_account(std::int64_t contacts, std::uint64_t seed) {
                    {"is_private", false},
                    {"ao", stamp(static_cast<int>(i))},
                    {"lm", stamp(static_cast<int>(i) + 3)}};
-    companies.push_back(std::move(c));
+    add("company", std::move(c));
   }
   for (std::int64_t i = 0; i < contacts; ++i) {
     const std::int64_t id = next_id++;
@@ -173,7 +172,7 @@ json::object sample_account(std::int64_t contacts, std::uint64_t seed) {
         {"linkedin_rank", static_cast<std::int64_t>(i % 5)},
         {"x_score", json::object{{"v", 1.5}, {"src", "ml"}}}};
     if (i % 13 == 0) c["puser"] = first_user;
-    people.push_back(std::move(c));
+    add("contact", std::move(c));
   }
   auto customer = [&] {
     return rng() % 4 == 0 ? company_ids[rng() % company_ids.size()]
@@ -183,36 +182,36 @@ json::object sample_account(std::int64_t contacts, std::uint64_t seed) {
   for (std::int64_t i = 0; i < std::max<std::int64_t>(1, contacts / 4); ++i) {
     const std::int64_t id = next_id++;
     deal_ids.push_back(id);
-    deals.push_back(json::object{{"id", id},
-                                 {"name", "Deal " + std::to_string(i + 1)},
-                                 {"description", ""},
-                                 {"status", pick(kStatuses, rng)},
-                                 {"leadUser", user()},
-                                 {"value", std::to_string(500 + (rng() % 200) * 50)},
-                                 {"currency", pick(kCurrencies, rng)},
-                                 {"cust", customer()},
-                                 {"tags", json::array{}},
-                                 {"cf", json::object{{std::to_string(renewal), "2026-03-01"}}},
-                                 {"files", json::array{}},
-                                 {"lfiles", json::array{}},
-                                 {"userId", first_user},
-                                 {"ao", stamp(static_cast<int>(i))},
-                                 {"lm", stamp(static_cast<int>(i) + 2)}});
+    add("opportunity", json::object{{"id", id},
+                                    {"name", "Deal " + std::to_string(i + 1)},
+                                    {"description", ""},
+                                    {"status", pick(kStatuses, rng)},
+                                    {"leadUser", user()},
+                                    {"value", std::to_string(500 + (rng() % 200) * 50)},
+                                    {"currency", pick(kCurrencies, rng)},
+                                    {"cust", customer()},
+                                    {"tags", json::array{}},
+                                    {"cf", json::object{{std::to_string(renewal), "2026-03-01"}}},
+                                    {"files", json::array{}},
+                                    {"lfiles", json::array{}},
+                                    {"userId", first_user},
+                                    {"ao", stamp(static_cast<int>(i))},
+                                    {"lm", stamp(static_cast<int>(i) + 2)}});
   }
   for (std::int64_t i = 0; i < std::max<std::int64_t>(1, contacts / 10); ++i) {
     const std::int64_t id = next_id++;
     case_ids.push_back(id);
-    cases.push_back(json::object{{"id", id},
-                                 {"name", "Case #" + std::to_string(i + 1) + ": ça ne marche pas"},
-                                 {"description", "Steps to reproduce…"},
-                                 {"leadUser", user()},
-                                 {"cust", customer()},
-                                 {"tags", json::array{"support"}},
-                                 {"cf", json::object{{std::to_string(note), "see 'notes'"}}},
-                                 {"files", json::array{}},
-                                 {"lfiles", json::array{}},
-                                 {"ao", stamp(static_cast<int>(i))},
-                                 {"lm", stamp(static_cast<int>(i) + 1)}});
+    add("case", json::object{{"id", id},
+                             {"name", "Case #" + std::to_string(i + 1) + ": ça ne marche pas"},
+                             {"description", "Steps to reproduce…"},
+                             {"leadUser", user()},
+                             {"cust", customer()},
+                             {"tags", json::array{"support"}},
+                             {"cf", json::object{{std::to_string(note), "see 'notes'"}}},
+                             {"files", json::array{}},
+                             {"lfiles", json::array{}},
+                             {"ao", stamp(static_cast<int>(i))},
+                             {"lm", stamp(static_cast<int>(i) + 1)}});
   }
   for (std::int64_t i = 0; i < std::max<std::int64_t>(1, contacts / 2); ++i) {
     const std::int64_t id = next_id++;
@@ -241,7 +240,7 @@ json::object sample_account(std::int64_t contacts, std::uint64_t seed) {
                    {"lm", stamp(static_cast<int>(i) + 1)}};
     if (i % 6 == 0) t["case"] = case_ids[rng() % case_ids.size()];
     if (i % 5 == 0) t["opp"] = deal_ids[rng() % deal_ids.size()];
-    tasks.push_back(std::move(t));
+    add("task", std::move(t));
   }
   for (std::int64_t i = 0; i < contacts; ++i) {
     const std::int64_t id = next_id++;
@@ -268,25 +267,22 @@ json::object sample_account(std::int64_t contacts, std::uint64_t seed) {
                               company_ids[rng() % company_ids.size()]};
     if (i % 8 == 0) n["opportunity"] = deal_ids[rng() % deal_ids.size()];
     if (i % 12 == 0) n["case"] = case_ids[rng() % case_ids.size()];
-    notes.push_back(std::move(n));
+    add("note", std::move(n));
   }
   for (std::int64_t i = 0; i < std::max<std::int64_t>(1, contacts / 2); ++i) {
     const std::int64_t id = next_id++;
     const bool on_note = i % 3 != 0;
-    comments.push_back(json::object{
-        {"id", id},
-        {"comment", i % 4 == 0 ? "👍 agreed" : "Comment " + std::to_string(i + 1)},
-        {"nid", on_note ? json::value(note_ids[rng() % note_ids.size()]) : json::value(nullptr)},
-        {"tid", on_note ? json::value(nullptr) : json::value(task_ids[rng() % task_ids.size()])},
-        {"userId", user()},
-        {"ao", stamp(static_cast<int>(i))},
-        {"lm", stamp(static_cast<int>(i))}});
+    add("comment",
+        json::object{{"id", id},
+                     {"comment", i % 4 == 0 ? "👍 agreed" : "Comment " + std::to_string(i + 1)},
+                     {"nid", on_note ? json::value(note_ids[rng() % note_ids.size()])
+                                     : json::value(nullptr)},
+                     {"tid", on_note ? json::value(nullptr)
+                                     : json::value(task_ids[rng() % task_ids.size()])},
+                     {"userId", user()},
+                     {"ao", stamp(static_cast<int>(i))},
+                     {"lm", stamp(static_cast<int>(i))}});
   }
-  return json::object{{"user", std::move(users)},         {"group", std::move(groups)},
-                      {"customfield", std::move(fields)}, {"company", std::move(companies)},
-                      {"contact", std::move(people)},     {"opportunity", std::move(deals)},
-                      {"case", std::move(cases)},         {"task", std::move(tasks)},
-                      {"note", std::move(notes)},         {"comment", std::move(comments)}};
 }
 
 }  // namespace clevertim::emulator

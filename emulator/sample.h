@@ -7,10 +7,17 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 
 namespace clevertim::emulator {
 
-// The account as {"contact": [...], ...}, ready for Account::replace_state.
-boost::json::object sample_account(std::int64_t contacts, std::uint64_t seed);
+// Receives each element of the sample, with its id, in dependency order (users first).
+using SampleSink = std::function<void(std::string_view resource, boost::json::object element)>;
+
+// Generates the account one element at a time (so a 100k-contact account never exists twice
+// in memory): Store::load is the usual sink. The same (contacts, seed) always gives the same
+// account.
+void sample_account(std::int64_t contacts, std::uint64_t seed, const SampleSink& add);
 
 }  // namespace clevertim::emulator

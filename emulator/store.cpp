@@ -36,6 +36,10 @@ void for_each_id(const json::value& v, Fn&& fn) {
   }
 }
 
+json::object parsed(const std::string& text) {
+  return json::parse(text).as_object();
+}
+
 std::string not_found(const model::Resource& r, Id id) {
   return "no " + std::string(r.endpoint) + " with id " + std::to_string(id);
 }
@@ -86,8 +90,9 @@ bool Store::exists(std::string_view endpoint, Id id) const {
 
 std::optional<Id> Store::owner() const {
   const auto& users = collections_[collection_of(*model::find_resource("user"))].elements;
-  for (const auto& [id, u] : users)
-    if (const json::value* o = u.if_contains("is_owner"); o && o->is_bool() && o->get_bool())
+  for (const auto& [id, text] : users)
+    if (const json::value* o = parsed(text).if_contains("is_owner");
+        o && o->is_bool() && o->get_bool())
       return id;
   if (users.empty()) return std::nullopt;
   return users.begin()->first;
@@ -139,9 +144,8 @@ void Store::touch(std::size_t c) {
 }
 
 void Store::append_element(std::string& out, const Collection& c, Id id,
-                           const json::object& e) const {
-  const std::string own = json::serialize(e);  // "{...}": reopened to add the backlinks
-  out.append(own, 0, own.size() - 1);
+                           const std::string& text) const {
+  out.append(text, 0, text.size() - 1);  // "{...}": reopened to add the link lists
   for (const auto& [field, k] : c.backlinks) {
     out += ",\"";
     out += field->api;
@@ -159,9 +163,9 @@ void Store::append_element(std::string& out, const Collection& c, Id id,
   out += '}';
 }
 
-std::string Store::element_json(const Collection& c, Id id, const json::object& e) const {
+std::string Store::element_json(const Collection& c, Id id, const std::string& text) const {
   std::string out;
-  append_element(out, c, id, e);
+  append_element(out, c, id, text);
   return out;
 }
 
@@ -213,7 +217,7 @@ Answer Store::create(const model::Resource& r, const json::value& body, std::opt
   const std::size_t c = collection_of(r);
   index(c, id, e, true);
   where_[id] = c;
-  const auto& stored = collections_[c].elements[id] = std::move(e);
+  const auto& stored = collections_[c].elements[id] = json::serialize(e);
   touch(c);
   return {200, ok_one(element_json(collections_[c], id, stored))};
 }
@@ -229,17 +233,18 @@ Answer Store::update(const model::Resource& r, Id id, const json::value& body) {
   if (in == nullptr) return error(400, "the body must be a JSON object");
   const json::object sent = writable_part(r, *in);
   const ExistsFn exists = [this](std::string_view ep, Id id) { return this->exists(ep, id); };
-  json::object merged = it->second;
+  const json::object before = parsed(it->second);
+  json::object merged = before;
   for (const auto& kv : sent) merged[kv.key()] = kv.value();
   fill_server_fields(r, merged);
   for (const std::string& m : {check_types(r, sent), check_create_rule(r, merged, false),
                                check_references(r, sent, exists)})
     if (!m.empty()) return error(400, m);
-  if (merged != it->second) {
+  if (merged != before) {
     if (r.has_field("lm")) merged["lm"] = utc_now();
-    index(c, id, it->second, false);
-    it->second = std::move(merged);
-    index(c, id, it->second, true);
+    index(c, id, before, false);
+    index(c, id, merged, true);
+    it->second = json::serialize(merged);
     touch(c);
   }
   return {200, ok_one(element_json(collections_[c], id, it->second))};
@@ -255,7 +260,7 @@ Answer Store::remove(const model::Resource& r, Id id) {
 void Store::remove_element(std::size_t c, Id id, const std::string& now) {
   auto it = collections_[c].elements.find(id);
   if (it == collections_[c].elements.end()) return;  // already gone in this cascade
-  const json::object gone = std::move(it->second);
+  const json::object gone = parsed(it->second);
   collections_[c].elements.erase(it);
   where_.erase(id);
   index(c, id, gone, false);
@@ -271,12 +276,20 @@ void Store::remove_element(std::size_t c, Id id, const std::string& now) {
   }
   if (endpoint == "customfield") {
     const std::string key = std::to_string(id);
+    const std::string quoted_key = "\"" + key + "\"";
     for (std::size_t h = 0; h < collections_.size(); ++h) {
       if (!collections_[h].resource->has_field("cf")) continue;
-      for (auto& [hid, e] : collections_[h].elements) {
+      for (auto& [hid, text] : collections_[h].elements) {
+        if (text.find(quoted_key) == std::string::npos) continue;  // cheap pre-check
+        json::object e = parsed(text);
         json::value* cf = e.if_contains("cf");
-        if (cf == nullptr || !cf->is_object() || cf->get_object().erase(key) == 0) continue;
+        if (cf == nullptr || !cf->is_object() || !cf->get_object().contains(key)) continue;
+        json::object kept;  // rebuilt rather than erased: erase would reorder the keys
+        for (const auto& kv : cf->get_object())
+          if (kv.key() != key) kept[kv.key()] = kv.value();
+        *cf = std::move(kept);
         if (collections_[h].resource->has_field("lm")) e["lm"] = now;
+        text = json::serialize(e);
         touch(h);
       }
     }
@@ -289,7 +302,7 @@ void Store::clear_reference(RefIndex& ref, Id holder, Id target, const std::stri
   Collection& hc = collections_[ref.holder];
   auto it = hc.elements.find(holder);
   if (it == hc.elements.end()) return;
-  json::object& e = it->second;
+  json::object e = parsed(it->second);
   json::value& v = e[ref.field->api];
   bool emptied = true;
   if (json::array* list = v.if_array()) {
@@ -313,6 +326,7 @@ void Store::clear_reference(RefIndex& ref, Id holder, Id target, const std::stri
     index(ref.holder, holder, e, true);
   }
   if (hc.resource->has_field("lm")) e["lm"] = now;
+  it->second = json::serialize(e);
   touch(ref.holder);
 }
 
@@ -334,10 +348,38 @@ std::string Store::state_json() const {
   return out;
 }
 
-void Store::replace_state(const json::object& state) {
+void Store::load(const model::Resource& r, json::object element) {
+  const json::value* id_value = element.if_contains("id");
+  const auto id = id_value ? as_id(*id_value) : std::nullopt;
+  if (!id || *id < 1)
+    throw std::invalid_argument("every " + std::string(r.endpoint) +
+                                " needs a positive integer id");
+  const std::size_t c = collection_of(r);
+  if (!where_.emplace(*id, c).second)
+    throw std::invalid_argument("id " + std::to_string(*id) + " appears twice");
+  Collection& coll = collections_[c];
+  // Link lists are derived, never stored; elements without them are taken as they are.
+  const bool has_links = std::any_of(coll.backlinks.begin(), coll.backlinks.end(),
+                                     [&](const auto& b) { return element.contains(b.first->api); });
+  if (has_links) {
+    json::object kept;
+    for (auto& field : element) {
+      const model::Field* f = r.field_by_api(field.key());
+      if (f == nullptr || !f->has_backlink()) kept[field.key()] = std::move(field.value());
+    }
+    element = std::move(kept);
+  }
+  element["id"] = *id;
+  index(c, *id, element, true);
+  coll.elements.emplace_hint(coll.elements.end(), *id, json::serialize(element));
+  coll.cache.reset();
+  next_id_ = std::max(next_id_, *id + 1);
+}
+
+void Store::replace_state(json::object state) {
   Store fresh;
   std::optional<Id> next;
-  for (const auto& kv : state) {
+  for (auto& kv : state) {
     if (kv.key() == "next_id") {
       next = as_id(kv.value());
       if (!next || *next < 1) throw std::invalid_argument("next_id must be a positive id");
@@ -346,29 +388,15 @@ void Store::replace_state(const json::object& state) {
     const model::Resource* r = model::find_resource(kv.key());
     if (r == nullptr)
       throw std::invalid_argument("unknown resource '" + std::string(kv.key()) + "' in the state");
-    const json::array* list = kv.value().if_array();
+    json::array* list = kv.value().if_array();
     if (list == nullptr)
       throw std::invalid_argument("'" + std::string(kv.key()) + "' must be a list of elements");
-    const std::size_t c = fresh.collection_of(*r);
-    for (const json::value& v : *list) {
-      const json::object* in = v.if_object();
-      const json::value* id_value = in ? in->if_contains("id") : nullptr;
-      const auto id = id_value ? as_id(*id_value) : std::nullopt;
-      if (!id || *id < 1)
-        throw std::invalid_argument("every " + std::string(r->endpoint) +
-                                    " needs a positive integer id");
-      if (!fresh.where_.emplace(*id, c).second)
-        throw std::invalid_argument("id " + std::to_string(*id) + " appears twice");
-      json::object e;
-      e.reserve(in->size());
-      for (const auto& field : *in) {
-        const model::Field* f = r->field_by_api(field.key());
-        if (f == nullptr || !f->has_backlink()) e[field.key()] = field.value();  // derived
-      }
-      e["id"] = *id;
-      fresh.index(c, *id, e, true);
-      fresh.collections_[c].elements.emplace(*id, std::move(e));
-      fresh.next_id_ = std::max(fresh.next_id_, *id + 1);
+    for (json::value& v : *list) {
+      json::object* element = v.if_object();
+      if (element == nullptr)
+        throw std::invalid_argument("every " + std::string(r->endpoint) + " must be an object");
+      fresh.load(*r, std::move(*element));
+      v = nullptr;  // frees memory as it goes
     }
   }
   if (next) fresh.next_id_ = std::max(fresh.next_id_, *next);
