@@ -130,14 +130,18 @@ struct Server::Impl {
       case Fault::kServerError:
         out.status = faults.server_error_status();
         if (out.status == 500) {
-          out.body = shared(error_body("internal server error"));
+          // A crash page, not the API's envelope: API.md gives a 500 *with* an envelope one
+          // meaning (the request body was not JSON), and the emulator keeps that meaning.
+          out.body = shared("<html><body><h1>500 Internal Server Error</h1></body></html>\n");
+          out.content_type = "text/html";
         } else if (out.status == 502) {
           out.body = shared(
               "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad "
               "Gateway</h1></body></html>\n");
           out.content_type = "text/html";
         } else {
-          out.body = shared("Service Temporarily Unavailable\n");
+          out.body =
+              shared("Service Temporarily Unavailable (" + std::to_string(out.status) + ")\n");
           out.content_type = "text/plain";
         }
         return out;

@@ -465,8 +465,12 @@ struct HttpClient::Impl {
       if (!body.empty())
         message += " (" + std::to_string(body.size()) + " byte body, not an error envelope)";
     }
-    Failure f = failure(req, kind_for_status(status), status, std::move(message),
-                        status_maybe_applied(status));
+    // API.md's 500 ("your JSON could not be parsed") comes with an error envelope. A 500
+    // without one is a crash page from the server or a proxy: transient, and it may have
+    // done the work, like a 502.
+    const bool crash_page = status == 500 && !text;
+    Failure f = failure(req, crash_page ? FailureKind::kServerError : kind_for_status(status),
+                        status, std::move(message), crash_page || status_maybe_applied(status));
     f.retry_after = retry;
     return f;
   }
