@@ -46,8 +46,8 @@ bool Faults::roll(double rate) {
 }
 
 int Faults::server_error_status() {
-  constexpr int kStatuses[] = {500, 502, 503};
-  return kStatuses[rng_() % 3];
+  const auto& statuses = rates_.server_error_statuses;
+  return statuses[rng_() % statuses.size()];
 }
 
 Fault Faults::draw(std::string_view method, std::string_view path, bool read_all, bool write) {
@@ -75,7 +75,9 @@ json::object Faults::to_json() const {
   json::array next;
   for (const OneShot& o : next_)
     next.push_back({{"fault", fault_name(o.fault)}, {"method", o.method}, {"path", o.path}});
+  json::array statuses(rates_.server_error_statuses.begin(), rates_.server_error_statuses.end());
   return {{"5xx", rates_.server_error},
+          {"5xx_statuses", std::move(statuses)},
           {"429", rates_.rate_limited},
           {"503", rates_.unavailable},
           {"reset", rates_.reset},
@@ -113,6 +115,18 @@ std::string text_of(const json::object& o, std::string_view key) {
 
 }  // namespace
 
+std::vector<int> parse_server_error_statuses(const json::value& v) {
+  std::vector<int> out;
+  if (const json::array* list = v.if_array())
+    for (const json::value& s : *list) {
+      if (!s.is_int64() || s.get_int64() < 500 || s.get_int64() > 599)
+        throw std::invalid_argument("5xx_statuses must hold statuses from 500 to 599");
+      out.push_back(static_cast<int>(s.get_int64()));
+    }
+  if (out.empty()) throw std::invalid_argument("5xx_statuses must be a non-empty list");
+  return out;
+}
+
 void Faults::update(const json::object& s) {
   Faults next = *this;  // all or nothing
   FaultRates& r = next.rates_;
@@ -121,6 +135,8 @@ void Faults::update(const json::object& s) {
     const json::value& v = kv.value();
     if (key == "5xx") {
       r.server_error = rate_of(v, key);
+    } else if (key == "5xx_statuses") {
+      r.server_error_statuses = parse_server_error_statuses(v);
     } else if (key == "429") {
       r.rate_limited = rate_of(v, key);
     } else if (key == "503") {

@@ -5,18 +5,20 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <cstdint>
 #include <deque>
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace clevertim::emulator {
 
 enum class Fault {
   kNone,
-  kServerError,      // 500 (error envelope), 502 (HTML) or 503 (plain text, no Retry-After)
+  kServerError,      // a status from FaultRates::server_error_statuses, no Retry-After
   kRateLimited,      // 429 with Retry-After, error envelope
   kUnavailable,      // 503 with Retry-After, error envelope
   kReset,            // headers with the full Content-Length, part of the body, then close
@@ -38,6 +40,10 @@ inline bool answers_before_commit(Fault f) {
 struct FaultRates {  // each rate is a probability per request, 0..1
   double server_error = 0, rate_limited = 0, unavailable = 0, reset = 0, truncate = 0, empty = 0,
          drop_after_commit = 0;
+  // The statuses an injected 5xx picks from (500 and 502: an HTML page; any other: plain
+  // text; never the API's envelope, which API.md gives a 500 one meaning: "your JSON cannot be
+  // parsed"). A test that wants only proxy-style failures sets {502, 503}.
+  std::vector<int> server_error_statuses = {500, 502, 503};
   int retry_after_seconds = 1;  // of injected 429 and 503
   int latency_ms = 0;           // added before every API answer
   std::uint64_t seed = 1;
@@ -52,11 +58,12 @@ class Faults {
   // read-alls and `drop_after_commit` only writes (one-shots that cannot apply wait).
   // `path` is the request path in its /api form ("/api/contact/5").
   Fault draw(std::string_view method, std::string_view path, bool read_all, bool write);
-  // The status of an injected 5xx: 500, 502 or 503, drawn.
+  // The status of an injected 5xx, drawn from server_error_statuses.
   int server_error_status();
 
   const FaultRates& rates() const { return rates_; }
-  // {"5xx":0.2,"429":0,...,"retry_after":1,"latency_ms":0,"seed":7,"next":[...]}
+  // {"5xx":0.2,"5xx_statuses":[500,502,503],"429":0,...,"retry_after":1,"latency_ms":0,
+  //  "seed":7,"next":[...]}
   boost::json::object to_json() const;
   // Applies any of the keys to_json shows; "next" appends one-shots
   // [{"fault":"reset","method":"GET","path":"/api/contact"}] (method and path optional; the
@@ -75,5 +82,8 @@ class Faults {
   std::mt19937_64 rng_;
   std::deque<OneShot> next_;
 };
+
+// [500, 502] -> {500, 502}; throws std::invalid_argument unless a non-empty list of 5xx.
+std::vector<int> parse_server_error_statuses(const boost::json::value& v);
 
 }  // namespace clevertim::emulator

@@ -88,9 +88,14 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--fault-5xx", options.faults.server_error,
-                 "rate of 500 (envelope), 502 (HTML) or 503 (text) answers, 0..1")
+                 "rate of 5xx answers, 0..1: 500/502 an HTML page, others plain text")
       ->capture_default_str()
       ->check(rate);
+  std::vector<int> statuses = options.faults.server_error_statuses;
+  app.add_option("--fault-5xx-statuses", statuses, "the statuses --fault-5xx picks from")
+      ->capture_default_str()
+      ->check(CLI::Range(500, 599))
+      ->delimiter(',');
   app.add_option("--fault-429", options.faults.rate_limited,
                  "rate of 429 answers with Retry-After, 0..1")
       ->capture_default_str()
@@ -138,6 +143,7 @@ int main(int argc, char** argv) {
     options.tls_key = tls_key;
     options.state_file = state;
     options.idle_timeout = std::chrono::seconds(idle_timeout);
+    options.faults.server_error_statuses = statuses;
 
     Store store;
     if (!state.empty() && std::filesystem::exists(state)) {

@@ -112,8 +112,8 @@ void sample_account(std::int64_t contacts, std::uint64_t seed, const SampleSink&
   for (std::int64_t i = 0; i < company_count; ++i) {
     const std::int64_t id = next_id++;
     company_ids.push_back(id);
-    const std::string name = i == 0 ? std::string("株式会社テスト")
-                                    : pick(kCompanies, rng) + (" " + std::to_string(i + 1));
+    std::string name = std::string(pick(kCompanies, rng)) + " " + std::to_string(i + 1);
+    if (i == 0) name = "株式会社テスト";  // a known name; the draw above still happens
     json::object c{{"id", id},
                    {"cn", name},
                    {"is_company", true},
@@ -262,9 +262,11 @@ void sample_account(std::int64_t contacts, std::uint64_t seed, const SampleSink&
                                 {"t", json::array{"b@example.com"}},
                                 {"c", json::array{}},
                                 {"b", "…"}};
-    if (i % 50 == 7)  // the vendor client lets `cust` be a list: a note on two customers
-      n["cust"] = json::array{contact_ids[rng() % contact_ids.size()],
-                              company_ids[rng() % company_ids.size()]};
+    // The vendor client lets `cust` be a list: a note on two customers. Chosen without the
+    // generator, so that adding it left every other element of the sample as it was.
+    if (i % 50 == 7)
+      n["cust"] =
+          json::array{n["cust"], company_ids[static_cast<std::size_t>(i) % company_ids.size()]};
     if (i % 8 == 0) n["opportunity"] = deal_ids[rng() % deal_ids.size()];
     if (i % 12 == 0) n["case"] = case_ids[rng() % case_ids.size()];
     add("note", std::move(n));
