@@ -1,0 +1,107 @@
+#!/bin/sh
+# Checks the generated systemd units (see systemd/install.cmake):
+#   check_units.sh verify   TEST_DIR INSTALL_DIR
+#   check_units.sh security TEST_DIR [MAX_EXPOSURE_TENTHS]
+# TEST_DIR holds the test copies (ExecStart= is the build's own binary), INSTALL_DIR the
+# copies `cmake --install` installs. Exits 77 (ctest SKIP_RETURN_CODE) when systemd-analyze is
+# not installed, 1 on any finding.
+#
+# verify: `systemd-analyze verify` logs problems it can live with (an unknown key, a value it
+# cannot parse) as warnings and still exits 0, so here any output at all is a failure: with
+# these units and systemd 252 it prints nothing. The host's own units are loaded (the targets
+# the units are ordered against, and sysinit.target every service depends on) but only their
+# direct errors count (--recursive-errors=one), so an unrelated broken unit on the machine
+# cannot fail the test. --man=no: no man page lookups. verify does not check that a timer's
+# Unit= exists, so that is checked here.
+#
+# security: `--threshold=` takes an integer in tenths of the printed exposure (2.0 -> 20;
+# "2.0" is rejected by systemd 252 as unparsable) and fails when a unit is above it.
+set -u
+
+mode=${1:?usage: check_units.sh verify|security TEST_DIR ...}
+test_dir=${2:?the folder of the test units}
+
+services="clevertim-sync.service clevertim-sync-once.service"
+timers="clevertim-sync-once.timer"
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  echo "SKIP: systemd-analyze is not installed (Debian: apt-get install systemd); units not checked"
+  exit 77
+fi
+systemd-analyze --version | head -n 1
+
+# Deterministic output: warnings and errors only, no colours, no pager, to the console.
+SYSTEMD_LOG_LEVEL=warning
+SYSTEMD_LOG_COLOR=0
+SYSTEMD_LOG_TARGET=console
+SYSTEMD_PAGER=cat
+SYSTEMD_COLORS=0
+export SYSTEMD_LOG_LEVEL SYSTEMD_LOG_COLOR SYSTEMD_LOG_TARGET SYSTEMD_PAGER SYSTEMD_COLORS
+
+cd "$test_dir" || exit 1
+for unit in $services $timers; do
+  [ -f "$unit" ] || { echo "FAIL: $test_dir/$unit was not generated (re-run cmake)"; exit 1; }
+done
+
+case $mode in
+verify)
+  install_dir=${3:?the folder of the units to install}
+  failed=0
+  for unit in $services; do
+    exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
+    if [ ! -x "$exe" ]; then
+      echo "FAIL: $unit: ExecStart=$exe does not exist; build the clevertim-sync target first"
+      failed=1
+    fi
+    # The test copy must be the installed unit but for ExecStart='s binary.
+    tmp=$(mktemp -d) || exit 1
+    grep -v '^ExecStart=' "$install_dir/$unit" > "$tmp/installed" 2>/dev/null
+    grep -v '^ExecStart=' "$unit" > "$tmp/test"
+    if [ ! -s "$tmp/installed" ] || ! diff -u "$tmp/installed" "$tmp/test"; then
+      echo "FAIL: $unit: the test copy differs from $install_dir/$unit beyond ExecStart="
+      failed=1
+    fi
+    rm -rf "$tmp"
+  done
+  for timer in $timers; do
+    target=$(sed -n 's/^Unit=//p' "$timer")
+    if [ -z "$target" ] || [ ! -f "$target" ]; then
+      echo "FAIL: $timer: Unit=$target is not one of the generated units"
+      failed=1
+    fi
+  done
+  [ $failed -eq 0 ] || exit 1
+
+  echo "systemd-analyze verify --man=no --recursive-errors=one $services $timers"
+  out=$(systemd-analyze verify --man=no --recursive-errors=one $services $timers 2>&1)
+  rc=$?
+  if [ $rc -ne 0 ] || [ -n "$out" ]; then
+    printf '%s\n' "$out"
+    echo "FAIL: systemd-analyze verify: exit code $rc, and it must print nothing"
+    exit 1
+  fi
+  echo "OK: verify printed nothing and exited 0"
+  ;;
+security)
+  max=${3:-20}
+  failed=0
+  for unit in $services; do
+    out=$(systemd-analyze security --offline=true --threshold="$max" "$unit" 2>&1)
+    rc=$?
+    score=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+    if [ $rc -ne 0 ] || [ -z "$score" ]; then
+      printf '%s\n' "$out"
+      echo "FAIL: $unit: exposure ${score:-unknown}, above the limit of $max tenths (or not measured)"
+      failed=1
+    else
+      printf '%s\n' "$out" | grep '^✗' || true
+      echo "OK: $unit: exposure $score (limit: $max tenths)"
+    fi
+  done
+  exit $failed
+  ;;
+*)
+  echo "unknown mode $mode (verify or security)"
+  exit 2
+  ;;
+esac
