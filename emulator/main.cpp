@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
       "group; a control API for tests under /_emulator/. Prints one line\n"
       "'clevertim-emulator listening on URL' on stdout once ready. SIGTERM/SIGINT stop it."};
   app.get_formatter()->column_width(34);
+  // A flag given twice takes its last value, so a wrapper's defaults can be overridden.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   ServerOptions options;
   std::string token_file, readonly_token_file, state, port_file, tls_cert, tls_key;
   std::int64_t sample = 0;
@@ -95,7 +97,8 @@ int main(int argc, char** argv) {
   app.add_option("--fault-5xx-statuses", statuses, "the statuses --fault-5xx picks from")
       ->capture_default_str()
       ->check(CLI::Range(500, 599))
-      ->delimiter(',');
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--fault-429", options.faults.rate_limited,
                  "rate of 429 answers with Retry-After, 0..1")
       ->capture_default_str()

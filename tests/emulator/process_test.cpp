@@ -107,6 +107,16 @@ TEST_CASE("--state: loaded at start - saved on SIGTERM and on POST /_emulator/sa
   CHECK(create(again, "contact", R"({"fn":"Next"})") == id + 1);
 }
 
+TEST_CASE("a flag given twice takes its last value") {
+  EmulatorProcess emulator({"--token", "other-token", "--fault-5xx-statuses", "502,504"});
+  CHECK(http_request("GET", emulator.url() + "/contact", "", "other-token").status == 200);
+  CHECK(http_request("GET", emulator.url() + "/contact", "", kTestToken).status == 401);
+  CHECK(control(emulator, "GET", "faults").status == 401);  // the control API follows the token
+  CHECK(http_request("GET", emulator.root() + "/_emulator/faults", "", "other-token")
+            .json()
+            .at("5xx_statuses") == json::array{502, 504});
+}
+
 TEST_CASE("--token-file and --readonly-token-file") {
   TempDir dir;
   std::ofstream(dir / "rw") << "file-token\n";

@@ -7,7 +7,8 @@
 //
 // It runs `clevertim-emulator --port 0 --quiet --token kTestToken --readonly-token
 // kReadOnlyToken EXTRA_ARGS...`, learns its URL from the "listening on" line it prints, and
-// stops it (SIGTERM, then SIGKILL after 5 s) on destruction. The child also gets SIGTERM if the
+// stops it (SIGTERM, then SIGKILL after 5 s) on destruction. A flag given again in EXTRA_ARGS
+// wins (`{"--token", "other"}`). The child also gets SIGTERM if the
 // test process dies, so no emulator outlives its test. Its stderr is the test's stderr.
 #pragma once
 
