@@ -113,8 +113,11 @@ void ElementTable::store_synced(const MappedElement& e) {
 std::optional<StoredRow> ElementTable::read(std::int64_t id) {
   std::string columns;
   for (const model::Field& f : resource_.fields) columns += sql_identifier(f.column) + ", ";
-  SQLite::Statement q(db_, "SELECT " + columns + "raw, sync_state, sync_error FROM " +
-                               sql_identifier(resource_.table) + " WHERE id = ?");
+  if (!read_)
+    read_.emplace(db_, "SELECT " + columns + "raw, sync_state, sync_error FROM " +
+                           sql_identifier(resource_.table) + " WHERE id = ?");
+  SQLite::Statement& q = *read_;
+  q.reset();
   q.bind(1, id);
   if (!q.executeStep()) return std::nullopt;
   StoredRow row;
@@ -130,9 +133,11 @@ std::optional<StoredRow> ElementTable::read(std::int64_t id) {
 void ElementTable::write(const StoredRow& row) {
   std::string sets;
   for (const model::Field& f : resource_.fields) sets += sql_identifier(f.column) + " = ?, ";
-  SQLite::Statement q(db_,
-                      "UPDATE " + sql_identifier(resource_.table) + " SET " + sets +
-                          "raw = ?, raw_hash = ?, sync_state = ?, sync_error = ? WHERE id = ?");
+  if (!write_)
+    write_.emplace(db_, "UPDATE " + sql_identifier(resource_.table) + " SET " + sets +
+                            "raw = ?, raw_hash = ?, sync_state = ?, sync_error = ? WHERE id = ?");
+  SQLite::Statement& q = *write_;
+  q.reset();
   int index = 1;
   for (const Cell& cell : row.cells) bind_cell(q, index++, cell);
   if (row.raw) {
@@ -153,8 +158,11 @@ void ElementTable::write(const StoredRow& row) {
 
 void ElementTable::set_state(std::int64_t id, SyncState state,
                              const std::optional<std::string>& error) {
-  SQLite::Statement q(db_, "UPDATE " + sql_identifier(resource_.table) +
-                               " SET sync_state = ?, sync_error = ? WHERE id = ?");
+  if (!set_state_)
+    set_state_.emplace(db_, "UPDATE " + sql_identifier(resource_.table) +
+                                " SET sync_state = ?, sync_error = ? WHERE id = ?");
+  SQLite::Statement& q = *set_state_;
+  q.reset();
   q.bind(1, std::string(to_string(state)));
   if (error)
     q.bind(2, *error);

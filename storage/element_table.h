@@ -92,6 +92,7 @@ class ElementTable {
   SQLite::Statement delete_;
   SQLite::Statement history_;
   std::optional<SQLite::Statement> remote_version_;  // prepared on first use
+  std::optional<SQLite::Statement> read_, write_, set_state_;
 };
 
 // Binds a cell to a statement parameter (1-based).

@@ -202,8 +202,8 @@ class PushRun {
   }
 
   std::optional<RemoteVersion> remote_version(const model::Resource& r, std::int64_t id) {
-    SQLite::Statement q(db_,
-                        "SELECT raw, deleted FROM remote_versions WHERE resource = ? AND id = ?");
+    SQLite::Statement& q =
+        statement("SELECT raw, deleted FROM remote_versions WHERE resource = ? AND id = ?");
     q.bind(1, std::string(r.endpoint));
     q.bind(2, id);
     if (!q.executeStep()) return std::nullopt;
@@ -214,9 +214,9 @@ class PushRun {
   }
 
   std::int64_t later_entries(const Item& item, std::int64_t id) {
-    SQLite::Statement q(db_,
-                        "SELECT count(*) FROM outbox WHERE resource = ? AND record_id = ? AND "
-                        "seq > ?");
+    SQLite::Statement& q = statement(
+        "SELECT count(*) FROM outbox WHERE resource = ? AND record_id = ? AND "
+        "seq > ?");
     q.bind(1, std::string(item.resource->endpoint));
     q.bind(2, id);
     q.bind(3, item.last_seq);
@@ -227,8 +227,8 @@ class PushRun {
   // ---- writing (each inside an OwnWriteTransaction) -----------------------------------
 
   void consume(const Item& item, std::int64_t id) {
-    SQLite::Statement q(db_,
-                        "DELETE FROM outbox WHERE resource = ? AND record_id = ? AND seq <= ?");
+    SQLite::Statement& q =
+        statement("DELETE FROM outbox WHERE resource = ? AND record_id = ? AND seq <= ?");
     q.bind(1, std::string(item.resource->endpoint));
     q.bind(2, id);
     q.bind(3, item.last_seq);
@@ -236,14 +236,15 @@ class PushRun {
   }
 
   void drop_remote_version(const model::Resource& r, std::int64_t id) {
-    SQLite::Statement q(db_, "DELETE FROM remote_versions WHERE resource = ? AND id = ?");
+    SQLite::Statement& q = statement("DELETE FROM remote_versions WHERE resource = ? AND id = ?");
     q.bind(1, std::string(r.endpoint));
     q.bind(2, id);
     q.exec();
   }
 
   void drop_intent(const model::Resource& r, std::int64_t id) {
-    SQLite::Statement q(db_, "DELETE FROM push_intents WHERE resource = ? AND record_id = ?");
+    SQLite::Statement& q =
+        statement("DELETE FROM push_intents WHERE resource = ? AND record_id = ?");
     q.bind(1, std::string(r.endpoint));
     q.bind(2, id);
     q.exec();
@@ -305,7 +306,7 @@ class PushRun {
   // Stores the CRM's answer for a row that was `old_id` locally and is `element.id` now.
   // Later local edits (made while the request was on its way) keep the row pending.
   void store_answer(const Item& item, std::int64_t old_id, const storage::MappedElement& element) {
-    storage::ElementTable table(db_, *item.resource);
+    storage::ElementTable& table = table_for(*item.resource);
     consume(item, old_id);
     const bool edited_since = later_entries(item, old_id) > 0;
     if (old_id != element.id) {
@@ -330,7 +331,7 @@ class PushRun {
     ++report_.waiting;
     report_.problems.push_back(label(*item.resource, item.id) + ": " + why);
     OwnWriteTransaction tx(db_);
-    storage::ElementTable(db_, *item.resource).set_state(item.id, SyncState::kPending, why);
+    table_for(*item.resource).set_state(item.id, SyncState::kPending, why);
     tx.commit();
   }
 
@@ -339,10 +340,10 @@ class PushRun {
     report_.problems.push_back(label(*item.resource, item.id) + ": " + why);
     spdlog::error("{} was not pushed: {}", label(*item.resource, item.id), why);
     OwnWriteTransaction tx(db_);
-    storage::ElementTable(db_, *item.resource).set_state(item.id, SyncState::kError, why);
-    SQLite::Statement q(db_,
-                        "UPDATE outbox SET error = ? WHERE resource = ? AND record_id = ? AND seq "
-                        "<= ?");
+    table_for(*item.resource).set_state(item.id, SyncState::kError, why);
+    SQLite::Statement& q = statement(
+        "UPDATE outbox SET error = ? WHERE resource = ? AND record_id = ? AND seq "
+        "<= ?");
     q.bind(1, why);
     q.bind(2, std::string(item.resource->endpoint));
     q.bind(3, item.id);
@@ -387,7 +388,7 @@ class PushRun {
   // ---- the three kinds of change ----------------------------------------------------------
 
   asio::awaitable<void> push_create(Item& item) {
-    storage::ElementTable table(db_, *item.resource);
+    storage::ElementTable& table = table_for(*item.resource);
     const auto row = table.read(item.id);
     if (!row) {
       OwnWriteTransaction tx(db_);
@@ -422,7 +423,7 @@ class PushRun {
 
   asio::awaitable<void> push_update(Item& item) {
     const model::Resource& r = *item.resource;
-    storage::ElementTable table(db_, r);
+    storage::ElementTable& table = table_for(r);
     auto row = table.read(item.id);
     if (!row) {
       OwnWriteTransaction tx(db_);
@@ -543,7 +544,7 @@ class PushRun {
           label(r, item.id) + ": the edited copy is " + label(r, element->id) +
           ", but deleting the old one failed: " + removed.message + " (delete it in the CRM)");
     OwnWriteTransaction tx(db_);
-    storage::ElementTable table(db_, r);
+    storage::ElementTable& table = table_for(r);
     // The replaced comment's last version stays findable, as any deleted element's.
     if (auto old = table.raw_of(item.id)) table.append_history(item.id, "delete", *old);
     store_answer(item, item.id, *element);
@@ -584,8 +585,7 @@ class PushRun {
       OwnWriteTransaction tx(db_);
       consume(item, item.id);
       drop_remote_version(r, item.id);
-      if (auto* e = std::get_if<storage::MappedElement>(&mapped))
-        storage::ElementTable(db_, r).store_synced(*e);
+      if (auto* e = std::get_if<storage::MappedElement>(&mapped)) table_for(r).store_synced(*e);
       record_conflict(r, item.id, "", item.deleted_raw, "null", remote->raw,
                       "edited in the CRM but deleted here: the row is back with the CRM's "
                       "version",
@@ -600,8 +600,7 @@ class PushRun {
     OwnWriteTransaction tx(db_);
     consume(item, item.id);
     drop_remote_version(r, item.id);
-    if (item.deleted_raw)
-      storage::ElementTable(db_, r).append_history(item.id, "delete", *item.deleted_raw);
+    if (item.deleted_raw) table_for(r).append_history(item.id, "delete", *item.deleted_raw);
     tx.commit();
     ++report_.deleted;
   }
@@ -625,7 +624,7 @@ class PushRun {
     for (const Item& item : items)
       if (item.has_delete && item.id > 0) ++deletions[item.resource];
     for (const auto& [resource, count] : deletions) {
-      const std::int64_t rows = storage::ElementTable(db_, *resource).count() + count;
+      const std::int64_t rows = table_for(*resource).count() + count;
       const bool mass =
           count > options_.mass_delete_min &&
           static_cast<double>(count) > options_.mass_delete_share * static_cast<double>(rows);
@@ -681,10 +680,10 @@ class PushRun {
                                    " list can be read to check for it");
         continue;
       }
-      const auto found = storage::ElementTable(db_, *intent.resource).find_matching(intent.payload);
+      const auto found = table_for(*intent.resource).find_matching(intent.payload);
       OwnWriteTransaction tx(db_);
       if (found) {
-        storage::ElementTable table(db_, *intent.resource);
+        storage::ElementTable& table = table_for(*intent.resource);
         Item item;
         item.resource = intent.resource;
         item.id = intent.id;
@@ -734,7 +733,7 @@ class PushRun {
     if (r == nullptr) return false;
 
     OwnWriteTransaction tx(db_);
-    storage::ElementTable table(db_, *r);
+    storage::ElementTable& table = table_for(*r);
     auto row = table.read(id);
     if (row && row->state == SyncState::kConflict) {
       if (auto current = remote_version(*r, id); current && current->raw) remote_raw = current->raw;
@@ -775,8 +774,26 @@ class PushRun {
   }
 
  private:
+  // One table object (and its prepared statements) per resource, for the whole run.
+  storage::ElementTable& table_for(const model::Resource& r) {
+    auto& slot = tables_[&r];
+    if (!slot) slot = std::make_unique<storage::ElementTable>(db_, r);
+    return *slot;
+  }
+
+  // A statement prepared once per run; reset and unbound when handed out.
+  SQLite::Statement& statement(const char* sql) {
+    auto& slot = statements_[sql];
+    if (!slot) slot = std::make_unique<SQLite::Statement>(db_, sql);
+    slot->reset();
+    slot->clearBindings();
+    return *slot;
+  }
+
   storage::Mirror& mirror_;
   SQLite::Database& db_;
+  std::map<const model::Resource*, std::unique_ptr<storage::ElementTable>> tables_;
+  std::map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
   CrmWriter& writer_;
   const PushOptions& options_;
   PushReport report_;

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The benchmark: pull and push against the emulator on this machine, each beside a reference
+# measured in the same run (curl downloading the same bodies; the emulator's own request rate).
+#   bash bench/run.sh [--quick] [--build DIR] [--out DIR]
+# Prints a table and writes results.json. Loopback only; everything started is stopped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=build
+out=build/bench
+sizes=(2800 14000 70000)          # --sample N: about 10k, 50k and 250k elements
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) sizes=(2800) ;;
+    --build) build=$2; shift ;;
+    --out) out=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+bash scripts/install-deps.sh
+command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2 --target clevertim-sync clevertim-emulator >/dev/null
+mkdir -p "$out"
+sync_bin=$build/daemon/clevertim-sync
+emu_bin=$build/emulator/clevertim-emulator
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+token=bench-$RANDOM$RANDOM
+printf '%s\n' "$token" >"$work/token"
+chmod 600 "$work/token"
+printf 'user = "%s:X"\n' "$token" >"$work/curl.conf"
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
+
+start_emulator() {  # $1: sample size
+  "$emu_bin" --port 0 --sample "$1" --token-file "$work/token" --quiet >"$work/emu.out" 2>/dev/null &
+  emu_pid=$!
+  pids+=("$emu_pid")
+  for _ in $(seq 200); do grep -q 'listening on' "$work/emu.out" && break; sleep 0.05; done
+  url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$work/emu.out")
+}
+stop_emulator() { kill "$emu_pid"; wait "$emu_pid" 2>/dev/null || true; }
+
+write_config() {  # $1: database
+  cat >"$work/bench.toml" <<TOML
+log_level = "warn"
+[server]
+url = "$url"
+token_file = "$work/token"
+[storage]
+database = "$1"
+[sync]
+interval = "1h"
+TOML
+}
+
+# Runs clevertim-sync sync under /usr/bin/time; sets secs and rss_kb.
+timed_sync() {
+  local t0 t1
+  t0=$(now)
+  /usr/bin/time -f '%M' -o "$work/rss" "$sync_bin" --config "$work/bench.toml" sync "$@" >"$work/sync.out" 2>&1 || true
+  t1=$(now)
+  secs=$(elapsed "$t0" "$t1")
+  rss_kb=$(tail -1 "$work/rss")
+}
+
+resources=(contact company case opportunity task note comment customfield user group)
+json="["
+printf '%-9s %9s %8s %9s %8s %9s %8s %9s %8s %9s\n' elements bytes curl_s full_s xcurl resync_s xcurl changed_s rss_MiB rows_resync
+for n in "${sizes[@]}"; do
+  start_emulator "$n"
+  # Reference: curl downloading every collection, one connection, as the pull does.
+  args=()
+  for r in "${resources[@]}"; do args+=("$url/$r" -o /dev/null); done
+  t0=$(now)
+  bytes=$(curl -s -K "$work/curl.conf" -w '%{size_download}\n' "${args[@]}" | awk '{s+=$1} END {print s}')
+  t1=$(now)
+  curl_s=$(elapsed "$t0" "$t1")
+  db="$work/crm-$n.db"
+  write_config "$db"
+  timed_sync
+  full_s=$secs
+  full_rss=$rss_kb
+  elements=$(sqlite3 "$db" "SELECT (SELECT count(*) FROM contacts)+(SELECT count(*) FROM companies)+(SELECT count(*) FROM cases)+(SELECT count(*) FROM opportunities)+(SELECT count(*) FROM tasks)+(SELECT count(*) FROM notes)+(SELECT count(*) FROM comments)+(SELECT count(*) FROM custom_fields)+(SELECT count(*) FROM users)+(SELECT count(*) FROM groups)")
+  timed_sync
+  resync_s=$secs
+  resync_rss=$rss_kb
+  resync_rows=$(sqlite3 "$db" "SELECT pulled FROM sync_runs ORDER BY id DESC LIMIT 1")
+  # 1% of the contacts changed "in the web app".
+  changes=$(( n / 100 ))
+  for id in $(sqlite3 "$db" "SELECT id FROM contacts ORDER BY id LIMIT $changes"); do
+    curl -s -K "$work/curl.conf" -X PUT -d '{"city":"Bench"}' -o /dev/null \
+      "${url%/api}/_emulator/web/contact/$id"
+  done
+  timed_sync
+  changed_s=$secs
+  peak_kb=$(printf '%s\n' "$full_rss" "$resync_rss" "$rss_kb" | sort -n | tail -1)
+  printf '%-9s %9s %8s %9s %8s %9s %8s %9s %8s %9s\n' "$elements" "$bytes" "$curl_s" "$full_s" \
+    "$(python3 -c "print(f'{$full_s/$curl_s:.1f}x')")" "$resync_s" "$(python3 -c "print(f'{$resync_s/$curl_s:.1f}x')")" \
+    "$changed_s" "$(python3 -c "print(f'{$peak_kb/1024:.0f}')")" "$resync_rows"
+  json+="{\"sample\":$n,\"elements\":$elements,\"bytes\":$bytes,\"curl_s\":$curl_s,\"full_sync_s\":$full_s,\"resync_s\":$resync_s,\"resync_rows_written\":$resync_rows,\"sync_after_1pct_s\":$changed_s,\"peak_rss_kib\":$peak_kb},"
+  last_db=$db
+  stop_emulator
+done
+
+# Push: 10k updates and 2k inserts, beside the emulator's own request rate.
+start_emulator 14000
+db="$work/push.db"
+write_config "$db"
+timed_sync
+for id in $(sqlite3 "$db" "SELECT id FROM contacts ORDER BY id LIMIT 10000"); do
+  printf 'url = "%s/contact/%s"\noutput = "/dev/null"\n' "$url" "$id"
+done >"$work/gets.conf"
+t0=$(now)
+curl -s -K "$work/curl.conf" --parallel --parallel-max 4 -K "$work/gets.conf" >/dev/null
+t1=$(now)
+emu_rate=$(python3 -c "print(f'{10000/($t1-$t0):.0f}')")
+sqlite3 "$db" "BEGIN; UPDATE contacts SET city = 'Pushed' WHERE id IN (SELECT id FROM contacts ORDER BY id LIMIT 10000);
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000)
+  INSERT INTO notes (description) SELECT 'bench note ' || i FROM n; COMMIT;"
+timed_sync
+push_total=$secs
+timed_sync
+nochange=$secs
+push_s=$(python3 -c "print(f'{max($push_total-$nochange, 0.001):.3f}')")
+push_rate=$(python3 -c "print(f'{12000/$push_s:.0f}')")
+pushed=$(grep -o 'pushed [0-9]* created, [0-9]* updated' "$work/sync.out" || true)
+stop_emulator
+echo
+printf 'push: 12000 changes in %s s (%s requests/s); emulator alone, 4 connections: %s requests/s (%s)\n' \
+  "$push_s" "$push_rate" "$emu_rate" "$(python3 -c "print(f'{$push_rate/$emu_rate*100:.0f}%')")"
+json+="{\"push_changes\":12000,\"push_s\":$push_s,\"push_rate\":$push_rate,\"emulator_rate\":$emu_rate}]"
+echo "$json" | python3 -m json.tool >"$out/results.json"
+echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+echo "written: $out/results.json"
