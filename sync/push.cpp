@@ -143,7 +143,7 @@ asio::awaitable<void> for_each_concurrently(std::vector<Item>& items, int concur
 class PushRun {
  public:
   PushRun(storage::Mirror& mirror, CrmWriter& writer, const PushOptions& options)
-      : mirror_(mirror), db_(mirror.db()), writer_(writer), options_(options) {}
+      : db_(mirror.db()), writer_(writer), options_(options) {}
 
   asio::awaitable<PushReport> run() {
     settle_resolved_conflicts();
@@ -790,7 +790,6 @@ class PushRun {
     return *slot;
   }
 
-  storage::Mirror& mirror_;
   SQLite::Database& db_;
   std::map<const model::Resource*, std::unique_ptr<storage::ElementTable>> tables_;
   std::map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
