@@ -583,6 +583,11 @@ struct HttpClient::Impl {
           req, FailureKind::kBadEnvelope, 200,
           req.what() + (first ? ": content[0] is not an object" : ": content is empty"), true);
     }
+    // The one element cannot be kept (nested too deeply, text not UTF-8): a bad answer.
+    if (const auto skipped = as_skipped(*first)) {
+      co_return failure(req, FailureKind::kBadJson, 200,
+                        req.what() + ": the element in the answer " + skipped->why, true);
+    }
     co_return std::move(first->get_object());
   }
 

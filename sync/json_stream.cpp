@@ -5,6 +5,7 @@
 #include <boost/json/value_stack.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace clevertim::sync {
 namespace {
@@ -12,6 +13,77 @@ namespace {
 namespace json = boost::json;
 using boost::system::error_code;
 using json::string_view;
+
+// The stand-in's only key: 0xFF never occurs in UTF-8, and elements whose text is not UTF-8
+// are themselves replaced by stand-ins, so no element that is handed over intact has it.
+constexpr std::string_view kSkippedKey =
+    "\xff"
+    "skipped element";
+
+// The container opening deeper than this (counting the envelope and `content`) is left out.
+constexpr std::size_t kMaxDocumentDepth = kMaxElementDepth + 2;
+
+// The bytes that matter for following the nesting: quotes, escapes, brackets.
+constexpr std::array<bool, 256> kNestingMarks = [] {
+  std::array<bool, 256> marks{};
+  for (const unsigned char c : std::string_view("\"\\{}[]")) marks[c] = true;
+  return marks;
+}();
+
+// Checks that text is UTF-8 as it streams in, in pieces split anywhere (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF).
+class Utf8Check {
+ public:
+  void feed(string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (need_ == 0) {
+        while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;  // ASCII
+        if (i == s.size()) break;
+      }
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (need_ > 0) {
+        if (c < low_ || c > high_) bad_ = true;
+        --need_;
+        low_ = 0x80;
+        high_ = 0xBF;
+      } else if (c >= 0x80) {
+        start(c);
+      }
+    }
+  }
+  // The text ended: whether all of it was UTF-8. Ready for the next text.
+  bool finish() {
+    const bool ok = !bad_ && need_ == 0;
+    *this = Utf8Check{};
+    return ok;
+  }
+
+ private:
+  void start(unsigned char c) {
+    // The first continuation byte's range, per lead byte (RFC 3629, section 4).
+    if (c >= 0xC2 && c <= 0xDF) {
+      need_ = 1;
+    } else if (c == 0xE0) {
+      need_ = 2, low_ = 0xA0;
+    } else if (c == 0xED) {
+      need_ = 2, high_ = 0x9F;
+    } else if (c >= 0xE1 && c <= 0xEF) {
+      need_ = 2;
+    } else if (c == 0xF0) {
+      need_ = 3, low_ = 0x90;
+    } else if (c == 0xF4) {
+      need_ = 3, high_ = 0x8F;
+    } else if (c >= 0xF1 && c <= 0xF3) {
+      need_ = 3;
+    } else {
+      bad_ = true;  // a continuation byte without a lead, or a byte UTF-8 never uses
+    }
+  }
+
+  int need_ = 0;  // continuation bytes still expected
+  unsigned char low_ = 0x80, high_ = 0xBF;
+  bool bad_ = false;
+};
 
 // SAX handler for the envelope. It keeps track of where in the document an event falls:
 // in the top-level object, inside `content` (a new element starts), inside an element being
@@ -30,7 +102,7 @@ class Handler {
 
   bool on_object_begin(error_code& ec) {
     if (skip_ > 0) return ++skip_, true;
-    if (element_ > 0) return ++element_, true;
+    if (element_ > 0) return nest();
     switch (level_) {
       case Level::kDocument:
         level_ = Level::kTop;
@@ -38,8 +110,7 @@ class Handler {
       case Level::kTop:
         return begin_top_value(ec, /*array=*/false);
       case Level::kContent:
-        stack_.reset();
-        element_ = 1;
+        begin_element();
         return true;
       case Level::kDone:
         break;
@@ -50,8 +121,8 @@ class Handler {
   bool on_object_end(std::size_t n, error_code&) {
     if (skip_ > 0) return --skip_, true;
     if (element_ > 0) {
-      stack_.push_object(n);
-      if (--element_ == 0) deliver(stack_.release());
+      if (building()) stack_.push_object(n);
+      if (--element_ == 0) end_element();
       return true;
     }
     level_ = Level::kDone;  // the top-level object closed
@@ -60,15 +131,14 @@ class Handler {
 
   bool on_array_begin(error_code& ec) {
     if (skip_ > 0) return ++skip_, true;
-    if (element_ > 0) return ++element_, true;
+    if (element_ > 0) return nest();
     switch (level_) {
       case Level::kDocument:
         return reject(ec, "the response is a JSON array, not an object");
       case Level::kTop:
         return begin_top_value(ec, /*array=*/true);
       case Level::kContent:
-        stack_.reset();
-        element_ = 1;
+        begin_element();
         return true;
       case Level::kDone:
         break;
@@ -79,8 +149,8 @@ class Handler {
   bool on_array_end(std::size_t n, error_code&) {
     if (skip_ > 0) return --skip_, true;
     if (element_ > 0) {
-      stack_.push_array(n);
-      if (--element_ == 0) deliver(stack_.release());
+      if (building()) stack_.push_array(n);
+      if (--element_ == 0) end_element();
       return true;
     }
     level_ = Level::kTop;  // `content` closed
@@ -88,17 +158,26 @@ class Handler {
   }
 
   bool on_key_part(string_view s, std::size_t, error_code&) {
+    utf8_.feed(s);
     if (element_ > 0) {
-      stack_.push_chars(s);
+      if (building()) stack_.push_chars(s);
+      if (element_ == 1) note_key(s);
     } else if (skip_ == 0) {
       text_.append(s.data(), s.size());
     }
     return true;
   }
 
-  bool on_key(string_view s, std::size_t, error_code&) {
+  bool on_key(string_view s, std::size_t, error_code& ec) {
+    utf8_.feed(s);
+    if (!utf8_.finish() && !bad_text(ec)) return false;
     if (element_ > 0) {
-      stack_.push_key(s);
+      if (building()) stack_.push_key(s);
+      if (element_ == 1) {
+        note_key(s);
+        id_next_ = key_ == "id";
+        key_.clear();
+      }
     } else if (skip_ == 0) {
       text_.append(s.data(), s.size());
       slot_ = text_ == "status"    ? Slot::kStatus
@@ -111,8 +190,10 @@ class Handler {
   }
 
   bool on_string_part(string_view s, std::size_t, error_code&) {
+    utf8_.feed(s);
     if (element_ > 0) {
-      stack_.push_chars(s);
+      if (building()) stack_.push_chars(s);
+      if (element_ == 1 && id_next_) append_id_text(s);
     } else if (skip_ == 0) {
       text_.append(s.data(), s.size());
     }
@@ -120,8 +201,16 @@ class Handler {
   }
 
   bool on_string(string_view s, std::size_t, error_code& ec) {
+    utf8_.feed(s);
+    if (!utf8_.finish() && !bad_text(ec)) return false;
     if (element_ > 0) {
-      stack_.push_string(s);
+      if (building()) stack_.push_string(s);
+      if (element_ == 1 && id_next_) {
+        append_id_text(s);
+        id_ = json::value(id_text_);
+        id_text_.clear();
+      }
+      id_next_ = false;
       return true;
     }
     if (skip_ > 0) return true;
@@ -129,7 +218,13 @@ class Handler {
     std::string text = std::move(text_);
     text_.clear();
     if (level_ == Level::kContent) {
-      deliver(json::value(text));
+      ++position_;
+      if (!problem_in_element_.empty()) {  // a lone string that is not UTF-8
+        id_ = nullptr;
+        deliver(stand_in());
+      } else {
+        deliver(json::value(text));
+      }
       return true;
     }
     if (level_ != Level::kTop) return reject(ec, "the response is a JSON string, not an object");
@@ -166,11 +261,24 @@ class Handler {
         ec, [&] { stack_.push_bool(b); }, [&] { return json::value(b); });
   }
   bool on_null(error_code& ec) {
+    if (elided_) {
+      // Stands for a container nested too deeply, left out of the input (see write()); it is
+      // always inside an element or inside a top-level value that is skipped anyway.
+      elided_ = false;
+      if (element_ > 0) {
+        problem("is nested deeper than " + std::to_string(kMaxElementDepth) + " levels");
+        id_next_ = false;
+      }
+      return true;
+    }
     return scalar(
         ec, [&] { stack_.push_null(); }, [&] { return json::value(nullptr); });
   }
   bool on_comment_part(string_view, error_code&) { return true; }
   bool on_comment(string_view, error_code&) { return true; }
+
+  // The next null stands for a container that was left out.
+  void elided() { elided_ = true; }
 
   const std::string& problem() const { return problem_; }
   const std::optional<std::string>& status() const { return status_; }
@@ -199,11 +307,14 @@ class Handler {
   bool scalar(error_code& ec, Push push, Make make) {
     if (skip_ > 0) return true;
     if (element_ > 0) {
-      push();
+      if (building()) push();
+      if (element_ == 1 && id_next_) id_ = make();
+      id_next_ = false;
       return true;
     }
     switch (level_) {
       case Level::kContent:
+        ++position_;
         deliver(make());
         return true;
       case Level::kTop:
@@ -220,6 +331,72 @@ class Handler {
     sink_(std::move(v));
   }
 
+  // An element of `content` begins: an object or array.
+  void begin_element() {
+    stack_.reset();
+    element_ = 1;
+    ++position_;
+    problem_in_element_.clear();
+    id_ = nullptr;
+    id_next_ = false;
+    key_.clear();
+    id_text_.clear();
+  }
+
+  // A container inside the element begins; a container as the value of "id" is no id.
+  bool nest() {
+    if (element_ == 1) id_next_ = false;
+    ++element_;
+    return true;
+  }
+
+  // The element ended: handed over as rebuilt, or as a stand-in when it cannot be kept.
+  void end_element() {
+    if (building()) return deliver(stack_.release());
+    stack_.reset();  // drops what was rebuilt before the problem showed
+    deliver(stand_in());
+  }
+
+  // Whether the element being read is still rebuilt: once it cannot be kept, the rest of it is
+  // only followed (for its end and its id), not held.
+  bool building() const { return problem_in_element_.empty(); }
+
+  void problem(std::string why) {
+    if (problem_in_element_.empty()) problem_in_element_ = std::move(why);
+  }
+
+  // Text that is not UTF-8: the element holding it is skipped; outside elements the whole
+  // response is refused.
+  bool bad_text(error_code& ec) {
+    if (element_ > 0 || (skip_ == 0 && level_ == Level::kContent)) {
+      problem("holds text that is not valid UTF-8");
+      return true;
+    }
+    return reject(ec, "the response holds text that is not valid UTF-8 outside its elements");
+  }
+
+  // A top-level key of the element, in pieces: enough of it to tell whether it is "id".
+  void note_key(string_view s) {
+    key_.append(s.data(),
+                std::min<std::size_t>(s.size(), 3 - std::min<std::size_t>(3, key_.size())));
+  }
+  void append_id_text(string_view s) {
+    id_text_.append(
+        s.data(), std::min<std::size_t>(s.size(), 64 - std::min<std::size_t>(64, id_text_.size())));
+  }
+
+  json::value stand_in() {
+    json::object about;
+    about["position"] = position_;
+    about["id"] = std::move(id_);
+    about["why"] = problem_in_element_;
+    json::object o;
+    o[kSkippedKey] = std::move(about);
+    id_ = nullptr;
+    problem_in_element_.clear();
+    return o;
+  }
+
   bool reject(error_code& ec, std::string why) {
     problem_ = std::move(why);
     ec = std::make_error_code(std::errc::invalid_argument);
@@ -233,6 +410,14 @@ class Handler {
   int skip_ = 0;      // depth inside a skipped top-level value
   int element_ = 0;   // depth inside the element being rebuilt
   std::string text_;  // key or string pieces outside elements
+  Utf8Check utf8_;    // the key or string being read
+  bool elided_ = false;
+  std::uint64_t position_ = 0;      // elements of `content` begun so far
+  std::string problem_in_element_;  // why the element being read cannot be kept; "" if it can
+  json::value id_;                  // its top-level "id", when a number or a string
+  bool id_next_ = false;            // the next value at its top level is its "id"
+  std::string key_;                 // the start of its top-level key being read
+  std::string id_text_;             // the start of its "id" string being read
   std::optional<std::string> status_;
   std::optional<std::string> error_;
   bool has_content_ = false;
@@ -245,10 +430,67 @@ bool all_whitespace(std::string_view s) {
                      [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
+// The handler checks UTF-8 itself, per element: the parser's own check would refuse the whole
+// list over one bad byte. Deeper nesting never reaches the parser (see write()).
+json::parse_options stream_options() {
+  json::parse_options options;
+  options.max_depth = kMaxDocumentDepth;
+  options.allow_invalid_utf8 = true;
+  return options;
+}
+
 }  // namespace
 
+static_assert(kMaxElementDepth <= json::parse_options{}.max_depth,
+              "stored elements are parsed again with json::parse's default depth");
+
+std::optional<SkippedElement> as_skipped(const json::value& element) {
+  const json::object* o = element.if_object();
+  const json::value* about = o && o->size() == 1 ? o->if_contains(kSkippedKey) : nullptr;
+  if (about == nullptr || !about->is_object()) return std::nullopt;
+  const json::object& a = about->get_object();
+  SkippedElement out;
+  if (const json::value* p = a.if_contains("position"); p && p->is_uint64())
+    out.position = p->get_uint64();
+  if (const json::value* id = a.if_contains("id")) out.id = *id;
+  if (const json::value* why = a.if_contains("why"); why && why->is_string())
+    out.why = std::string(why->get_string());
+  return out;
+}
+
 struct EnvelopeStream::Impl {
-  explicit Impl(ElementSink sink) : parser(json::parse_options{}, std::move(sink)) {}
+  explicit Impl(ElementSink sink) : parser(stream_options(), std::move(sink)) {}
+
+  // Parses the next input bytes.
+  std::optional<StreamError> parse(std::string_view piece) {
+    if (piece.empty()) return std::nullopt;
+    if (parser.done()) {
+      // The document ended; only whitespace may follow.
+      if (!all_whitespace(piece))
+        return fail({StreamError::Kind::kInvalidJson, "data after the end of the JSON document"});
+      bytes += piece.size();
+      return std::nullopt;
+    }
+    error_code ec;
+    const std::size_t used = parser.write_some(true, piece.data(), piece.size(), ec);
+    bytes += used;
+    if (ec) return from_code(ec);
+    if (used < piece.size()) {
+      bytes += piece.size() - used;
+      if (!all_whitespace(piece.substr(used)))
+        return fail({StreamError::Kind::kInvalidJson, "data after the end of the JSON document"});
+    }
+    return std::nullopt;
+  }
+
+  // In place of a container left out: a null the handler knows stands for it.
+  std::optional<StreamError> parse_elided() {
+    parser.handler().elided();
+    error_code ec;
+    parser.write_some(true, "null", 4, ec);
+    if (ec) return from_code(ec);
+    return std::nullopt;
+  }
 
   std::optional<StreamError> fail(StreamError e) {
     failed = e;
@@ -270,34 +512,60 @@ struct EnvelopeStream::Impl {
   std::optional<StreamError> failed;
   std::uint64_t bytes = 0;
   std::uint64_t largest_write = 0;
+  // Nesting as the bytes read so far say, strings aside: enough to find a container nested too
+  // deeply, and its end, without parsing it.
+  std::size_t depth = 0;
+  std::size_t elided_from = 0;  // the depth of the container being left out; 0 when none
+  bool in_string = false;
+  bool escaped = false;
 };
 
 EnvelopeStream::EnvelopeStream(ElementSink sink) : impl_(std::make_unique<Impl>(std::move(sink))) {}
 EnvelopeStream::~EnvelopeStream() = default;
 
+// A container nested deeper than an element may go is left out before the parser sees it, and
+// a null stands in its place: Boost.JSON's parser recurses once per level (a body of a million
+// '[' would overflow the stack), and its max_depth would fail the whole list over one element.
+// The element holding it is handed over as a stand-in. What is left out is only scanned for
+// its end, not checked.
 std::optional<StreamError> EnvelopeStream::write(std::string_view bytes) {
   Impl& m = *impl_;
   if (m.failed) return m.failed;
   m.largest_write = std::max<std::uint64_t>(m.largest_write, bytes.size());
-  if (m.parser.done()) {
-    // The document ended; only whitespace may follow.
-    if (!all_whitespace(bytes)) {
-      return m.fail({StreamError::Kind::kInvalidJson, "data after the end of the JSON document"});
+  std::size_t from = 0;  // the first byte neither parsed nor left out yet
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    if (!kNestingMarks[static_cast<unsigned char>(c)]) continue;  // most bytes: fast
+    if (m.in_string) {
+      if (m.escaped)
+        m.escaped = false;
+      else if (c == '\\')
+        m.escaped = true;
+      else if (c == '"')
+        m.in_string = false;
+    } else if (c == '"') {
+      m.in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++m.depth > kMaxDocumentDepth && m.elided_from == 0) {
+        if (auto e = m.parse(bytes.substr(from, i - from))) return e;
+        if (auto e = m.parse_elided()) return e;
+        m.elided_from = m.depth;
+        from = i;
+      }
+    } else if (c == '}' || c == ']') {
+      if (m.depth > 0) --m.depth;
+      if (m.elided_from != 0 && m.depth < m.elided_from) {
+        m.elided_from = 0;
+        m.bytes += i + 1 - from;
+        from = i + 1;
+      }
     }
-    m.bytes += bytes.size();
+  }
+  if (m.elided_from != 0) {
+    m.bytes += bytes.size() - from;
     return std::nullopt;
   }
-  error_code ec;
-  std::size_t used = m.parser.write_some(true, bytes.data(), bytes.size(), ec);
-  m.bytes += used;
-  if (ec) return m.from_code(ec);
-  if (used < bytes.size()) {
-    m.bytes += bytes.size() - used;
-    if (!all_whitespace(bytes.substr(used))) {
-      return m.fail({StreamError::Kind::kInvalidJson, "data after the end of the JSON document"});
-    }
-  }
-  return std::nullopt;
+  return m.parse(bytes.substr(from));
 }
 
 std::optional<StreamError> EnvelopeStream::finish() {

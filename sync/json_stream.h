@@ -12,11 +12,16 @@
 // may come after `content`). A caller must therefore treat every element as provisional
 // until finish() and check_ok() both succeeded.
 //
+// An element that cannot be kept as it came is not dropped silently, and does not fail the
+// whole list either: the sink gets a stand-in for it (see SkippedElement), so that a reader can
+// skip it with a warning that names it and keep the rest of the list.
+//
 // Independent of HTTP, so that it can be tested on every split of its input.
 #pragma once
 
-#include <boost/json/fwd.hpp>
+#include <boost/json/value.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,6 +30,26 @@
 #include <string_view>
 
 namespace clevertim::sync {
+
+// How deeply an element of `content` may nest, the element itself being level 1. Deeper
+// elements are skipped (handed over as stand-ins). Boost.JSON's parser recurses once per
+// level, so without a bound a hostile body of a million '[' overflows the stack; and every
+// later parse of a stored element (json::parse with default options) accepts exactly this
+// depth, so anything deeper could be stored but not read back.
+inline constexpr std::size_t kMaxElementDepth = 32;
+
+// What the sink gets instead of an element that cannot be kept: one nested deeper than
+// kMaxElementDepth, or one holding text that is not valid UTF-8 (JSON text must be UTF-8, and
+// the mirror's text columns, and the reports reading them, need it).
+struct SkippedElement {
+  std::uint64_t position = 0;  // in `content`, from 1
+  boost::json::value id;       // the element's top-level "id" (number or string); null if none
+  std::string why;             // in words
+};
+
+// The stand-in's contents, or nullopt for an element that arrived intact. A stand-in is an
+// object whose only key is not valid UTF-8, so no element that arrived intact looks like one.
+std::optional<SkippedElement> as_skipped(const boost::json::value& element);
 
 struct StreamError {
   enum class Kind {

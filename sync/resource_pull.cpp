@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "model/resources.h"
+#include "sync/json_stream.h"
 
 namespace clevertim::sync {
 namespace {
@@ -56,13 +57,18 @@ void ResourcePull::stage(const std::string& raw) {
 
 void ResourcePull::accept(const json::value& element) {
   ++report_.received;
+  if (const auto skipped = as_skipped(element)) return skip(*skipped);
   const json::object* object = element.if_object();
   const json::value* id_value = object ? object->if_contains("id") : nullptr;
   const auto id = id_value ? storage::element_id(*id_value) : std::nullopt;
   if (!id || *id <= 0) {
     ++report_.skipped;
     spdlog::warn("{} element #{} skipped: {}", resource_.endpoint, report_.received,
-                 object == nullptr ? "not a JSON object" : "no usable id");
+                 object == nullptr ? "not a JSON object"
+                 : id_value == nullptr
+                     ? "no id"
+                     : "no usable id (" + json::serialize(*id_value).substr(0, 40) +
+                           "; an id is a positive integer)");
     return;
   }
   if (!seen_.insert(*id).second) {
@@ -81,6 +87,22 @@ void ResourcePull::accept(const json::value& element) {
     return;
   }
   stage(raw);
+}
+
+// An element the stream could not keep (nested too deeply, text not UTF-8). When its id is
+// known, its row stays as the last good copy left it: the element is still in the CRM, so it
+// must not count as deleted there.
+void ResourcePull::skip(const SkippedElement& skipped) {
+  ++report_.skipped;
+  const auto id = storage::element_id(skipped.id);
+  if (id && *id > 0 && seen_.insert(*id).second) {
+    spdlog::warn(
+        "{} {} (element #{} of the list) skipped: it {}; its row, if any, is kept as "
+        "last synced",
+        resource_.endpoint, *id, skipped.position, skipped.why);
+    return;
+  }
+  spdlog::warn("{} element #{} skipped: it {}", resource_.endpoint, skipped.position, skipped.why);
 }
 
 PullReport ResourcePull::apply(const PullOptions& options) {

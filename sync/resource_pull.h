@@ -22,6 +22,8 @@
 
 namespace clevertim::sync {
 
+struct SkippedElement;
+
 struct PullOptions {
   // A pull that would delete more than this share of a resource's rows, and more than
   // `mass_delete_min` rows, is held back (the CRM answering an empty list by mistake must not
@@ -63,6 +65,7 @@ class ResourcePull {
   const PullReport& report() const { return report_; }
 
  private:
+  void skip(const SkippedElement& skipped);
   void stage(const std::string& raw);
   void apply_staged(storage::ElementTable& table);
   void apply_deletions(storage::ElementTable& table, const std::vector<std::int64_t>& gone);
