@@ -74,9 +74,18 @@ std::vector<size_t> writable_indexes(const model::Resource& r) {
   return out;
 }
 
+// Whether `custom_fields` names a custom field that exists only here: a key that is a negative
+// id. The keys are looked at, not the text: a value such as "-5" or "-- note" also puts `"-`
+// in the text, and must not hold the row back for ever.
 bool has_local_custom_field_key(const Cell& cell) {
   const auto* text = std::get_if<std::string>(&cell);
-  return text != nullptr && text->find("\"-") != std::string::npos;
+  if (text == nullptr) return false;
+  json::error_code ec;
+  const json::value values = json::parse(*text, ec);
+  if (ec || !values.is_object()) return false;  // json_from_cell says what is wrong with it
+  for (const auto& kv : values.get_object())
+    if (kv.key().starts_with("-")) return true;
+  return false;
 }
 
 // The JSON the API expects for the chosen fields of a row.
