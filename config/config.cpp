@@ -6,7 +6,9 @@
 #include <cctype>
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <utility>
 
 namespace clevertim::config {
 namespace {
@@ -63,7 +65,14 @@ class Reader {
         wrong_type(*node, name, "a number");
     } else {
       if (!node->is_integer()) wrong_type(*node, name, "a whole number");
-      out = static_cast<T>(node->as_integer()->get());
+      // TOML integers are 64 bits: one beyond T would wrap (max_connections = 4294967297 read
+      // as 1) and then pass the range checks. Refuse it instead.
+      const std::int64_t value = node->as_integer()->get();
+      if (!std::in_range<T>(value))
+        wrong_type(*node, name,
+                   "a whole number from " + std::to_string(std::numeric_limits<T>::min()) + " to " +
+                       std::to_string(std::numeric_limits<T>::max()));
+      out = static_cast<T>(value);
     }
   }
 
@@ -149,6 +158,10 @@ void check_values(Config& c, Reader& reader) {
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   using namespace std::chrono;
+  // Found by fuzzing: "999999999999h" overflowed the sum (undefined behaviour) into some
+  // arbitrary, even negative, duration. Nothing here needs more than a year, and that bound
+  // also keeps the deadlines the daemon computes from these (in nanoseconds) from overflowing.
+  constexpr milliseconds kLongest = hours(24 * 365);
   milliseconds total{0};
   size_t i = 0;
   if (text.empty()) return std::nullopt;
@@ -162,18 +175,21 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
       ++unit_end;
     const std::string_view unit = text.substr(i, unit_end - i);
     i = unit_end;
+    milliseconds one{0};
     if (unit == "ms")
-      total += milliseconds(value);
+      one = milliseconds(1);
     else if (unit == "s")
-      total += seconds(value);
+      one = seconds(1);
     else if (unit == "m")
-      total += minutes(value);
+      one = minutes(1);
     else if (unit == "h")
-      total += hours(value);
+      one = hours(1);
     else if (unit == "d")
-      total += hours(24 * value);
+      one = hours(24);
     else
       return std::nullopt;
+    if (value > (kLongest - total) / one) return std::nullopt;
+    total += one * value;
   }
   if (total.count() == 0) return std::nullopt;
   return total;

@@ -76,7 +76,8 @@ struct Overrides {
 // Command line flags win over the file. Throws ConfigError for a bad value.
 void apply_overrides(Config& config, const Overrides& overrides);
 
-// "250ms", "10s", "5m", "1h", "1h30m" -> milliseconds; nullopt when malformed or zero.
+// "250ms", "10s", "5m", "1h", "1h30m" -> milliseconds; nullopt when malformed, zero, or
+// longer than 365 days.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // The token: from server.token_file, else $CREDENTIALS_DIRECTORY/token (systemd

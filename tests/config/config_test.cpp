@@ -106,6 +106,30 @@ TEST_CASE("durations") {
         "\"500ms\", \"30s\", \"5m\" or \"1h30m\"");
 }
 
+// Regression (tests/fuzz/corpus/fuzz_config/regression-duration-overflow): the sum used to
+// overflow, undefined behaviour that could even come out negative.
+TEST_CASE("durations beyond a year are refused, never overflow") {
+  CHECK(parse_duration("365d") == 24h * 365);
+  CHECK(parse_duration("364d24h") == 24h * 365);
+  CHECK_FALSE(parse_duration("365d1ms"));
+  CHECK_FALSE(parse_duration("444444444444444440h"));
+  CHECK_FALSE(parse_duration("9223372036854775807ms"));
+  CHECK_FALSE(parse_duration("8760h8760h"));
+  CHECK(error_of("[sync]\ninterval = \"99999999999999d\"").find("is not a duration") !=
+        std::string::npos);
+}
+
+TEST_CASE("a whole number too large for its key is refused, not wrapped") {
+  // 2^32 + 1 used to wrap to 1 and pass the range check.
+  CHECK(error_of("[server]\nmax_connections = 4294967297")
+            .find("server.max_connections must be a whole number from -2147483648 to "
+                  "2147483647") != std::string::npos);
+  CHECK(error_of("[sync]\nretry_attempts = -4294967295").find("sync.retry_attempts must be") !=
+        std::string::npos);
+  CHECK(parse_config("[sync]\nmass_delete_min = 9223372036854775807", "x.toml")
+            .sync.mass_delete_min == INT64_MAX);
+}
+
 TEST_CASE("an unknown key is named with its file and line") {
   const std::string e = error_of("[sync]\ninterval = \"5m\"\nintervall = \"6m\"\n");
   CHECK(e.find("/etc/cs.toml:3:") == 0);
