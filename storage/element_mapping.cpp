@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -63,6 +64,25 @@ bool all_elements(const json::array& a, bool (*ok)(const json::value&)) {
 
 Cell json_text_cell(const json::value& v) {
   return json::serialize(v);
+}
+
+// Boost.JSON 1.81 reads a number beyond a double's range as infinity (1e400) or NaN (0e400),
+// and writes those back as text that is not JSON: an element holding one cannot be kept in raw.
+bool has_non_finite_number(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return !std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const json::value& e : v.get_array())
+        if (has_non_finite_number(e)) return true;
+      return false;
+    case json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (has_non_finite_number(kv.value())) return true;
+      return false;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -261,6 +281,11 @@ MappingResult map_element(const model::Resource& r, const json::value& element) 
   if (!id || *id <= 0)
     return MappingError{std::string(r.singular) + " element has an unusable id " +
                         json::serialize(*id_value).substr(0, 40)};
+  // Found by fuzzing: such an element was stored with a raw that is not JSON, which no later
+  // merge, export or report could read.
+  if (has_non_finite_number(element))
+    return MappingError{std::string(r.singular) + " " + std::to_string(*id) +
+                        " holds a number out of a double's range (such as 1e400)"};
   MappedElement out;
   out.id = *id;
   out.cells.reserve(r.fields.size());

@@ -38,7 +38,8 @@ struct MappedElement {
   std::vector<std::string> warnings;  // "contact 12: field startDate ..." — kept in raw only
 };
 
-// Why an element cannot be stored at all: no usable id, or not an object.
+// Why an element cannot be stored at all: no usable id, not an object, or a number out of a
+// double's range (1e400: raw would not be JSON).
 struct MappingError {
   std::string message;
 };

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace clevertim::sync {
 namespace {
@@ -253,6 +254,14 @@ class Handler {
         ec, [&] { stack_.push_uint64(u); }, [&] { return json::value(u); });
   }
   bool on_double(double d, string_view, error_code& ec) {
+    if (!std::isfinite(d)) {
+      // Found by fuzzing: Boost.JSON 1.81 reads a number beyond a double's range as infinity
+      // (1e400) or NaN (0e400), and writes those back as text that is not JSON; the staged
+      // copy of such an element failed to parse and took the whole list down.
+      if (element_ > 0) problem("holds a number out of a double's range (such as 1e400)");
+      return scalar(
+          ec, [] {}, [] { return json::value(nullptr); });
+    }
     return scalar(
         ec, [&] { stack_.push_double(d); }, [&] { return json::value(d); });
   }

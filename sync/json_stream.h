@@ -39,8 +39,9 @@ namespace clevertim::sync {
 inline constexpr std::size_t kMaxElementDepth = 32;
 
 // What the sink gets instead of an element that cannot be kept: one nested deeper than
-// kMaxElementDepth, or one holding text that is not valid UTF-8 (JSON text must be UTF-8, and
-// the mirror's text columns, and the reports reading them, need it).
+// kMaxElementDepth, one holding text that is not valid UTF-8 (JSON text must be UTF-8, and
+// the mirror's text columns, and the reports reading them, need it), or one holding a number
+// out of a double's range (1e400; Boost.JSON would write it back as text that is not JSON).
 struct SkippedElement {
   std::uint64_t position = 0;  // in `content`, from 1
   boost::json::value id;       // the element's top-level "id" (number or string); null if none

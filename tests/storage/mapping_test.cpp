@@ -151,6 +151,24 @@ TEST_CASE("ids as numeric strings are accepted, other ids refused with a reason"
   }
 }
 
+// Regression (tests/fuzz/corpus/fuzz_element/regression-number-beyond-double): Boost.JSON reads
+// 1e400 as infinity (0e400 as NaN) and writes it back as text that is not JSON, so raw was not
+// JSON.
+TEST_CASE("an element with a number beyond a double's range is refused, raw stays JSON") {
+  const model::Resource& contact = *model::find_resource("contact");
+  for (std::string_view bad : {R"({"id": 4, "ao": 1e400})", R"({"id": 4, "gid": -1e400})",
+                               R"({"id": 4, "future": {"deep": [1, 18444467073709551611e4005]}})",
+                               R"({"id": 4, "cf": {"12": 0e400}})"}) {
+    auto result = storage::map_element(contact, json::parse(bad));
+    REQUIRE_MESSAGE(std::holds_alternative<storage::MappingError>(result), bad);
+    CHECK(std::get<storage::MappingError>(result).message.find(
+              "contact 4 holds a number out of a double's range") != std::string::npos);
+  }
+  // The largest doubles and the smallest denormals are fine.
+  const auto big = map("contact", R"({"id": 4, "ao": 1.7976931348623157e308, "x": 4.9e-324})");
+  CHECK(json::parse(big.raw).at("ao").as_double() == 1.7976931348623157e308);
+}
+
 TEST_CASE("the raw hash tells equal elements from changed ones") {
   const auto a = map("contact", R"({"id": 1, "fn": "A"})");
   const auto b = map("contact", R"({"id": 1, "fn": "A"})");

@@ -165,6 +165,34 @@ TEST_CASE("json_stream: trailing whitespace after the document is accepted") {
   CHECK_FALSE(feed({R"({"status": "OK", "content": []})", "\r\n  ", "\n"}).error);
 }
 
+// Regression (tests/fuzz/corpus/fuzz_envelope/regression-number-beyond-double): Boost.JSON
+// reads 1e400 as infinity (0e400 as NaN) and writes it back as text that is not JSON; the
+// pull's staged copy of the element then failed to parse, and the whole list with it.
+TEST_CASE("json_stream: an element with a number beyond a double's range is a stand-in") {
+  const std::string body =
+      R"({"status": "OK", "content": [{"id": 1, "fn": "A"}, {"id": 2, "x": [1, 1e400]},)"
+      R"( {"x": -0.0e+1467, "id": "3"}, 1e400, {"id": 4, "ok": 1.7976931348623157e308}]})";
+  for (std::size_t cut = 0; cut <= body.size(); ++cut) {
+    const Run run =
+        feed({std::string_view(body).substr(0, cut), std::string_view(body).substr(cut)});
+    REQUIRE_FALSE(run.error);
+    REQUIRE(run.elements.size() == 5);
+    CHECK(run.elements[0] == json::parse(R"({"id": 1, "fn": "A"})"));
+    const auto second = clevertim::sync::as_skipped(run.elements[1]);
+    REQUIRE(second);
+    CHECK(second->position == 2);
+    CHECK(second->id == json::value(2));
+    CHECK(second->why.find("number out of a double's range") != std::string::npos);
+    const auto third = clevertim::sync::as_skipped(run.elements[2]);
+    REQUIRE(third);
+    CHECK(third->id == json::value("3"));
+    CHECK(run.elements[3].is_null());  // a lone number: not an object, skipped by the reader
+    CHECK(run.elements[4].at("ok").as_double() == 1.7976931348623157e308);
+    for (const json::value& e : run.elements)
+      if (!clevertim::sync::as_skipped(e)) CHECK(json::parse(json::serialize(e)) == e);
+  }
+}
+
 TEST_CASE("json_stream: nothing more is accepted after an error") {
   EnvelopeStream stream([](json::value&&) {});
   CHECK(stream.write("[").has_value());
