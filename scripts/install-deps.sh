@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package the build, the tests and the demo need.
-# Idempotent and quiet when everything is already there.
+# Idempotent and quiet when everything is already there. Extra package names given as
+# arguments are installed too (scripts/fuzz.sh: clang and its sanitizer runtimes).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libsqlitecpp-dev libsqlite3-dev libspdlog-dev libfmt-dev doctest-dev libcli11-dev
   libtomlplusplus-dev libsystemd-dev systemd libssl-dev zlib1g-dev
   python3 clang-tidy
+  "$@"
 )
 
 missing=()
