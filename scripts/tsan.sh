@@ -4,14 +4,15 @@
 # parts and retry timers (http_tests), backup while a writer thread writes (backup_tests), the
 # daemon's parts (daemon_parts_tests: local write watch, lock, notify), and push and the sync
 # cycle over Asio (push_tests). Any report fails the run (halt_on_error).
-#   BUILD_DIR=... overrides build-tsan; JOBS=N the parallelism (2).
+#   TSAN_BUILD_DIR=... overrides build-tsan (not BUILD_DIR, which scripts/test.sh uses for
+#   its own build); JOBS=N the parallelism (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 
 jobs=${JOBS:-2}
-build=${BUILD_DIR:-build-tsan}
+build=${TSAN_BUILD_DIR:-build-tsan}
 targets=(http_tests http_client_tests backup_tests daemon_parts_tests push_tests)
 
 echo "== build with ThreadSanitizer ($build): ${targets[*]}"
