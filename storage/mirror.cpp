@@ -88,6 +88,9 @@ Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
       throw MirrorError("cannot put " + path.string() + " in WAL mode (got '" + mode +
                         "'); the mirror needs a local file system that supports it");
     db->exec("PRAGMA synchronous = NORMAL");
+    // The daemon's own temporary tables are small (re-keying a row opens one per new id); in
+    // a file each costs an open, an unlink and a close.
+    db->exec("PRAGMA temp_store = MEMORY");
     const int version = read_user_version(*db);
     if (version > kSchemaVersion)
       throw MirrorError("the mirror " + path.string() + " has schema version " +

@@ -17,6 +17,7 @@
 #include "storage/element_table.h"
 #include "storage/local_ids.h"
 #include "storage/schema.h"
+#include "sync/write_batch.h"
 
 namespace clevertim::sync {
 namespace {
@@ -122,8 +123,8 @@ std::variant<json::object, PayloadProblem> build_payload(const model::Resource& 
 // Runs `work` on every item with at most `concurrency` at a time, on this coroutine's
 // executor, until `stop` is set. The first exception (a database failure) is rethrown once
 // all have stopped.
-template <class Work>
-asio::awaitable<void> for_each_concurrently(std::vector<Item>& items, int concurrency,
+template <class T, class Work>
+asio::awaitable<void> for_each_concurrently(std::vector<T>& items, int concurrency,
                                             const std::atomic<bool>* stop, Work work) {
   auto executor = co_await asio::this_coro::executor;
   size_t next = 0;
@@ -155,6 +156,7 @@ class PushRun {
       : db_(mirror.db()), writer_(writer), options_(options) {}
 
   asio::awaitable<PushReport> run() {
+    batch_.emplace(db_, co_await asio::this_coro::executor);
     settle_resolved_conflicts();
     recognise_lost_creates();
     std::vector<Item> items = load_items();
@@ -173,18 +175,39 @@ class PushRun {
       else
         updates.push_back(std::move(item));
     }
-    for (auto& [order, wave] : creates)
-      co_await for_each_concurrently(wave, options_.concurrency, options_.stop_requested,
-                                     [this](Item& i) { return push_create(i); });
-    co_await for_each_concurrently(updates, options_.concurrency, options_.stop_requested,
-                                   [this](Item& i) { return push_update(i); });
-    for (auto& [order, wave] : deletes)
-      co_await for_each_concurrently(wave, options_.concurrency, options_.stop_requested,
-                                     [this](Item& i) { return push_delete(i); });
+    try {
+      for (auto& [order, wave] : creates) co_await push_creates(wave);
+      co_await for_each_concurrently(updates, options_.concurrency, options_.stop_requested,
+                                     [this](Item& i) { return push_update(i); });
+      for (auto& [order, wave] : deletes)
+        co_await for_each_concurrently(wave, options_.concurrency, options_.stop_requested,
+                                       [this](Item& i) { return push_delete(i); });
+      batch_->commit();
+    } catch (const std::exception& failure) {
+      keep_what_was_recorded(failure);
+      throw;
+    }
     co_return report_;
   }
 
  private:
+  bool stop_requested() const {
+    return options_.stop_requested != nullptr && options_.stop_requested->load();
+  }
+
+  // The answers recorded before a failure are kept: they reached the CRM.
+  void keep_what_was_recorded(const std::exception& failure) {
+    try {
+      batch_->commit();
+    } catch (const std::exception& e) {
+      // The failure that stopped the push is what the caller reports; these changes are sent
+      // again next cycle, which is safe (see write_batch.h).
+      spdlog::error(
+          "mirror: after \"{}\", the results recorded before it could not be kept either: {}",
+          failure.what(), e.what());
+    }
+  }
+
   // ---- reading -------------------------------------------------------------------------
 
   std::vector<Item> load_items() {
@@ -233,7 +256,8 @@ class PushRun {
     return q.getColumn(0).getInt64();
   }
 
-  // ---- writing (each inside an OwnWriteTransaction) -----------------------------------
+  // ---- writing (inside the batch, or an OwnWriteTransaction before sending starts)
+  // -----------------------------------
 
   void consume(const Item& item, std::int64_t id) {
     SQLite::Statement& q =
@@ -259,17 +283,24 @@ class PushRun {
     q.exec();
   }
 
+  // Committed before the POST is sent, with whatever the batch holds: if the answer is lost,
+  // the intent is what lets the next run find the element instead of creating it twice.
   void record_intent(const model::Resource& r, std::int64_t id, const json::object& payload) {
-    OwnWriteTransaction tx(db_);
-    SQLite::Statement q(db_,
-                        "INSERT OR REPLACE INTO push_intents (resource, record_id, payload, "
-                        "sent_at) VALUES (?, ?, ?, ?)");
-    q.bind(1, std::string(r.endpoint));
-    q.bind(2, id);
-    q.bind(3, json::serialize(payload));
-    q.bind(4, storage::utc_now_iso());
-    q.exec();
-    tx.commit();
+    add_intent(r, id, payload);
+    batch_->commit();
+  }
+
+  void add_intent(const model::Resource& r, std::int64_t id, const json::object& payload) {
+    batch_->add([&] {
+      SQLite::Statement& q = statement(
+          "INSERT OR REPLACE INTO push_intents (resource, record_id, payload, "
+          "sent_at) VALUES (?, ?, ?, ?)");
+      q.bind(1, std::string(r.endpoint));
+      q.bind(2, id);
+      q.bind(3, json::serialize(payload));
+      q.bind(4, storage::utc_now_iso());
+      q.exec();
+    });
   }
 
   void record_conflict(const model::Resource& r, std::int64_t id, const std::string& fields,
@@ -339,26 +370,24 @@ class PushRun {
   void mark_waiting(const Item& item, const std::string& why) {
     ++report_.waiting;
     report_.problems.push_back(label(*item.resource, item.id) + ": " + why);
-    OwnWriteTransaction tx(db_);
-    table_for(*item.resource).set_state(item.id, SyncState::kPending, why);
-    tx.commit();
+    batch_->add([&] { table_for(*item.resource).set_state(item.id, SyncState::kPending, why); });
   }
 
   void mark_rejected(const Item& item, const std::string& why) {
     ++report_.rejected;
     report_.problems.push_back(label(*item.resource, item.id) + ": " + why);
     spdlog::error("{} was not pushed: {}", label(*item.resource, item.id), why);
-    OwnWriteTransaction tx(db_);
-    table_for(*item.resource).set_state(item.id, SyncState::kError, why);
-    SQLite::Statement& q = statement(
-        "UPDATE outbox SET error = ? WHERE resource = ? AND record_id = ? AND seq "
-        "<= ?");
-    q.bind(1, why);
-    q.bind(2, std::string(item.resource->endpoint));
-    q.bind(3, item.id);
-    q.bind(4, item.last_seq);
-    q.exec();
-    tx.commit();
+    batch_->add([&] {
+      table_for(*item.resource).set_state(item.id, SyncState::kError, why);
+      SQLite::Statement& q = statement(
+          "UPDATE outbox SET error = ? WHERE resource = ? AND record_id = ? AND seq "
+          "<= ?");
+      q.bind(1, why);
+      q.bind(2, std::string(item.resource->endpoint));
+      q.bind(3, item.id);
+      q.bind(4, item.last_seq);
+      q.exec();
+    });
   }
 
   // Handles an answer that is not a success. Returns true when it was one of those.
@@ -396,37 +425,56 @@ class PushRun {
 
   // ---- the three kinds of change ----------------------------------------------------------
 
-  asio::awaitable<void> push_create(Item& item) {
-    storage::ElementTable& table = table_for(*item.resource);
-    const auto row = table.read(item.id);
+  // A new row ready to be sent, its intent recorded.
+  struct Create {
+    Item* item;
+    json::object body;
+  };
+
+  // Sends one wave of creates a chunk at a time: a chunk's intents are committed in one
+  // transaction before any of its POSTs is sent.
+  asio::awaitable<void> push_creates(std::vector<Item>& wave) {
+    constexpr size_t kChunk = 256;
+    for (size_t start = 0; start < wave.size() && !stop_requested(); start += kChunk) {
+      std::vector<Create> chunk;
+      for (size_t i = start; i < std::min(wave.size(), start + kChunk); ++i)
+        if (auto body = prepare_create(wave[i])) chunk.push_back({&wave[i], std::move(*body)});
+      batch_->commit();
+      co_await for_each_concurrently(chunk, options_.concurrency, options_.stop_requested,
+                                     [this](Create& c) { return send_create(c); });
+    }
+    // The next wave's references are rewritten to these new ids.
+    batch_->commit();
+  }
+
+  // The payload of a new row, with its intent added to the batch; nothing when the row is gone
+  // or cannot be sent yet (then it is marked so).
+  std::optional<json::object> prepare_create(Item& item) {
+    const auto row = table_for(*item.resource).read(item.id);
     if (!row) {
-      OwnWriteTransaction tx(db_);
-      consume(item, item.id);
-      tx.commit();
-      co_return;
+      batch_->add([&] { consume(item, item.id); });
+      return std::nullopt;
     }
     auto payload = build_payload(*item.resource, row->cells, writable_indexes(*item.resource),
                                  /*skip_nulls=*/true);
     if (auto* problem = std::get_if<PayloadProblem>(&payload)) {
       problem->waits_for_dependency ? mark_waiting(item, problem->message)
                                     : mark_rejected(item, problem->message);
-      co_return;
+      return std::nullopt;
     }
-    const json::object& body = std::get<json::object>(payload);
-    // Remembered before sending: if the answer is lost, the next pull is searched for it.
-    record_intent(*item.resource, item.id, body);
-    const WriteResult result = co_await writer_.create(item.resource->endpoint, body);
-    if (result.status != Status::kUnknown && result.status != Status::kOk) {
-      OwnWriteTransaction tx(db_);
-      drop_intent(*item.resource, item.id);
-      tx.commit();
-    }
+    add_intent(*item.resource, item.id, std::get<json::object>(payload));
+    return std::move(std::get<json::object>(payload));
+  }
+
+  asio::awaitable<void> send_create(Create& create) {
+    Item& item = *create.item;
+    const WriteResult result = co_await writer_.create(item.resource->endpoint, create.body);
+    if (result.status != Status::kUnknown && result.status != Status::kOk)
+      batch_->add([&] { drop_intent(*item.resource, item.id); });
     if (handle_failure(item, result, "create")) co_return;
     const auto element = map_answer(item, result);
     if (!element) co_return;
-    OwnWriteTransaction tx(db_);
-    store_answer(item, item.id, *element);
-    tx.commit();
+    batch_->add([&] { store_answer(item, item.id, *element); });
     ++report_.created;
   }
 
@@ -435,9 +483,7 @@ class PushRun {
     storage::ElementTable& table = table_for(r);
     auto row = table.read(item.id);
     if (!row) {
-      OwnWriteTransaction tx(db_);
-      consume(item, item.id);
-      tx.commit();
+      batch_->add([&] { consume(item, item.id); });
       co_return;
     }
     if (row->state == SyncState::kConflict) {
@@ -464,24 +510,26 @@ class PushRun {
         for (size_t i : merge.both)
           fields += (fields.empty() ? "" : ",") + std::string(r.fields[i].api);
         const std::string local = local_json(r, row->raw, row->cells);
-        OwnWriteTransaction tx(db_);
         if (winner == Winner::kPerson) {
-          record_conflict(r, item.id, fields, row->raw, local, remote->raw,
-                          "changed here and in the CRM; waiting for a person: set "
-                          "conflicts.resolution to 'local' or 'remote', or run clevertim-sync "
-                          "resolve",
-                          std::nullopt);
-          table.set_state(item.id, SyncState::kConflict,
-                          "changed here and in the CRM (" + fields + "): see the conflicts table");
-          tx.commit();
+          batch_->add([&] {
+            record_conflict(r, item.id, fields, row->raw, local, remote->raw,
+                            "changed here and in the CRM; waiting for a person: set "
+                            "conflicts.resolution to 'local' or 'remote', or run clevertim-sync "
+                            "resolve",
+                            std::nullopt);
+            table.set_state(
+                item.id, SyncState::kConflict,
+                "changed here and in the CRM (" + fields + "): see the conflicts table");
+          });
           ++report_.waiting;
           co_return;
         }
-        record_conflict(r, item.id, fields, row->raw, local, remote->raw,
-                        winner == Winner::kLocal ? "the local edit was kept and sent to the CRM"
-                                                 : "the CRM's version was kept",
-                        winner == Winner::kLocal ? "local" : "remote");
-        tx.commit();
+        batch_->add([&] {
+          record_conflict(r, item.id, fields, row->raw, local, remote->raw,
+                          winner == Winner::kLocal ? "the local edit was kept and sent to the CRM"
+                                                   : "the CRM's version was kept",
+                          winner == Winner::kLocal ? "local" : "remote");
+        });
       }
       target = theirs;
       for (size_t i : merge.local_only) target[i] = row->cells[i];
@@ -498,17 +546,17 @@ class PushRun {
     }
 
     if (send.empty()) {  // nothing left to send: the row is the merged version
-      OwnWriteTransaction tx(db_);
-      consume(item, item.id);
-      drop_remote_version(r, item.id);
-      row->cells = target;
-      row->raw = new_base;
-      if (later_entries(item, item.id) == 0) {
-        row->state = SyncState::kSynced;
-        row->error.reset();
-      }
-      table.write(*row);
-      tx.commit();
+      batch_->add([&] {
+        consume(item, item.id);
+        drop_remote_version(r, item.id);
+        row->cells = target;
+        row->raw = new_base;
+        if (later_entries(item, item.id) == 0) {
+          row->state = SyncState::kSynced;
+          row->error.reset();
+        }
+        table.write(*row);
+      });
       ++report_.unchanged;
       co_return;
     }
@@ -526,9 +574,7 @@ class PushRun {
     if (handle_failure(item, result, "update")) co_return;
     const auto element = map_answer(item, result);
     if (!element) co_return;
-    OwnWriteTransaction tx(db_);
-    store_answer(item, item.id, *element);
-    tx.commit();
+    batch_->add([&] { store_answer(item, item.id, *element); });
     ++report_.updated;
   }
 
@@ -552,12 +598,12 @@ class PushRun {
       report_.problems.push_back(
           label(r, item.id) + ": the edited copy is " + label(r, element->id) +
           ", but deleting the old one failed: " + removed.message + " (delete it in the CRM)");
-    OwnWriteTransaction tx(db_);
-    storage::ElementTable& table = table_for(r);
-    // The replaced comment's last version stays findable, as any deleted element's.
-    if (auto old = table.raw_of(item.id)) table.append_history(item.id, "delete", *old);
-    store_answer(item, item.id, *element);
-    tx.commit();
+    batch_->add([&] {
+      storage::ElementTable& table = table_for(r);
+      // The replaced comment's last version stays findable, as any deleted element's.
+      if (auto old = table.raw_of(item.id)) table.append_history(item.id, "delete", *old);
+      store_answer(item, item.id, *element);
+    });
     ++report_.updated;
   }
 
@@ -575,12 +621,12 @@ class PushRun {
     if (handle_failure(item, result, "re-creation")) co_return;
     const auto element = map_answer(item, result);
     if (!element) co_return;
-    OwnWriteTransaction tx(db_);
-    record_conflict(r, item.id, "", row.raw, local_json(r, row.raw, row.cells), std::nullopt,
-                    "deleted in the CRM but edited here: created again as " + label(r, element->id),
-                    "local");
-    store_answer(item, item.id, *element);
-    tx.commit();
+    batch_->add([&] {
+      record_conflict(
+          r, item.id, "", row.raw, local_json(r, row.raw, row.cells), std::nullopt,
+          "deleted in the CRM but edited here: created again as " + label(r, element->id), "local");
+      store_answer(item, item.id, *element);
+    });
     ++report_.created;
   }
 
@@ -591,26 +637,26 @@ class PushRun {
         storage::raw_hash(*remote->raw) != storage::raw_hash(item.deleted_raw.value_or(""))) {
       // Edited in the CRM, deleted here: a deletion cannot be undone, an edit can.
       auto mapped = storage::map_element(r, json::parse(*remote->raw));
-      OwnWriteTransaction tx(db_);
-      consume(item, item.id);
-      drop_remote_version(r, item.id);
-      if (auto* e = std::get_if<storage::MappedElement>(&mapped)) table_for(r).store_synced(*e);
-      record_conflict(r, item.id, "", item.deleted_raw, "null", remote->raw,
-                      "edited in the CRM but deleted here: the row is back with the CRM's "
-                      "version",
-                      "remote");
-      tx.commit();
+      batch_->add([&] {
+        consume(item, item.id);
+        drop_remote_version(r, item.id);
+        if (auto* e = std::get_if<storage::MappedElement>(&mapped)) table_for(r).store_synced(*e);
+        record_conflict(r, item.id, "", item.deleted_raw, "null", remote->raw,
+                        "edited in the CRM but deleted here: the row is back with the CRM's "
+                        "version",
+                        "remote");
+      });
       co_return;
     }
     if (!remote || !remote->deleted) {
       const WriteResult result = co_await writer_.remove(r.endpoint, item.id);
       if (result.status != Status::kNotFound && handle_failure(item, result, "delete")) co_return;
     }
-    OwnWriteTransaction tx(db_);
-    consume(item, item.id);
-    drop_remote_version(r, item.id);
-    if (item.deleted_raw) table_for(r).append_history(item.id, "delete", *item.deleted_raw);
-    tx.commit();
+    batch_->add([&] {
+      consume(item, item.id);
+      drop_remote_version(r, item.id);
+      if (item.deleted_raw) table_for(r).append_history(item.id, "delete", *item.deleted_raw);
+    });
     ++report_.deleted;
   }
 
@@ -806,6 +852,7 @@ class PushRun {
   const PushOptions& options_;
   PushReport report_;
   std::set<std::pair<std::string_view, std::int64_t>> blocked_;
+  std::optional<WriteBatch> batch_;  // while sending; see write_batch.h
 };
 
 // Settling a conflict is local work only; it never talks to the CRM.

@@ -1,0 +1,62 @@
+// WriteBatch: the push's bookkeeping, written in few transactions instead of one per answer.
+//
+// Every answer the CRM gives is recorded in the mirror (new ids, synced rows, errors). One
+// transaction per answer costs a WAL write of every page it touched; grouping answers shares
+// those pages. A batch is committed when it holds `max_writes` writes, when it is
+// `max_age` old (so the write lock is never held for long: other programs writing to the
+// mirror wait at most that), when `commit()` is called (before a request that must not be
+// sent twice, and at the end of the push), and never across a failed write: each write
+// runs in its own savepoint, so a failing one is undone alone and its exception propagates.
+//
+// What a crash loses is at most one batch of bookkeeping; those changes are sent again on
+// the next cycle, which is safe: a PUT is idempotent, a DELETE of a gone element answers
+// 404 (success), and a create's intent was committed before it was sent.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <optional>
+
+#include "storage/mirror.h"
+
+namespace clevertim::sync {
+
+class WriteBatch {
+ public:
+  struct Limits {
+    int max_writes = 256;
+    std::chrono::milliseconds max_age{25};
+  };
+
+  WriteBatch(SQLite::Database& db, boost::asio::any_io_executor executor, Limits limits);
+  WriteBatch(SQLite::Database& db, boost::asio::any_io_executor executor)
+      : WriteBatch(db, std::move(executor), Limits{}) {}
+  // Rolls back what was not committed.
+  ~WriteBatch();
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
+
+  // Runs `write` inside the batch's transaction, in a savepoint of its own.
+  void add(const std::function<void()>& write);
+  // Makes everything added so far durable now.
+  void commit();
+
+ private:
+  void open();
+  void commit_when_old(const boost::system::error_code& ec);
+  void rethrow_deferred_failure();
+
+  SQLite::Database& db_;
+  Limits limits_;
+  boost::asio::steady_timer age_timer_;
+  std::optional<storage::OwnWriteTransaction> transaction_;
+  int writes_ = 0;
+  std::exception_ptr deferred_failure_;  // a commit by the age timer that failed
+};
+
+}  // namespace clevertim::sync
