@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds,
 # and runs every test with ctest. This is exactly what CI runs (.ci/run).
-#   CLEVERTIM_SANITIZE=0 skips the AddressSanitizer + UBSan pass; CLEVERTIM_TIDY=0 clang-tidy.
+#   CLEVERTIM_SANITIZE=0 skips the AddressSanitizer + UBSan pass; CLEVERTIM_TIDY=0 clang-tidy;
+#   CLEVERTIM_TSAN=0 the ThreadSanitizer pass; CLEVERTIM_FUZZ=0 the short fuzzing run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,4 +29,14 @@ if [ "${CLEVERTIM_SANITIZE:-1}" = 1 ]; then
   echo "== test with AddressSanitizer + UBSan"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$build-asan" --output-on-failure -j"$jobs" --timeout 600 -LE no-sanitize
+fi
+
+if [ "${CLEVERTIM_TSAN:-1}" = 1 ]; then
+  echo "== ThreadSanitizer (threaded and asynchronous tests)"
+  bash scripts/tsan.sh
+fi
+
+if [ "${CLEVERTIM_FUZZ:-1}" = 1 ]; then
+  echo "== libFuzzer (short run of each target; longer runs: tests/fuzz/README.md)"
+  bash scripts/fuzz.sh "${CLEVERTIM_FUZZ_SECONDS:-20}"
 fi
