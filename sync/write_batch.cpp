@@ -4,8 +4,9 @@
 
 namespace clevertim::sync {
 
-WriteBatch::WriteBatch(SQLite::Database& db, boost::asio::any_io_executor executor, Limits limits)
-    : db_(db), limits_(limits), age_timer_(std::move(executor)) {}
+WriteBatch::WriteBatch(SQLite::Database& db, const boost::asio::any_io_executor& executor,
+                       Limits limits)
+    : db_(db), limits_(limits), age_timer_(executor) {}
 
 WriteBatch::~WriteBatch() {
   age_timer_.cancel();

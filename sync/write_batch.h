@@ -33,9 +33,9 @@ class WriteBatch {
     std::chrono::milliseconds max_age{25};
   };
 
-  WriteBatch(SQLite::Database& db, boost::asio::any_io_executor executor, Limits limits);
-  WriteBatch(SQLite::Database& db, boost::asio::any_io_executor executor)
-      : WriteBatch(db, std::move(executor), Limits{}) {}
+  WriteBatch(SQLite::Database& db, const boost::asio::any_io_executor& executor, Limits limits);
+  WriteBatch(SQLite::Database& db, const boost::asio::any_io_executor& executor)
+      : WriteBatch(db, executor, Limits{}) {}
   // Rolls back what was not committed.
   ~WriteBatch();
   WriteBatch(const WriteBatch&) = delete;
