@@ -90,10 +90,11 @@ bool Store::exists(std::string_view endpoint, Id id) const {
 
 std::optional<Id> Store::owner() const {
   const auto& users = collections_[collection_of(*model::find_resource("user"))].elements;
-  for (const auto& [id, text] : users)
-    if (const json::value* o = parsed(text).if_contains("is_owner");
-        o && o->is_bool() && o->get_bool())
+  for (const auto& [id, text] : users) {
+    const json::object user = parsed(text);  // kept alive: if_contains points into it
+    if (const json::value* o = user.if_contains("is_owner"); o && o->is_bool() && o->get_bool())
       return id;
+  }
   if (users.empty()) return std::nullopt;
   return users.begin()->first;
 }
