@@ -77,10 +77,17 @@ ElementTable::ElementTable(SQLite::Database& db, const model::Resource& resource
 
 std::unordered_map<std::int64_t, KnownRow> ElementTable::load_known() {
   std::unordered_map<std::int64_t, KnownRow> known;
-  SQLite::Statement q(db_, "SELECT id, raw_hash, sync_state FROM " +
-                               sql_identifier(resource_.table) + " WHERE id > 0");
+  // No WHERE clause: without one SQLite reads the small covering index `*_digest` instead of
+  // every row with its raw JSON (a re-sync of 250k elements read 150 MB for this). Rows not yet
+  // created in the CRM (id <= 0) are left out here.
+  known.reserve(static_cast<std::size_t>(
+      db_.execAndGet("SELECT count(*) FROM " + sql_identifier(resource_.table)).getInt64()));
+  SQLite::Statement q(db_,
+                      "SELECT id, raw_hash, sync_state FROM " + sql_identifier(resource_.table));
   while (q.executeStep()) {
-    known.emplace(q.getColumn(0).getInt64(),
+    const std::int64_t id = q.getColumn(0).getInt64();
+    if (id <= 0) continue;
+    known.emplace(id,
                   KnownRow{q.getColumn(1).getInt64(), parse_sync_state(q.getColumn(2).getText())});
   }
   return known;

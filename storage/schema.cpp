@@ -372,9 +372,20 @@ std::vector<std::string> version1_statements() {
   return out;
 }
 
+// Version 3: per table, an index holding what a pull compares (id, raw_hash, sync_state), so
+// that reading it does not read every row's raw JSON.
+std::vector<std::string> version3_statements() {
+  std::vector<std::string> out;
+  for (const Resource& r : model::all_resources())
+    out.push_back("CREATE INDEX " + sql_identifier(std::string(r.table) + "_digest") + " ON " +
+                  sql_identifier(r.table) + " (raw_hash, sync_state)");
+  return out;
+}
+
 std::vector<std::string> migration_statements(int to_version) {
   if (to_version == 1) return version1_statements();
   if (to_version == 2) return {std::begin(kVersion2), std::end(kVersion2)};
+  if (to_version == 3) return version3_statements();
   return {};
 }
 

@@ -29,8 +29,8 @@ struct LastRun {
 
 struct MirrorStatus {
   std::map<std::string, ResourceStatus> resources;  // by endpoint
-  std::int64_t outbox = 0;       // captured changes waiting (rows of outbox)
-  std::int64_t held = 0;         // deletions held by the mass-deletion guard
+  std::int64_t outbox = 0;                          // captured changes waiting (rows of outbox)
+  std::int64_t held = 0;                            // deletions held by the mass-deletion guard
   std::int64_t open_conflicts = 0;
   std::optional<LastRun> last_run;
   std::optional<LastRun> last_success;  // the last run with nothing failed

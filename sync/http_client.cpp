@@ -76,6 +76,10 @@ struct Connection {
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
 
+  // Beast reads at most the buffer's free capacity (512 bytes at least): an empty buffer
+  // would fetch a 90 MB body 512 bytes per system call.
+  Connection() { buffer.reserve(kChunk); }
+
   bool is_open() { return (plain || tls) && tcp().socket().is_open(); }
   beast::tcp_stream& tcp() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
   void close() {

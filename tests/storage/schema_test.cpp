@@ -137,6 +137,7 @@ TEST_CASE("a mirror of an older schema version is migrated forward, data kept") 
   CHECK(mirror.schema_version() == storage::kSchemaVersion);
   CHECK(has_object(mirror.db(), "table", "remote_versions"));
   CHECK(has_column(mirror.db(), "outbox", "held"));
+  CHECK(has_object(mirror.db(), "index", "contacts_digest"));  // version 3
   CHECK(mirror.db().execAndGet("SELECT city FROM contacts WHERE id = 42").getString() == "Oslo");
   // The triggers were recreated and still capture local writes.
   REQUIRE(run_sqlite3(dir / "crm.db", "UPDATE contacts SET city = 'Paris' WHERE id = 42;").ok());
@@ -151,4 +152,15 @@ TEST_CASE("a missing folder is named in the error") {
   } catch (const storage::MirrorError& e) {
     CHECK(std::string(e.what()).find("does not exist") != std::string::npos);
   }
+}
+
+TEST_CASE("what a pull compares is read from a small covering index, not from every row") {
+  ScratchDir dir;
+  auto mirror = storage::Mirror::open(dir / "crm.db");
+  // The query of ElementTable::load_known(); a plan that reads the table would read every
+  // row's raw JSON.
+  SQLite::Statement plan(mirror.db(),
+                         "EXPLAIN QUERY PLAN SELECT id, raw_hash, sync_state FROM contacts");
+  REQUIRE(plan.executeStep());
+  CHECK(plan.getColumn(3).getString() == "SCAN contacts USING COVERING INDEX contacts_digest");
 }
