@@ -1,5 +1,7 @@
 #include "storage/mirror.h"
 
+#include <sqlite3.h>
+
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <spdlog/spdlog.h>
@@ -111,9 +113,29 @@ int Mirror::schema_version() {
   return read_user_version(*db_);
 }
 
+namespace {
+
+// Turns this connection's triggers on (1), off (0), or leaves them (-1): SQLite's
+// SQLITE_DBCONFIG_ENABLE_TRIGGER. Returns whether they are on afterwards. Only this connection
+// is affected: every other client's writes still fire them.
+bool set_triggers(SQLite::Database& db, int on_off_or_query) {
+  int now = 0;
+  if (sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_ENABLE_TRIGGER, on_off_or_query, &now) !=
+      SQLITE_OK)
+    throw MirrorError("cannot switch the mirror's triggers: " + std::string(db.getErrorMsg()));
+  return now != 0;
+}
+
+}  // namespace
+
 OwnWriteTransaction::OwnWriteTransaction(SQLite::Database& db) : db_(db) {
   db_.exec("BEGIN IMMEDIATE");
   db_.exec("UPDATE sync_control SET applying = 1");
+  // Every capture and guard trigger is a no-op while `applying` is 1, but SQLite still runs a
+  // trigger program per row to find that out: switched off, a 250k-element first pull takes a
+  // second less.
+  triggers_were_on_ = set_triggers(db_, -1);
+  if (triggers_were_on_) set_triggers(db_, 0);
 }
 
 OwnWriteTransaction::~OwnWriteTransaction() {
@@ -121,6 +143,7 @@ OwnWriteTransaction::~OwnWriteTransaction() {
   // A destructor must not throw; a failed rollback leaves SQLite to roll back on close.
   if (db_.tryExec("ROLLBACK") != 0)
     spdlog::error("mirror: rolling back a transaction failed: {}", db_.getErrorMsg());
+  restore_triggers();
 }
 
 void OwnWriteTransaction::commit() {
@@ -129,6 +152,15 @@ void OwnWriteTransaction::commit() {
   db_.exec("UPDATE sync_control SET applying = 0");
   db_.exec("COMMIT");
   open_ = false;
+  restore_triggers();
+}
+
+void OwnWriteTransaction::restore_triggers() noexcept {
+  if (!triggers_were_on_) return;
+  int now = 0;
+  if (sqlite3_db_config(db_.getHandle(), SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, &now) != SQLITE_OK)
+    spdlog::error("mirror: switching triggers back on failed: {}", db_.getErrorMsg());
+  triggers_were_on_ = false;
 }
 
 }  // namespace clevertim::storage

@@ -49,8 +49,11 @@ class Mirror {
 };
 
 // A write transaction made by clevertim-sync itself (applying pulled elements, recording push
-// results). Triggers do not capture it as a local edit. Starts with BEGIN IMMEDIATE so it never
-// fails half-way with SQLITE_BUSY; rolls back in the destructor unless committed.
+// results). Triggers do not capture it as a local edit: this connection's triggers are off until it
+// ends (and `sync_control.applying`, which every trigger of ours checks, is 1 inside it) (so a
+// trigger a user added to a mirror table sees the writes of SQL clients, not those of
+// clevertim-sync). Starts with BEGIN IMMEDIATE so it never fails half-way with SQLITE_BUSY; rolls
+// back in the destructor unless committed.
 class OwnWriteTransaction {
  public:
   explicit OwnWriteTransaction(SQLite::Database& db);
@@ -61,8 +64,11 @@ class OwnWriteTransaction {
   void commit();
 
  private:
+  void restore_triggers() noexcept;
+
   SQLite::Database& db_;
   bool open_ = true;
+  bool triggers_were_on_ = false;
 };
 
 }  // namespace clevertim::storage

@@ -131,6 +131,27 @@ TEST_CASE_FIXTURE(Fixture, "an own transaction that is not committed leaves capt
   CHECK(text("SELECT city FROM contacts WHERE id = 42") == "Oslo");
 }
 
+TEST_CASE_FIXTURE(
+    Fixture, "triggers are off for clevertim-sync's own transactions only, and back on after") {
+  // A trigger a user added: it sees SQL clients' writes, not clevertim-sync's.
+  shell_ok(
+      "CREATE TABLE seen (id INTEGER); CREATE TRIGGER mine AFTER UPDATE OF city ON contacts BEGIN "
+      "INSERT INTO seen VALUES (NEW.id); END;");
+  for (const bool commit : {true, false}) {
+    storage::OwnWriteTransaction tx(mirror.db());
+    mirror.db().exec("UPDATE contacts SET city = 'Own' WHERE id = 42");
+    if (commit) tx.commit();
+  }
+  CHECK(number("SELECT count(*) FROM seen") == 0);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+  // On the same connection, after commit and after rollback: triggers fire again.
+  mirror.db().exec("UPDATE contacts SET city = 'Same connection' WHERE id = 42");
+  CHECK(number("SELECT count(*) FROM seen") == 1);
+  CHECK(number("SELECT count(*) FROM outbox") == 1);
+  shell_ok("UPDATE contacts SET city = 'Shell' WHERE id = 42;");
+  CHECK(number("SELECT count(*) FROM seen") == 2);
+}
+
 TEST_CASE_FIXTURE(Fixture, "writes that can never succeed are refused with the reason") {
   CHECK(shell_error("UPDATE contacts SET note_ids = '[]' WHERE id = 42;")
             .find("contacts.note_ids is read-only") != std::string::npos);
