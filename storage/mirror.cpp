@@ -58,6 +58,10 @@ void migrate(SQLite::Database& db, const fs::path& path, int target) {
   }
   drop_triggers_and_views(db);
   for (const std::string& sql : trigger_and_view_statements()) db.exec(sql);
+  // A migration may edit table definitions in place (see version 3): a new schema version makes
+  // every connection, this one included, read the definitions again.
+  const int schema_cookie = db.execAndGet("PRAGMA schema_version").getInt();
+  db.exec("PRAGMA schema_version = " + std::to_string(schema_cookie + 1));
   db.exec("PRAGMA user_version = " + std::to_string(target));
   tx.commit();
   if (from > 0)

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 
 #include <fstream>
 
@@ -163,4 +164,48 @@ TEST_CASE("what a pull compares is read from a small covering index, not from ev
                          "EXPLAIN QUERY PLAN SELECT id, raw_hash, sync_state FROM contacts");
   REQUIRE(plan.executeStep());
   CHECK(plan.getColumn(3).getString() == "SCAN contacts USING COVERING INDEX contacts_digest");
+}
+
+TEST_CASE("the CHECKs of tables written per element use no IN list, and still refuse bad values") {
+  ScratchDir dir;
+  {
+    storage::OpenOptions version2;
+    version2.target_version = 2;
+    storage::Mirror::open(dir / "crm.db", version2);
+  }
+  auto mirror = storage::Mirror::open(dir / "crm.db");  // migrated 2 -> 3 in place
+  for (const char* table : {"contacts", "tasks", "history"}) {
+    const std::string sql =
+        mirror.db()
+            .execAndGet(std::string("SELECT sql FROM sqlite_schema WHERE name = '") + table + "'")
+            .getString();
+    CAPTURE(sql);
+    CHECK(sql.find(" IN (") == std::string::npos);
+    CHECK(sql.find(" = 'synced' OR ") + sql.find(" = 'update' OR ") != 2 * std::string::npos);
+  }
+  // The statement the pull runs per element builds no temporary index.
+  // (Triggers are off while the daemon writes: see OwnWriteTransaction.)
+  REQUIRE(sqlite3_db_config(mirror.db().getHandle(), SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr) ==
+          SQLITE_OK);
+  {
+    SQLite::Statement plan(mirror.db(),
+                           "EXPLAIN INSERT INTO contacts (id, city, sync_state, raw, raw_hash) "
+                           "VALUES (?, ?, 'synced', ?, ?) ON CONFLICT (id) DO UPDATE SET city = "
+                           "excluded.city, sync_state = 'synced'");
+    bool ephemeral = false;
+    while (plan.executeStep()) ephemeral |= plan.getColumn(1).getString() == "OpenEphemeral";
+    CHECK_FALSE(ephemeral);
+  }
+  REQUIRE(sqlite3_db_config(mirror.db().getHandle(), SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, nullptr) ==
+          SQLITE_OK);
+  CHECK(mirror.db().execAndGet("PRAGMA integrity_check").getString() == "ok");
+  // The constraints themselves hold, for this connection and for another client.
+  mirror.db().exec("INSERT INTO contacts (first_name) VALUES ('Ann')");
+  CHECK_THROWS(mirror.db().exec("UPDATE contacts SET sync_state = 'maybe'"));
+  const auto shell = run_sqlite3(dir / "crm.db", "UPDATE contacts SET sync_state = 'maybe';");
+  CAPTURE(shell.output);
+  CHECK_FALSE(shell.ok());
+  CHECK(shell.output.find("CHECK constraint failed") != std::string::npos);
+  CHECK_THROWS(mirror.db().exec(
+      "INSERT INTO history (resource, id, seen_at, operation) VALUES ('contact', 1, 'x', 'y')"));
 }
