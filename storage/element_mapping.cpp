@@ -271,6 +271,13 @@ std::string describe(const Cell& cell) {
 }
 
 MappingResult map_element(const model::Resource& r, const json::value& element) {
+  std::string raw = json::serialize(element);
+  const std::int64_t hash = raw_hash(raw);
+  return map_element(r, element, std::move(raw), hash);
+}
+
+MappingResult map_element(const model::Resource& r, const json::value& element,
+                          std::string serialized, std::int64_t serialized_hash) {
   const json::object* o = element.if_object();
   if (o == nullptr)
     return MappingError{std::string(r.singular) + " element is " + kind_name(element) +
@@ -302,8 +309,8 @@ MappingResult map_element(const model::Resource& r, const json::value& element) 
                              std::string(f.api) + " kept in raw only (" + std::string(r.table) +
                              "." + std::string(f.column) + " left NULL): " + problem);
   }
-  out.raw = json::serialize(element);
-  out.raw_hash = raw_hash(out.raw);
+  out.raw = std::move(serialized);
+  out.raw_hash = serialized_hash;
   return out;
 }
 

@@ -49,6 +49,11 @@ using MappingResult = std::variant<MappedElement, MappingError>;
 // Maps one element as the API sent it.
 MappingResult map_element(const model::Resource& resource, const boost::json::value& element);
 
+// The same, for a caller that already holds `serialized` == boost::json::serialize(element) and
+// its raw_hash(): a pull serializes each element once, to tell whether it changed.
+MappingResult map_element(const model::Resource& resource, const boost::json::value& element,
+                          std::string serialized, std::int64_t serialized_hash);
+
 // The element's id: a JSON integer, or a numeric string (the vendor client copes with both).
 std::optional<std::int64_t> element_id(const boost::json::value& id);
 

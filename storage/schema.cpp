@@ -398,7 +398,7 @@ std::vector<std::string> version3_statements() {
   std::vector<std::string> out;
   for (const Resource& r : model::all_resources())
     out.push_back("CREATE INDEX " + sql_identifier(std::string(r.table) + "_digest") + " ON " +
-                  sql_identifier(r.table) + " (raw_hash, sync_state)");
+                  sql_identifier(r.table) + " (id, raw_hash, sync_state)");
   out.emplace_back("PRAGMA writable_schema = ON");
   out.push_back(as_or_chain("sync_state", {"synced", "pending", "conflict", "error"}));
   out.push_back(as_or_chain("operation", {"create", "update", "delete", "push"}));

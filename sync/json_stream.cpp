@@ -1,6 +1,7 @@
 #include "sync/json_stream.h"
 
 #include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_stack.hpp>
 
@@ -20,6 +21,9 @@ using json::string_view;
 constexpr std::string_view kSkippedKey =
     "\xff"
     "skipped element";
+
+// The first block of an element's arena; a larger element takes further blocks.
+constexpr std::size_t kElementArena = 4096;
 
 // The container opening deeper than this (counting the envelope and `content`) is left out.
 constexpr std::size_t kMaxDocumentDepth = kMaxElementDepth + 2;
@@ -342,7 +346,9 @@ class Handler {
 
   // An element of `content` begins: an object or array.
   void begin_element() {
-    stack_.reset();
+    // Each element gets its own arena, freed at once when the last value using it goes: the
+    // element's many small strings, objects and arrays cost no malloc/free each.
+    stack_.reset(json::make_shared_resource<json::monotonic_resource>(kElementArena));
     element_ = 1;
     ++position_;
     problem_in_element_.clear();

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
+#include <boost/json/monotonic_resource.hpp>
 
+#include <charconv>
+#include <cinttypes>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -17,6 +20,10 @@ namespace json = boost::json;
 bool has_local_changes(storage::SyncState state) {
   return state != storage::SyncState::kSynced;
 }
+
+// A staged line: the raw hash as 16 hex digits, a space, the serialized element. Keeping the
+// hash spares apply() hashing every element a second time.
+constexpr std::size_t kHashDigits = 16;
 
 // getline(3)'s buffer, freed however the reading loop ends.
 struct LineBuffer {
@@ -39,7 +46,7 @@ ResourcePull::~ResourcePull() {
   if (staging_ != nullptr) std::fclose(staging_);
 }
 
-void ResourcePull::stage(const std::string& raw) {
+void ResourcePull::stage(const std::string& raw, std::int64_t hash) {
   if (staging_ == nullptr) {
     // An unlinked temporary file: gone when closed, even after a crash.
     staging_ = std::tmpfile();
@@ -48,7 +55,9 @@ void ResourcePull::stage(const std::string& raw) {
                                std::string(resource_.endpoint) +
                                " pull; check that $TMPDIR is writable and has space");
   }
-  if (std::fwrite(raw.data(), 1, raw.size(), staging_) != raw.size() ||
+  if (std::fprintf(staging_, "%016" PRIx64 " ", static_cast<std::uint64_t>(hash)) !=
+          static_cast<int>(kHashDigits) + 1 ||
+      std::fwrite(raw.data(), 1, raw.size(), staging_) != raw.size() ||
       std::fputc('\n', staging_) == EOF)
     throw std::runtime_error("cannot write the " + std::string(resource_.endpoint) +
                              " pull's staging file; check the free space in $TMPDIR");
@@ -86,7 +95,7 @@ void ResourcePull::accept(const json::value& element) {
     ++report_.unchanged;
     return;
   }
-  stage(raw);
+  stage(raw, hash);
 }
 
 // An element the stream could not keep (nested too deeply, text not UTF-8). When its id is
@@ -140,9 +149,15 @@ void ResourcePull::apply_staged(storage::ElementTable& table) {
   LineBuffer line;
   ssize_t length = 0;
   while ((length = ::getline(&line.data, &line.capacity, staging_)) > 0) {
-    const json::value element =
-        json::parse(json::string_view(line.data, static_cast<size_t>(length) - 1));
-    auto mapped = storage::map_element(resource_, element);
+    std::uint64_t hash = 0;
+    std::from_chars(line.data, line.data + kHashDigits, hash, 16);
+    std::string raw(line.data + kHashDigits + 1, static_cast<size_t>(length) - kHashDigits - 2);
+    // The element's values live in one arena, on the stack unless the element is large.
+    unsigned char arena[8192];
+    json::monotonic_resource resource(arena, sizeof arena);
+    const json::value element = json::parse(raw, &resource);
+    auto mapped =
+        storage::map_element(resource_, element, std::move(raw), static_cast<std::int64_t>(hash));
     auto& e = std::get<storage::MappedElement>(mapped);  // ids were checked in accept()
     for (const std::string& warning : e.warnings) spdlog::warn("{}", warning);
     report_.warnings += static_cast<std::int64_t>(e.warnings.size());

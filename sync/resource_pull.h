@@ -66,7 +66,7 @@ class ResourcePull {
 
  private:
   void skip(const SkippedElement& skipped);
-  void stage(const std::string& raw);
+  void stage(const std::string& raw, std::int64_t hash);
   void apply_staged(storage::ElementTable& table);
   void apply_deletions(storage::ElementTable& table, const std::vector<std::int64_t>& gone);
 
@@ -75,7 +75,7 @@ class ResourcePull {
   std::unordered_map<std::int64_t, storage::KnownRow> known_;
   std::unordered_map<std::int64_t, std::int64_t> local_deletions_;  // id -> hash of last raw
   std::unordered_set<std::int64_t> seen_;
-  std::FILE* staging_ = nullptr;  // changed elements, one raw JSON per line
+  std::FILE* staging_ = nullptr;  // changed elements, one per line (see stage())
   std::int64_t staged_ = 0;
   PullReport report_;
 };
