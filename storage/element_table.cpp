@@ -109,12 +109,20 @@ void ElementTable::store_synced(const MappedElement& e) {
   failpoint("store");
   upsert_.reset();
   upsert_.clearBindings();
+  // Text is bound without a copy (a pull binds every element's raw JSON and text columns):
+  // `e` outlives exec(), and the bindings are cleared before it returns.
   int index = 1;
   upsert_.bind(index++, e.id);
-  for (const Cell& cell : e.cells) bind_cell(upsert_, index++, cell);
-  upsert_.bind(index++, e.raw);
+  for (const Cell& cell : e.cells) {
+    if (const auto* text = std::get_if<std::string>(&cell))
+      upsert_.bindNoCopy(index++, *text);
+    else
+      bind_cell(upsert_, index++, cell);
+  }
+  upsert_.bindNoCopy(index++, e.raw);
   upsert_.bind(index++, e.raw_hash);
   upsert_.exec();
+  upsert_.clearBindings();
 }
 
 std::optional<StoredRow> ElementTable::read(std::int64_t id) {
