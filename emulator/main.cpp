@@ -80,6 +80,10 @@ int main(int argc, char** argv) {
                  "start with a deterministic sample account of about N contacts (0: empty)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  bool no_cache = false;
+  app.add_flag("--no-cache", no_cache,
+               "serialize every read-all body per request instead of caching it until a write "
+               "(what the benchmarks time against: every download costs the server the same)");
   app.add_option("--seed", seed, "seed of the --sample account")->capture_default_str();
   app.add_option("--state", state,
                  "load the account from FILE at start if it exists (it wins over --sample); "
@@ -149,6 +153,7 @@ int main(int argc, char** argv) {
     options.faults.server_error_statuses = statuses;
 
     Store store;
+    store.cache_read_all(!no_cache);
     if (!state.empty() && std::filesystem::exists(state)) {
       boost::json::value loaded = boost::json::parse(read_file(state));
       if (!loaded.is_object()) throw std::runtime_error(state + " is not a JSON object");

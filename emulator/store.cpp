@@ -178,7 +178,9 @@ std::shared_ptr<const std::string> Store::read_all(const model::Resource& r) {
       if (!list.empty()) list += ',';
       append_element(list, c, id, e);
     }
-    c.cache = std::make_shared<const std::string>(ok_list(list));
+    auto body = std::make_shared<const std::string>(ok_list(list));
+    if (!cache_read_all_) return body;
+    c.cache = std::move(body);
   }
   return c.cache;
 }

@@ -49,6 +49,9 @@ class Store {
 
   // GET BASE/{r}: every element, from the cached body.
   std::shared_ptr<const std::string> read_all(const model::Resource& r);
+  // Off: every read-all serializes its body again, as a server without such a cache does. The
+  // benchmarks use it so that every download they time costs the server the same.
+  void cache_read_all(bool on) { cache_read_all_ = on; }
   // GET BASE/{r}/{id}: 200 with the element, or 404.
   Answer read_one(const model::Resource& r, Id id) const;
   // POST BASE/{r}: 200 with the stored element and its new id, or 400. `creator` fills
@@ -100,6 +103,8 @@ class Store {
     std::vector<std::size_t> dependents;       // collections whose backlinks list this one's ids
     std::shared_ptr<const std::string> cache;  // the read-all body, until a write
   };
+
+  bool cache_read_all_ = true;
 
   std::size_t collection_of(const model::Resource& r) const;
   bool exists(std::string_view endpoint, Id id) const;

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,16 @@ class FakeCrm : public sync::CrmWriter, public sync::CrmReader {
   std::set<std::string> unavailable;         // endpoints answered with 404 (optional ones)
   std::set<std::string> failing;             // endpoints whose read-all fails
   std::set<std::string> fail_half_way_once;  // a first attempt breaks after one element
+  std::set<std::string> throwing;            // endpoints whose read-all throws (a bug, a full disk)
+  std::function<void(const std::string&)> on_fetch;  // called as each read-all starts
 
   asio::awaitable<sync::FetchOutcome> fetch_all(
       std::string_view resource, const std::function<void(const json::value&)>& on_element,
       const std::function<void()>& on_restart) override {
     const std::string name(resource);
     requests.push_back("GET " + name);
+    if (on_fetch) on_fetch(name);
+    if (throwing.contains(name)) throw std::runtime_error("reading " + name + " broke");
     if (unavailable.contains(name))
       co_return sync::FetchOutcome{sync::FetchOutcome::Status::kUnavailable, "404", 0};
     if (failing.contains(name))
