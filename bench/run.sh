@@ -41,8 +41,10 @@ printf 'user = "%s:X"\n' "$token" >"$work/curl.conf"
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 
+# --no-cache: the emulator serializes every read-all afresh, as a server does, so that curl and
+# each sync pay the server the same (with its cache warm, the first download would pay for all).
 start_emulator() {  # $1: sample size
-  "$emu_bin" --port 0 --sample "$1" --token-file "$work/token" --quiet >"$work/emu.out" 2>/dev/null &
+  "$emu_bin" --port 0 --sample "$1" --no-cache --token-file "$work/token" --quiet >"$work/emu.out" 2>/dev/null &
   emu_pid=$!
   pids+=("$emu_pid")
   for _ in $(seq 200); do grep -q 'listening on' "$work/emu.out" && break; sleep 0.05; done
@@ -112,18 +114,11 @@ for n in "${sizes[@]}"; do
   stop_emulator
 done
 
-# Push: 10k updates and 2k inserts, beside the emulator's own request rate.
+# Push: 10k updates and 2k inserts, beside the emulator's own rate for the same PUTs.
 start_emulator 14000
 db="$work/push.db"
 write_config "$db"
 timed_sync
-for id in $(sqlite3 "$db" "SELECT id FROM contacts ORDER BY id LIMIT 10000"); do
-  printf 'url = "%s/contact/%s"\noutput = "/dev/null"\n' "$url" "$id"
-done >"$work/gets.conf"
-t0=$(now)
-curl -s -K "$work/curl.conf" --parallel --parallel-max 4 -K "$work/gets.conf" >/dev/null
-t1=$(now)
-emu_rate=$(python3 -c "print(f'{10000/($t1-$t0):.0f}')")
 sqlite3 "$db" "BEGIN; UPDATE contacts SET city = 'Pushed' WHERE id IN (SELECT id FROM contacts ORDER BY id LIMIT 10000);
   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000)
   INSERT INTO notes (description) SELECT 'bench note ' || i FROM n; COMMIT;"
@@ -133,12 +128,50 @@ timed_sync
 nochange=$secs
 push_s=$(python3 -c "print(f'{max($push_total-$nochange, 0.001):.3f}')")
 push_rate=$(python3 -c "print(f'{12000/$push_s:.0f}')")
-pushed=$(grep -o 'pushed [0-9]* created, [0-9]* updated' "$work/sync.out" || true)
+# Reference: the same 10k PUTs from curl, 4 connections at once. Each request is its own
+# `next` section of the config (options do not carry over), checked for a 200.
+for id in $(sqlite3 "$db" "SELECT id FROM contacts ORDER BY id LIMIT 10000"); do
+  printf 'next\nsilent\nuser = "%s:X"\nurl = "%s/contact/%s"\nrequest = "PUT"\n' "$token" "$url" "$id"
+  printf 'data = "{\\"city\\": \\"Curl\\"}"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
+done | tail -n +2 >"$work/puts.conf"
+t0=$(now)
+ok=$(curl --parallel --parallel-max 4 -K "$work/puts.conf" 2>/dev/null | grep -c '^200$' || true)
+t1=$(now)
+[ "$ok" = 10000 ] || { echo "only $ok of the 10000 reference PUTs were answered 200" >&2; exit 1; }
+emu_rate=$(python3 -c "print(f'{10000/($t1-$t0):.0f}')")
+curl_city=$(curl -s -K "$work/curl.conf" "$url/contact/$(sqlite3 "$db" "SELECT min(id) FROM contacts")" | python3 -c "import json,sys; print(json.load(sys.stdin)['content'][0]['city'])")
+[ "$curl_city" = Curl ] || { echo "the reference PUTs did not reach the emulator" >&2; exit 1; }
+
+# Daemon push latency: a local write, until the CRM has it. The daemon notices writes to the
+# mirror by itself (inotify), so nothing but the write starts the push.
+timed_sync  # take the reference's edits in first
+"$sync_bin" --config "$work/bench.toml" run >"$work/daemon.out" 2>&1 &
+daemon_pid=$!
+pids+=("$daemon_pid")
+runs=$(sqlite3 "$db" "SELECT count(*) FROM sync_runs WHERE ended_at IS NOT NULL")
+# Its first cycle (at start) done:
+until [ "$(sqlite3 "$db" "SELECT count(*) FROM sync_runs WHERE ended_at IS NOT NULL")" -gt "$runs" ]; do sleep 0.1; done
+target=$(sqlite3 "$db" "SELECT min(id) FROM contacts")
+latencies=()
+for k in $(seq 30); do
+  t0=$(now)
+  sqlite3 "$db" "UPDATE contacts SET city = 'Latency $k' WHERE id = $target"
+  until curl -s -K "$work/curl.conf" "$url/contact/$target" | grep -q "\"Latency $k\""; do sleep 0.005; done
+  t1=$(now)
+  latencies+=("$(elapsed "$t0" "$t1")")
+done
+kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true
+read -r p50 p95 < <(printf '%s\n' "${latencies[@]}" | python3 -c "
+import sys, statistics
+v = sorted(float(x) for x in sys.stdin)
+q = statistics.quantiles(v, n=20, method='inclusive')
+print(f'{statistics.median(v)*1000:.0f} {q[18]*1000:.0f}')")
 stop_emulator
 echo
-printf 'push: 12000 changes in %s s (%s requests/s); emulator alone, 4 connections: %s requests/s (%s)\n' \
+printf 'push: 12000 changes in %s s (%s requests/s); the same PUTs from curl, 4 connections: %s requests/s (%s)\n' \
   "$push_s" "$push_rate" "$emu_rate" "$(python3 -c "print(f'{$push_rate/$emu_rate*100:.0f}%')")"
-json+="{\"push_changes\":12000,\"push_s\":$push_s,\"push_rate\":$push_rate,\"emulator_rate\":$emu_rate}]"
+printf 'daemon push latency (local write -> CRM, 30 writes): p50 %s ms, p95 %s ms\n' "$p50" "$p95"
+json+="{\"push_changes\":12000,\"push_s\":$push_s,\"push_rate\":$push_rate,\"emulator_put_rate\":$emu_rate,\"push_latency_p50_ms\":$p50,\"push_latency_p95_ms\":$p95}]"
 echo "$json" | python3 -m json.tool >"$out/results.json"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 echo "written: $out/results.json"

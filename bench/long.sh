@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The long versions of the crash and fault-soak tests that CI runs short:
+#   bash bench/long.sh [--kills N] [--soak-rounds N] [--build DIR]
+# Defaults: 500 SIGKILLs (CI: 50) and 300 soak rounds against the faulty emulator (CI: 20).
+# The same test code as CI, with more rounds; prints what each test printed and its verdict.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=build
+kills=500
+soak=300
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kills) kills=$2; shift ;;
+    --soak-rounds) soak=$2; shift ;;
+    --build) build=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+bash scripts/install-deps.sh
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2 >/dev/null
+log=$build/bench-long.log
+start=$(date +%s)
+status=0
+CLEVERTIM_CRASH_ROUNDS=$kills CLEVERTIM_SOAK_ROUNDS=$soak \
+  ctest --test-dir "$build" --output-on-failure -V --timeout 7200 \
+  -R '^integration:(SIGKILL at|a faulty CRM, both sides editing)' >"$log" 2>&1 || status=$?
+grep -E 'kills interrupted|Passed|Failed|ERROR' "$log" || true
+echo "kills: $kills, soak rounds: $soak, $(( $(date +%s) - start )) s on $(nproc) cores; log: $log"
+exit $status
