@@ -79,13 +79,21 @@ auto CrmOverHttp::retrying(std::string_view what, Op op) -> std::invoke_result_t
 asio::awaitable<FetchOutcome> CrmOverHttp::fetch_all(
     std::string_view resource, const std::function<void(const json::value&)>& on_element,
     const std::function<void()>& on_restart) {
+  co_return co_await fetch_all_compact_first(resource, on_element, on_restart, {});
+}
+
+asio::awaitable<FetchOutcome> CrmOverHttp::fetch_all_compact_first(
+    std::string_view resource, const std::function<void(const json::value&)>& on_element,
+    const std::function<void()>& on_restart,
+    const std::function<bool(const boost::json::value&, std::string_view)>& take_compact) {
   bool first = true;
   const std::string what = "GET " + std::string(resource);
   auto result = co_await retrying(what, [&]() {
     if (!first) on_restart();  // forget what a broken attempt handed over
     first = false;
     return client_->fetch_all(
-        resource, [&](json::object&& element) { on_element(json::value(std::move(element))); });
+        resource, [&](json::object&& element) { on_element(json::value(std::move(element))); }, {},
+        take_compact);
   });
   if (result.ok()) {
     if (result->non_objects > 0)

@@ -33,6 +33,18 @@ class CrmReader {
   virtual boost::asio::awaitable<FetchOutcome> fetch_all(
       std::string_view resource, const std::function<void(const boost::json::value&)>& on_element,
       const std::function<void()>& on_restart) = 0;
+
+  // The same, except that each element may first be offered to `take_compact` as its id and
+  // compact text (what boost::json::serialize makes of it); one it takes (returns true) is
+  // never built nor handed to `on_element`. A pull needs only the text: building every element
+  // was most of a re-sync's work. This default offers nothing and hands over every element.
+  virtual boost::asio::awaitable<FetchOutcome> fetch_all_compact_first(
+      std::string_view resource, const std::function<void(const boost::json::value&)>& on_element,
+      const std::function<void()>& on_restart,
+      const std::function<bool(const boost::json::value&, std::string_view)>& take_compact) {
+    (void)take_compact;
+    co_return co_await fetch_all(resource, on_element, on_restart);
+  }
 };
 
 }  // namespace clevertim::sync

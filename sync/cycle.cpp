@@ -87,7 +87,14 @@ asio::awaitable<void> fetch(std::shared_ptr<InFlight> f, storage::Mirror& mirror
     f->seen = 0;
   };
   try {
-    f->outcome = co_await reader.fetch_all(f->resource.endpoint, on_element, on_restart);
+    // Elements are taken as text where possible: never built as trees of values.
+    auto take_compact = [&](const boost::json::value& id, std::string_view compact) {
+      if (!f->pull->accept_compact(id, compact)) return false;
+      if (progress && (++f->seen % 1000) == 0) progress(f->resource.endpoint, f->seen, 0);
+      return true;
+    };
+    f->outcome = co_await reader.fetch_all_compact_first(f->resource.endpoint, on_element,
+                                                         on_restart, take_compact);
     if (progress) progress(f->resource.endpoint, f->seen, f->outcome.bytes);
   } catch (...) {
     f->failure = std::current_exception();  // handed to whoever waits for this fetch

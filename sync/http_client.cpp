@@ -111,6 +111,7 @@ struct Request {
   std::optional<std::string> body;
   bool need_content;
   EnvelopeStream::ElementSink sink;
+  CompactTaker take_compact{};  // set: offered each element as text first (json_stream.h)
   const HttpClient::ProgressFn* progress = nullptr;
 
   bool idempotent() const { return verb != http::verb::post; }
@@ -380,6 +381,7 @@ struct HttpClient::Impl {
     FetchStats stats;
     std::string error_body;
     EnvelopeStream envelope(req.sink);
+    if (req.take_compact) envelope.offer_compact_first(req.take_compact);
     std::optional<StreamError> json_error;
     auto on_decoded = [&](std::string_view bytes) {
       stats.decoded_bytes += bytes.size();
@@ -423,6 +425,7 @@ struct HttpClient::Impl {
       if (status != 200 && stats.body_bytes >= kErrorBodyLimit && !parser.is_done()) break;
     }
     stats.largest_chunk = envelope.largest_write();
+    stats.taken_as_text = envelope.taken_as_text();
     out.reusable = !bec && parser.is_done() && parser.keep_alive();
 
     if (status != 200) {
@@ -639,7 +642,8 @@ awaitable<Result<Empty>> HttpClient::remove(std::string_view resource, std::int6
 }
 
 awaitable<Result<FetchStats>> HttpClient::fetch_all(std::string_view resource, ElementFn on_element,
-                                                    ProgressFn on_progress) {
+                                                    ProgressFn on_progress,
+                                                    CompactFn take_compact) {
   auto t = impl_->target(resource, std::nullopt);
   if (!t) co_return impl_->bad_resource(http::verb::get, resource);
   const auto start = Clock::now();
@@ -653,6 +657,7 @@ awaitable<Result<FetchStats>> HttpClient::fetch_all(std::string_view resource, E
                 }
               }};
   req.progress = &on_progress;
+  req.take_compact = std::move(take_compact);
   auto r = co_await impl_->perform(req);
   if (!r) co_return r;
   r->elements = objects;

@@ -61,6 +61,7 @@ struct FetchStats {
   std::uint64_t body_bytes = 0;     // body bytes as they came over the wire
   std::uint64_t decoded_bytes = 0;  // after gzip decoding (== body_bytes without gzip)
   std::uint64_t largest_chunk = 0;  // largest piece of JSON held at once (bounded by design)
+  std::uint64_t taken_as_text = 0;  // elements `take_compact` took
   std::chrono::milliseconds duration{0};
 };
 
@@ -68,6 +69,9 @@ class HttpClient {
  public:
   using ElementFn = std::function<void(boost::json::object&& element)>;
   using ProgressFn = std::function<void(std::uint64_t body_bytes_so_far)>;
+  // Offered an element's id and compact text before it is built: true takes it as text, and it
+  // is never built (CompactTaker in json_stream.h).
+  using CompactFn = std::function<bool(const boost::json::value& id, std::string_view compact)>;
 
   // Throws std::invalid_argument for a bad base URL, an empty token, plain http:// to a
   // non-loopback host (unless allowed), or a CA file that cannot be loaded. Nothing connects
@@ -94,14 +98,16 @@ class HttpClient {
 
   // GET BASE/resource, streamed: each object of `content` goes to `on_element` as soon as it
   // has arrived, one at a time; memory holds one element and one 64 KiB chunk, not the body.
-  // `on_progress` gets the body bytes received so far after each chunk.
+  // `on_progress` gets the body bytes received so far after each chunk. Each element is first
+  // offered as compact text to `take_compact` (when given); only those it declines are built.
   //
   // IMPORTANT: on failure (a body cut short, invalid JSON, status not "OK", no `content`),
   // `on_element` may already have been called for some elements. The caller must treat the
   // whole fetch as failed and apply nothing: stage elements, apply only on success.
   boost::asio::awaitable<Result<FetchStats>> fetch_all(std::string_view resource,
                                                        ElementFn on_element,
-                                                       ProgressFn on_progress = {});
+                                                       ProgressFn on_progress = {},
+                                                       CompactFn take_compact = {});
 
   // For a clean stop: closes idle connections, aborts requests in flight and makes every
   // later call fail at once, all with a non-retryable kOtherStatus failure ("cancelled").

@@ -2,11 +2,14 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_stack.hpp>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 
 namespace clevertim::sync {
@@ -90,6 +93,48 @@ class Utf8Check {
   bool bad_ = false;
 };
 
+// Appends `s` as the inside of a JSON string exactly as boost::json::serialize writes it
+// (1.81): `"` and `\` escaped, control characters as \b \t \n \f \r or \u00xx, all else as is.
+void append_escaped(std::string& out, string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::size_t plain = 0;  // start of the run not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + plain, i - plain);
+    plain = i + 1;
+    out += '\\';
+    switch (c) {
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '\b':
+        out += 'b';
+        break;
+      case '\t':
+        out += 't';
+        break;
+      case '\n':
+        out += 'n';
+        break;
+      case '\f':
+        out += 'f';
+        break;
+      case '\r':
+        out += 'r';
+        break;
+      default:
+        out += "u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(s.data() + plain, s.size() - plain);
+}
+
 // SAX handler for the envelope. It keeps track of where in the document an event falls:
 // in the top-level object, inside `content` (a new element starts), inside an element being
 // rebuilt (forwarded to a value_stack), or inside some other top-level value (skipped).
@@ -107,7 +152,7 @@ class Handler {
 
   bool on_object_begin(error_code& ec) {
     if (skip_ > 0) return ++skip_, true;
-    if (element_ > 0) return nest();
+    if (element_ > 0) return nest(), open('{'), true;
     switch (level_) {
       case Level::kDocument:
         level_ = Level::kTop;
@@ -116,6 +161,7 @@ class Handler {
         return begin_top_value(ec, /*array=*/false);
       case Level::kContent:
         begin_element();
+        open('{');
         return true;
       case Level::kDone:
         break;
@@ -126,7 +172,10 @@ class Handler {
   bool on_object_end(std::size_t n, error_code&) {
     if (skip_ > 0) return --skip_, true;
     if (element_ > 0) {
-      if (building()) stack_.push_object(n);
+      if (text_mode_)
+        close('}');
+      else if (building())
+        stack_.push_object(n);
       if (--element_ == 0) end_element();
       return true;
     }
@@ -136,7 +185,7 @@ class Handler {
 
   bool on_array_begin(error_code& ec) {
     if (skip_ > 0) return ++skip_, true;
-    if (element_ > 0) return nest();
+    if (element_ > 0) return nest(), open('['), true;
     switch (level_) {
       case Level::kDocument:
         return reject(ec, "the response is a JSON array, not an object");
@@ -144,6 +193,7 @@ class Handler {
         return begin_top_value(ec, /*array=*/true);
       case Level::kContent:
         begin_element();
+        open('[');
         return true;
       case Level::kDone:
         break;
@@ -154,7 +204,10 @@ class Handler {
   bool on_array_end(std::size_t n, error_code&) {
     if (skip_ > 0) return --skip_, true;
     if (element_ > 0) {
-      if (building()) stack_.push_array(n);
+      if (text_mode_)
+        close(']');
+      else if (building())
+        stack_.push_array(n);
       if (--element_ == 0) end_element();
       return true;
     }
@@ -165,7 +218,10 @@ class Handler {
   bool on_key_part(string_view s, std::size_t, error_code&) {
     utf8_.feed(s);
     if (element_ > 0) {
-      if (building()) stack_.push_chars(s);
+      if (text_mode_)
+        text_part(s);
+      else if (building())
+        stack_.push_chars(s);
       if (element_ == 1) note_key(s);
     } else if (skip_ == 0) {
       text_.append(s.data(), s.size());
@@ -177,7 +233,10 @@ class Handler {
     utf8_.feed(s);
     if (!utf8_.finish() && !bad_text(ec)) return false;
     if (element_ > 0) {
-      if (building()) stack_.push_key(s);
+      if (text_mode_)
+        text_end(s, "\":");
+      else if (building())
+        stack_.push_key(s);
       if (element_ == 1) {
         note_key(s);
         id_next_ = key_ == "id";
@@ -197,7 +256,10 @@ class Handler {
   bool on_string_part(string_view s, std::size_t, error_code&) {
     utf8_.feed(s);
     if (element_ > 0) {
-      if (building()) stack_.push_chars(s);
+      if (text_mode_)
+        text_part(s);
+      else if (building())
+        stack_.push_chars(s);
       if (element_ == 1 && id_next_) append_id_text(s);
     } else if (skip_ == 0) {
       text_.append(s.data(), s.size());
@@ -209,7 +271,10 @@ class Handler {
     utf8_.feed(s);
     if (!utf8_.finish() && !bad_text(ec)) return false;
     if (element_ > 0) {
-      if (building()) stack_.push_string(s);
+      if (text_mode_)
+        text_end(s, "\"");
+      else if (building())
+        stack_.push_string(s);
       if (element_ == 1 && id_next_) {
         append_id_text(s);
         id_ = json::value(id_text_);
@@ -251,11 +316,13 @@ class Handler {
   bool on_number_part(string_view, error_code&) { return true; }
   bool on_int64(std::int64_t i, string_view, error_code& ec) {
     return scalar(
-        ec, [&] { stack_.push_int64(i); }, [&] { return json::value(i); });
+        ec, [&] { stack_.push_int64(i); }, [&] { return json::value(i); },
+        [&] { append_number(i); });
   }
   bool on_uint64(std::uint64_t u, string_view, error_code& ec) {
     return scalar(
-        ec, [&] { stack_.push_uint64(u); }, [&] { return json::value(u); });
+        ec, [&] { stack_.push_uint64(u); }, [&] { return json::value(u); },
+        [&] { append_number(u); });
   }
   bool on_double(double d, string_view, error_code& ec) {
     if (!std::isfinite(d)) {
@@ -264,14 +331,16 @@ class Handler {
       // copy of such an element failed to parse and took the whole list down.
       if (element_ > 0) problem("holds a number out of a double's range (such as 1e400)");
       return scalar(
-          ec, [] {}, [] { return json::value(nullptr); });
+          ec, [] {}, [] { return json::value(nullptr); }, [] {});
     }
     return scalar(
-        ec, [&] { stack_.push_double(d); }, [&] { return json::value(d); });
+        ec, [&] { stack_.push_double(d); }, [&] { return json::value(d); },
+        [&] { canon_ += json::serialize(json::value(d)); });  // Boost's own digits
   }
   bool on_bool(bool b, error_code& ec) {
     return scalar(
-        ec, [&] { stack_.push_bool(b); }, [&] { return json::value(b); });
+        ec, [&] { stack_.push_bool(b); }, [&] { return json::value(b); },
+        [&] { canon_ += b ? "true" : "false"; });
   }
   bool on_null(error_code& ec) {
     if (elided_) {
@@ -285,13 +354,20 @@ class Handler {
       return true;
     }
     return scalar(
-        ec, [&] { stack_.push_null(); }, [&] { return json::value(nullptr); });
+        ec, [&] { stack_.push_null(); }, [&] { return json::value(nullptr); },
+        [&] { canon_ += "null"; });
   }
   bool on_comment_part(string_view, error_code&) { return true; }
   bool on_comment(string_view, error_code&) { return true; }
 
   // The next null stands for a container that was left out.
   void elided() { elided_ = true; }
+
+  void offer_compact_first(CompactTaker taker) {
+    taker_ = std::move(taker);
+    text_mode_ = static_cast<bool>(taker_);
+  }
+  std::uint64_t taken() const { return taken_; }
 
   const std::string& problem() const { return problem_; }
   const std::optional<std::string>& status() const { return status_; }
@@ -316,11 +392,19 @@ class Handler {
     return true;
   }
 
-  template <class Push, class Make>
-  bool scalar(error_code& ec, Push push, Make make) {
+  template <class Push, class Make, class Text>
+  bool scalar(error_code& ec, Push push, Make make, Text text) {
     if (skip_ > 0) return true;
     if (element_ > 0) {
-      if (building()) push();
+      if (text_mode_) {
+        if (building()) {
+          separate();
+          text();
+          comma_ = true;
+        }
+      } else if (building()) {
+        push();
+      }
       if (element_ == 1 && id_next_) id_ = make();
       id_next_ = false;
       return true;
@@ -348,7 +432,13 @@ class Handler {
   void begin_element() {
     // Each element gets its own arena, freed at once when the last value using it goes: the
     // element's many small strings, objects and arrays cost no malloc/free each.
-    stack_.reset(json::make_shared_resource<json::monotonic_resource>(kElementArena));
+    if (text_mode_) {
+      canon_.clear();
+      comma_ = false;
+      in_text_ = false;
+    } else {
+      stack_.reset(json::make_shared_resource<json::monotonic_resource>(kElementArena));
+    }
     element_ = 1;
     ++position_;
     problem_in_element_.clear();
@@ -367,9 +457,63 @@ class Handler {
 
   // The element ended: handed over as rebuilt, or as a stand-in when it cannot be kept.
   void end_element() {
-    if (building()) return deliver(stack_.release());
-    stack_.reset();  // drops what was rebuilt before the problem showed
-    deliver(stand_in());
+    if (!building()) {
+      if (!text_mode_) stack_.reset();  // drops what was rebuilt before the problem showed
+      return deliver(stand_in());
+    }
+    if (!text_mode_) return deliver(stack_.release());
+    if (taker_(id_, canon_)) {
+      ++taken_;
+      return;
+    }
+    json::error_code ec;
+    json::value element = json::parse(
+        canon_, ec, json::make_shared_resource<json::monotonic_resource>(kElementArena));
+    if (ec) {  // cannot happen: the text was written from a valid element; still, never dropped
+      problem("could not be read back from its compact form (" + ec.message() + ")");
+      return deliver(stand_in());
+    }
+    deliver(std::move(element));
+  }
+
+  // The compact text of the element being read (text mode). Separators follow JSON: a comma
+  // before every value or key but the first in its container, none after a key's colon.
+  void separate() {
+    if (comma_) canon_ += ',';
+  }
+  void open(char bracket) {
+    if (!text_mode_ || !building()) return;
+    separate();
+    canon_ += bracket;
+    comma_ = false;
+  }
+  void close(char bracket) {
+    if (!building()) return;
+    canon_ += bracket;
+    comma_ = true;
+  }
+  void text_part(string_view s) {
+    if (!building()) return;
+    if (!in_text_) {
+      separate();
+      canon_ += '"';
+      in_text_ = true;
+    }
+    append_escaped(canon_, s);
+  }
+  // The last piece of a key (then `"` and `:`) or of a string (then `"`).
+  void text_end(string_view s, const char* closing) {
+    if (!building()) return;
+    text_part(s);
+    canon_ += closing;
+    in_text_ = false;
+    comma_ = closing[1] != ':';
+  }
+  template <class Number>
+  void append_number(Number n) {
+    char digits[24];
+    const auto r = std::to_chars(std::begin(digits), std::end(digits), n);
+    canon_.append(digits, r.ptr);
   }
 
   // Whether the element being read is still rebuilt: once it cannot be kept, the rest of it is
@@ -420,6 +564,12 @@ class Handler {
 
   EnvelopeStream::ElementSink sink_;
   json::value_stack stack_;
+  CompactTaker taker_;  // set: text mode (see EnvelopeStream::offer_compact_first)
+  bool text_mode_ = false;
+  std::string canon_;     // the element's compact text so far (text mode)
+  bool comma_ = false;    // the next value or key needs a comma before it
+  bool in_text_ = false;  // inside a key or string given in pieces
+  std::uint64_t taken_ = 0;
   Level level_ = Level::kDocument;
   Slot slot_ = Slot::kOther;
   int skip_ = 0;      // depth inside a skipped top-level value
@@ -537,6 +687,13 @@ struct EnvelopeStream::Impl {
 
 EnvelopeStream::EnvelopeStream(ElementSink sink) : impl_(std::make_unique<Impl>(std::move(sink))) {}
 EnvelopeStream::~EnvelopeStream() = default;
+
+void EnvelopeStream::offer_compact_first(CompactTaker taker) {
+  impl_->parser.handler().offer_compact_first(std::move(taker));
+}
+std::uint64_t EnvelopeStream::taken_as_text() const {
+  return impl_->parser.handler().taken();
+}
 
 // A container nested deeper than an element may go is left out before the parser sees it, and
 // a null stands in its place: Boost.JSON's parser recurses once per level (a body of a million

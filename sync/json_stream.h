@@ -63,11 +63,23 @@ struct StreamError {
   std::string message;
 };
 
+// Offered an element's top-level "id" (null when it has none) and its compact text (what
+// boost::json::serialize would make of it) before the element is built: true means "taken as
+// text, do not build it".
+using CompactTaker = std::function<bool(const boost::json::value& id, std::string_view compact)>;
+
 class EnvelopeStream {
  public:
   using ElementSink = std::function<void(boost::json::value&& element)>;
 
   explicit EnvelopeStream(ElementSink sink);
+
+  // Before the first write(): elements of `content` are written out compactly as they stream
+  // in and offered to `taker` as text; only those it declines are built and handed to the
+  // sink. A pull needs an element's text and hash, not a tree of values: a re-sync then costs
+  // a scan and a hash per element. Stand-ins and scalars always reach the sink.
+  void offer_compact_first(CompactTaker taker);
+  std::uint64_t taken_as_text() const;  // elements the taker took
   ~EnvelopeStream();
   EnvelopeStream(const EnvelopeStream&) = delete;
   EnvelopeStream& operator=(const EnvelopeStream&) = delete;

@@ -46,7 +46,7 @@ ResourcePull::~ResourcePull() {
   if (staging_ != nullptr) std::fclose(staging_);
 }
 
-void ResourcePull::stage(const std::string& raw, std::int64_t hash) {
+void ResourcePull::stage(std::string_view raw, std::int64_t hash) {
   if (staging_ == nullptr) {
     // An unlinked temporary file: gone when closed, even after a crash.
     staging_ = std::tmpfile();
@@ -86,16 +86,29 @@ void ResourcePull::accept(const json::value& element) {
                  resource_.endpoint, *id);
     return;
   }
-  const std::string raw = json::serialize(element);
+  compare_and_stage(*id, json::serialize(element));
+}
+
+// Unchanged (same hash as the row, or as the row deleted here): counted. Else staged.
+void ResourcePull::compare_and_stage(std::int64_t id, std::string_view raw) {
   const std::int64_t hash = storage::raw_hash(raw);
-  const auto known = known_.find(*id);
-  const auto deleted = local_deletions_.find(*id);
+  const auto known = known_.find(id);
+  const auto deleted = local_deletions_.find(id);
   if ((known != known_.end() && known->second.raw_hash == hash) ||
       (deleted != local_deletions_.end() && deleted->second == hash)) {
     ++report_.unchanged;
     return;
   }
   stage(raw, hash);
+}
+
+bool ResourcePull::accept_compact(const json::value& id_value, std::string_view compact) {
+  const auto id = storage::element_id(id_value);
+  if (!id || *id <= 0 || seen_.contains(*id)) return false;  // accept() explains these
+  ++report_.received;
+  seen_.insert(*id);
+  compare_and_stage(*id, compact);
+  return true;
 }
 
 // An element the stream could not keep (nested too deeply, text not UTF-8). When its id is

@@ -59,6 +59,11 @@ class ResourcePull {
   // One element of the collection, as it arrived.
   void accept(const boost::json::value& element);
 
+  // The same for an element given as its "id" and compact text (== boost::json::serialize of
+  // it), before it is built: counted unchanged or staged, and true returned. False when the id
+  // is unusable or repeated: hand the element to accept(), which says why it is skipped.
+  bool accept_compact(const boost::json::value& id, std::string_view compact);
+
   // Applies the staged diff in one transaction. Call only after the whole collection arrived.
   PullReport apply(const PullOptions& options);
 
@@ -66,7 +71,8 @@ class ResourcePull {
 
  private:
   void skip(const SkippedElement& skipped);
-  void stage(const std::string& raw, std::int64_t hash);
+  void compare_and_stage(std::int64_t id, std::string_view raw);
+  void stage(std::string_view raw, std::int64_t hash);
   void apply_staged(storage::ElementTable& table);
   void apply_deletions(storage::ElementTable& table, const std::vector<std::int64_t>& gone);
 

@@ -58,6 +58,25 @@ Outcome feed(std::string_view body, std::size_t chunk) {
   return out;
 }
 
+// The same input in text mode (EnvelopeStream::offer_compact_first), every element taken as
+// text: parsed back, in order with the stand-ins and scalars handed over as values.
+std::vector<json::value> feed_as_text(std::string_view body, std::size_t chunk, bool& failed) {
+  std::vector<json::value> out;
+  EnvelopeStream stream([&](json::value&& v) { out.push_back(std::move(v)); });
+  stream.offer_compact_first([&](const json::value&, std::string_view compact) {
+    json::error_code ec;
+    json::value back = json::parse(compact, ec);
+    FUZZ_CHECK(!ec);  // the compact text is JSON
+    out.push_back(std::move(back));
+    return true;
+  });
+  failed = false;
+  for (std::size_t at = 0; at < body.size() && !failed; at += chunk)
+    failed = stream.write(body.substr(at, chunk)).has_value();
+  if (!failed) failed = stream.finish().has_value();
+  return out;
+}
+
 // FNV-1a: a split point that follows the data, so the fuzzer explores splits too.
 std::size_t chunk_size(std::string_view body) {
   std::uint64_t h = 14695981039346656037ull;
@@ -82,6 +101,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!whole.error) {
     FUZZ_CHECK(whole.status == split.status && whole.error_text == split.error_text);
     FUZZ_CHECK(whole.has_content == split.has_content);
+  }
+  // Text mode gives the same elements: its compact text reads back as the value the other
+  // mode builds (a pull stores that text as raw and hashes it).
+  bool text_failed = false;
+  const auto as_text = feed_as_text(body, chunk, text_failed);
+  if (!whole.error) {
+    FUZZ_CHECK(!text_failed);
+    FUZZ_CHECK(as_text.size() == whole.elements.size());
+    for (std::size_t i = 0; i < as_text.size(); ++i)
+      FUZZ_CHECK(fuzz::same_json(as_text[i], whole.elements[i]));
   }
   // Every element handed over is JSON again when serialized (raw and the staging file rely on
   // it); stand-ins for elements that cannot be kept are made not to be.

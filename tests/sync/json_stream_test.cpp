@@ -199,3 +199,87 @@ TEST_CASE("json_stream: nothing more is accepted after an error") {
   CHECK(stream.write(R"({"status": "OK"})").has_value());
   CHECK(stream.finish().has_value());
 }
+
+namespace {
+
+// Elements as compact text (EnvelopeStream's text mode) and as built values (the other mode),
+// from the same input fed `step` bytes at a time.
+struct Compared {
+  std::vector<std::string> texts;
+  std::vector<json::value> built;
+};
+Compared both_modes(std::string_view body, std::size_t step) {
+  Compared out;
+  EnvelopeStream text_mode([](json::value&&) { FAIL("a usable element was built"); });
+  text_mode.offer_compact_first([&](const json::value&, std::string_view compact) {
+    out.texts.emplace_back(compact);
+    return true;
+  });
+  EnvelopeStream value_mode([&](json::value&& v) { out.built.push_back(std::move(v)); });
+  for (std::size_t at = 0; at < body.size(); at += step) {
+    REQUIRE_FALSE(text_mode.write(body.substr(at, step)));
+    REQUIRE_FALSE(value_mode.write(body.substr(at, step)));
+  }
+  REQUIRE_FALSE(text_mode.finish());
+  REQUIRE_FALSE(value_mode.finish());
+  CHECK(text_mode.taken_as_text() == out.texts.size());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("json_stream: an element's compact text is exactly boost::json::serialize of it") {
+  // Escapes of every kind, text that is not ASCII, all number kinds, empty and nested values.
+  const std::string body =
+      R"({"status": "OK", "content": [)"
+      R"({"id": 1, "s": "tab\there \"q\" back\\slash \/ nl\n cr\r ff\f bs\b \u0001\u001f\u007f",)"
+      R"( "u": "Zoë Łukasiewicz 日本 \ud83d\ude00", "e": "", "k\"ey": 1},)"
+      R"({"id": "2", "n": [0, -1, 9223372036854775807, -9223372036854775808, 18446744073709551615],)"
+      R"( "d": [1.5, -0.0, 1e10, 1E-7, 2.5e+300, 0.1, 123456789.123456789, 4500.0]},)"
+      R"({"id": 3, "o": {}, "a": [], "deep": [[{"x": [null, true, false, {"y": []}]}]], "z": null},)"
+      R"(  {  "id" : 4 ,  "spaced" : [ 1 , { "a" : "b" } ] }  ,)"
+      R"([1, "not an object"])"
+      R"(]})";
+  for (std::size_t step : {body.size(), std::size_t{1}, std::size_t{7}}) {
+    CAPTURE(step);
+    const Compared c = both_modes(body, step);
+    REQUIRE(c.texts.size() == 5);
+    REQUIRE(c.built.size() == 5);
+    for (std::size_t i = 0; i < c.texts.size(); ++i)
+      CHECK(c.texts[i] == json::serialize(c.built[i]));
+  }
+}
+
+TEST_CASE("json_stream: an element the taker declines is built and handed over as usual") {
+  std::vector<json::value> built;
+  std::vector<json::value> ids;
+  EnvelopeStream stream([&](json::value&& v) { built.push_back(std::move(v)); });
+  stream.offer_compact_first([&](const json::value& id, std::string_view) {
+    ids.push_back(id);
+    return id == json::value(2);  // takes element 2 only
+  });
+  REQUIRE_FALSE(stream.write(kEnvelope));
+  REQUIRE_FALSE(stream.finish());
+  REQUIRE(ids.size() == 3);
+  CHECK(ids[0] == json::value(1));
+  CHECK(ids[2] == json::value(3));
+  REQUIRE(built.size() == 2);
+  CHECK(built[0].at("fn") == "Ann");
+  CHECK(built[1].at("tags").as_array().empty());
+  CHECK(stream.taken_as_text() == 1);
+}
+
+TEST_CASE("json_stream: in text mode a broken element is still a stand-in, never offered") {
+  std::size_t offered = 0;
+  std::vector<json::value> handed;
+  EnvelopeStream stream([&](json::value&& v) { handed.push_back(std::move(v)); });
+  stream.offer_compact_first([&](const json::value&, std::string_view) { return ++offered, true; });
+  const std::string body = R"({"status":"OK","content":[{"id":1,"x":1e400},{"id":2,"s":")" +
+                           std::string("\xff") + R"("},{"id":3}]})";
+  REQUIRE_FALSE(stream.write(body));
+  REQUIRE_FALSE(stream.finish());
+  CHECK(offered == 1);  // only element 3
+  REQUIRE(handed.size() == 2);
+  CHECK(clevertim::sync::as_skipped(handed[0]));
+  CHECK(clevertim::sync::as_skipped(handed[1]));
+}
