@@ -154,6 +154,7 @@ until [ "$(sqlite3 "$db" "SELECT count(*) FROM sync_runs WHERE ended_at IS NOT N
 target=$(sqlite3 "$db" "SELECT min(id) FROM contacts")
 latencies=()
 for k in $(seq 30); do
+  sleep 0.4  # an isolated write: the daemon idle, not still settling the previous one
   t0=$(now)
   sqlite3 "$db" "UPDATE contacts SET city = 'Latency $k' WHERE id = $target"
   until curl -s -K "$work/curl.conf" "$url/contact/$target" | grep -q "\"Latency $k\""; do sleep 0.005; done
