@@ -128,17 +128,21 @@ timed_sync
 nochange=$secs
 push_s=$(python3 -c "print(f'{max($push_total-$nochange, 0.001):.3f}')")
 push_rate=$(python3 -c "print(f'{12000/$push_s:.0f}')")
-# Reference: the same 10k PUTs from curl, 4 connections at once. Each request is its own
+# Reference: the same 10k PUTs from curl. Each request is its own
 # `next` section of the config (options do not carry over), checked for a 200.
 for id in $(sqlite3 "$db" "SELECT id FROM contacts ORDER BY id LIMIT 10000"); do
   printf 'next\nsilent\nuser = "%s:X"\nurl = "%s/contact/%s"\nrequest = "PUT"\n' "$token" "$url" "$id"
   printf 'data = "{\\"city\\": \\"Curl\\"}"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
 done | tail -n +2 >"$work/puts.conf"
-t0=$(now)
-ok=$(curl --parallel --parallel-max 4 -K "$work/puts.conf" 2>/dev/null | grep -c '^200$' || true)
-t1=$(now)
-[ "$ok" = 10000 ] || { echo "only $ok of the 10000 reference PUTs were answered 200" >&2; exit 1; }
-emu_rate=$(python3 -c "print(f'{10000/($t1-$t0):.0f}')")
+# The emulator's maximum: the best of 4 and 16 connections at once.
+emu_rate=0
+for connections in 4 16; do
+  t0=$(now)
+  ok=$(curl --parallel --parallel-max "$connections" -K "$work/puts.conf" 2>/dev/null | grep -c '^200$' || true)
+  t1=$(now)
+  [ "$ok" = 10000 ] || { echo "only $ok of the 10000 reference PUTs were answered 200" >&2; exit 1; }
+  emu_rate=$(python3 -c "print(max($emu_rate, round(10000/($t1-$t0))))")
+done
 curl_city=$(curl -s -K "$work/curl.conf" "$url/contact/$(sqlite3 "$db" "SELECT min(id) FROM contacts")" | python3 -c "import json,sys; print(json.load(sys.stdin)['content'][0]['city'])")
 [ "$curl_city" = Curl ] || { echo "the reference PUTs did not reach the emulator" >&2; exit 1; }
 
@@ -169,7 +173,7 @@ q = statistics.quantiles(v, n=20, method='inclusive')
 print(f'{statistics.median(v)*1000:.0f} {q[18]*1000:.0f}')")
 stop_emulator
 echo
-printf 'push: 12000 changes in %s s (%s requests/s); the same PUTs from curl, 4 connections: %s requests/s (%s)\n' \
+printf 'push: 12000 changes in %s s (%s requests/s); the same PUTs from curl, best of 4 and 16 connections: %s requests/s (%s)\n' \
   "$push_s" "$push_rate" "$emu_rate" "$(python3 -c "print(f'{$push_rate/$emu_rate*100:.0f}%')")"
 printf 'daemon push latency (local write -> CRM, 30 writes): p50 %s ms, p95 %s ms\n' "$p50" "$p95"
 json+="{\"push_changes\":12000,\"push_s\":$push_s,\"push_rate\":$push_rate,\"emulator_put_rate\":$emu_rate,\"push_latency_p50_ms\":$p50,\"push_latency_p95_ms\":$p95}]"

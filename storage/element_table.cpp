@@ -126,11 +126,12 @@ void ElementTable::store_synced(const MappedElement& e) {
 }
 
 std::optional<StoredRow> ElementTable::read(std::int64_t id) {
-  std::string columns;
-  for (const model::Field& f : resource_.fields) columns += sql_identifier(f.column) + ", ";
-  if (!read_)
+  if (!read_) {
+    std::string columns;
+    for (const model::Field& f : resource_.fields) columns += sql_identifier(f.column) + ", ";
     read_.emplace(db_, "SELECT " + columns + "raw, sync_state, sync_error FROM " +
                            sql_identifier(resource_.table) + " WHERE id = ?");
+  }
   SQLite::Statement& q = *read_;
   q.reset();
   q.bind(1, id);
@@ -138,6 +139,7 @@ std::optional<StoredRow> ElementTable::read(std::int64_t id) {
   StoredRow row;
   row.id = id;
   const int n = static_cast<int>(resource_.fields.size());
+  row.cells.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) row.cells.push_back(cell_from_column(q.getColumn(i)));
   if (!q.getColumn(n).isNull()) row.raw = q.getColumn(n).getString();
   row.state = parse_sync_state(q.getColumn(n + 1).getText());
@@ -146,11 +148,12 @@ std::optional<StoredRow> ElementTable::read(std::int64_t id) {
 }
 
 void ElementTable::write(const StoredRow& row) {
-  std::string sets;
-  for (const model::Field& f : resource_.fields) sets += sql_identifier(f.column) + " = ?, ";
-  if (!write_)
+  if (!write_) {
+    std::string sets;
+    for (const model::Field& f : resource_.fields) sets += sql_identifier(f.column) + " = ?, ";
     write_.emplace(db_, "UPDATE " + sql_identifier(resource_.table) + " SET " + sets +
                             "raw = ?, raw_hash = ?, sync_state = ?, sync_error = ? WHERE id = ?");
+  }
   SQLite::Statement& q = *write_;
   q.reset();
   int index = 1;

@@ -20,14 +20,6 @@ bool points_at(model::Ref ref, std::string_view endpoint) {
   return std::find(targets.begin(), targets.end(), endpoint) != targets.end();
 }
 
-void update_ids(SQLite::Database& db, const std::string& sql, std::int64_t old_id,
-                std::int64_t new_id) {
-  SQLite::Statement q(db, sql);
-  q.bind(1, new_id);
-  q.bind(2, old_id);
-  q.exec();
-}
-
 // A new custom field's values sit under its local id as a key of `custom_fields`.
 void rename_custom_field_keys(SQLite::Database& db, std::int64_t old_id, std::int64_t new_id) {
   const std::string old_key = std::to_string(old_id);
@@ -60,23 +52,42 @@ void rename_custom_field_keys(SQLite::Database& db, std::int64_t old_id, std::in
 
 void replace_local_id(SQLite::Database& db, const model::Resource& resource, std::int64_t old_id,
                       std::int64_t new_id) {
+  LocalIdRewriter(db).replace(resource, old_id, new_id);
+}
+
+LocalIdRewriter::LocalIdRewriter(SQLite::Database& db) : db_(db) {}
+LocalIdRewriter::~LocalIdRewriter() = default;
+
+SQLite::Statement& LocalIdRewriter::statement(const std::string& sql) {
+  auto& slot = statements_[sql];
+  if (!slot) slot = std::make_unique<SQLite::Statement>(db_, sql);
+  slot->reset();
+  slot->clearBindings();
+  return *slot;
+}
+
+void LocalIdRewriter::replace(const model::Resource& resource, std::int64_t old_id,
+                              std::int64_t new_id) {
   failpoint("rekey");
-  update_ids(db, "UPDATE " + sql_identifier(resource.table) + " SET id = ? WHERE id = ?", old_id,
-             new_id);
+  auto update_ids = [&](const std::string& sql) {
+    SQLite::Statement& q = statement(sql);
+    q.bind(1, new_id);
+    q.bind(2, old_id);
+    q.exec();
+  };
+  update_ids("UPDATE " + sql_identifier(resource.table) + " SET id = ? WHERE id = ?");
   for (const model::Resource& r : model::all_resources())
     for (const model::Field& f : r.fields)
       if (f.ref != model::Ref::kNone && points_at(f.ref, resource.endpoint))
-        update_ids(db,
-                   "UPDATE " + sql_identifier(r.table) + " SET " + sql_identifier(f.column) +
-                       " = ? WHERE " + sql_identifier(f.column) + " = ?",
-                   old_id, new_id);
-  SQLite::Statement outbox(db,
-                           "UPDATE outbox SET record_id = ? WHERE record_id = ? AND resource = ?");
+        update_ids("UPDATE " + sql_identifier(r.table) + " SET " + sql_identifier(f.column) +
+                   " = ? WHERE " + sql_identifier(f.column) + " = ?");
+  SQLite::Statement& outbox =
+      statement("UPDATE outbox SET record_id = ? WHERE record_id = ? AND resource = ?");
   outbox.bind(1, new_id);
   outbox.bind(2, old_id);
   outbox.bind(3, std::string(resource.endpoint));
   outbox.exec();
-  if (resource.endpoint == "customfield") rename_custom_field_keys(db, old_id, new_id);
+  if (resource.endpoint == "customfield") rename_custom_field_keys(db_, old_id, new_id);
 }
 
 }  // namespace clevertim::storage
