@@ -141,7 +141,9 @@ for connections in 4 16; do
   ok=$(curl --parallel --parallel-max "$connections" -K "$work/puts.conf" 2>/dev/null | grep -c '^200$' || true)
   t1=$(now)
   [ "$ok" = 10000 ] || { echo "only $ok of the 10000 reference PUTs were answered 200" >&2; exit 1; }
-  emu_rate=$(python3 -c "print(max($emu_rate, round(10000/($t1-$t0))))")
+  rate=$(python3 -c "print(round(10000/($t1-$t0)))")
+  [ "$connections" = 4 ] && emu_rate_4=$rate  # the push's own concurrency
+  emu_rate=$(python3 -c "print(max($emu_rate, $rate))")
 done
 curl_city=$(curl -s -K "$work/curl.conf" "$url/contact/$(sqlite3 "$db" "SELECT min(id) FROM contacts")" | python3 -c "import json,sys; print(json.load(sys.stdin)['content'][0]['city'])")
 [ "$curl_city" = Curl ] || { echo "the reference PUTs did not reach the emulator" >&2; exit 1; }
@@ -173,10 +175,11 @@ q = statistics.quantiles(v, n=20, method='inclusive')
 print(f'{statistics.median(v)*1000:.0f} {q[18]*1000:.0f}')")
 stop_emulator
 echo
-printf 'push: 12000 changes in %s s (%s requests/s); the same PUTs from curl, best of 4 and 16 connections: %s requests/s (%s)\n' \
-  "$push_s" "$push_rate" "$emu_rate" "$(python3 -c "print(f'{$push_rate/$emu_rate*100:.0f}%')")"
+printf 'push: 12000 changes in %s s (%s requests/s); the same PUTs from curl, best of 4 and 16 connections: %s requests/s (%s); 4 connections: %s requests/s (%s)\n' \
+  "$push_s" "$push_rate" "$emu_rate" "$(python3 -c "print(f'{$push_rate/$emu_rate*100:.0f}%')")" \
+  "$emu_rate_4" "$(python3 -c "print(f'{$push_rate/$emu_rate_4*100:.0f}%')")"
 printf 'daemon push latency (local write -> CRM, 30 writes): p50 %s ms, p95 %s ms\n' "$p50" "$p95"
-json+="{\"push_changes\":12000,\"push_s\":$push_s,\"push_rate\":$push_rate,\"emulator_put_rate\":$emu_rate,\"push_latency_p50_ms\":$p50,\"push_latency_p95_ms\":$p95}]"
+json+="{\"push_changes\":12000,\"push_s\":$push_s,\"push_rate\":$push_rate,\"emulator_put_rate\":$emu_rate,\"emulator_put_rate_4_connections\":$emu_rate_4,\"push_latency_p50_ms\":$p50,\"push_latency_p95_ms\":$p95}]"
 echo "$json" | python3 -m json.tool >"$out/results.json"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 echo "written: $out/results.json"
