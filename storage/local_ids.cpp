@@ -50,27 +50,11 @@ void rename_custom_field_keys(SQLite::Database& db, std::int64_t old_id, std::in
 
 }  // namespace
 
-void replace_local_id(SQLite::Database& db, const model::Resource& resource, std::int64_t old_id,
-                      std::int64_t new_id) {
-  LocalIdRewriter(db).replace(resource, old_id, new_id);
-}
-
-LocalIdRewriter::LocalIdRewriter(SQLite::Database& db) : db_(db) {}
-LocalIdRewriter::~LocalIdRewriter() = default;
-
-SQLite::Statement& LocalIdRewriter::statement(const std::string& sql) {
-  auto& slot = statements_[sql];
-  if (!slot) slot = std::make_unique<SQLite::Statement>(db_, sql);
-  slot->reset();
-  slot->clearBindings();
-  return *slot;
-}
-
 void LocalIdRewriter::replace(const model::Resource& resource, std::int64_t old_id,
                               std::int64_t new_id) {
   failpoint("rekey");
   auto update_ids = [&](const std::string& sql) {
-    SQLite::Statement& q = statement(sql);
+    SQLite::Statement& q = statements_.get(sql);
     q.bind(1, new_id);
     q.bind(2, old_id);
     q.exec();
@@ -82,7 +66,7 @@ void LocalIdRewriter::replace(const model::Resource& resource, std::int64_t old_
         update_ids("UPDATE " + sql_identifier(r.table) + " SET " + sql_identifier(f.column) +
                    " = ? WHERE " + sql_identifier(f.column) + " = ?");
   SQLite::Statement& outbox =
-      statement("UPDATE outbox SET record_id = ? WHERE record_id = ? AND resource = ?");
+      statements_.get("UPDATE outbox SET record_id = ? WHERE record_id = ? AND resource = ?");
   outbox.bind(1, new_id);
   outbox.bind(2, old_id);
   outbox.bind(3, std::string(resource.endpoint));

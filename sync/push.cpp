@@ -18,6 +18,7 @@
 #include "storage/element_table.h"
 #include "storage/local_ids.h"
 #include "storage/schema.h"
+#include "storage/statement_cache.h"
 #include "sync/write_batch.h"
 
 namespace clevertim::sync {
@@ -857,17 +858,11 @@ class PushRun {
   }
 
   // A statement prepared once per run; reset and unbound when handed out.
-  SQLite::Statement& statement(const char* sql) {
-    auto& slot = statements_[sql];
-    if (!slot) slot = std::make_unique<SQLite::Statement>(db_, sql);
-    slot->reset();
-    slot->clearBindings();
-    return *slot;
-  }
+  SQLite::Statement& statement(const char* sql) { return statements_.get(sql); }
 
   SQLite::Database& db_;
   std::map<const model::Resource*, std::unique_ptr<storage::ElementTable>> tables_;
-  std::map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+  storage::StatementCache statements_{db_};
   storage::LocalIdRewriter rekey_{db_};
   std::set<std::pair<std::string_view, std::int64_t>> may_have_remote_version_, may_have_intent_;
   CrmWriter& writer_;
