@@ -80,8 +80,6 @@ std::unordered_map<std::int64_t, KnownRow> ElementTable::load_known() {
   // No WHERE clause: without one SQLite reads the small covering index `*_digest` instead of
   // every row with its raw JSON (a re-sync of 250k elements read 150 MB for this). Rows not yet
   // created in the CRM (id <= 0) are left out here.
-  known.reserve(static_cast<std::size_t>(
-      db_.execAndGet("SELECT count(*) FROM " + sql_identifier(resource_.table)).getInt64()));
   SQLite::Statement q(db_,
                       "SELECT id, raw_hash, sync_state FROM " + sql_identifier(resource_.table));
   while (q.executeStep()) {

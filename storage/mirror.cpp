@@ -120,14 +120,14 @@ int Mirror::schema_version() {
 namespace {
 
 // Turns this connection's triggers on (1), off (0), or leaves them (-1): SQLite's
-// SQLITE_DBCONFIG_ENABLE_TRIGGER. Returns whether they are on afterwards. Only this connection
-// is affected: every other client's writes still fire them.
-bool set_triggers(SQLite::Database& db, int on_off_or_query) {
+// SQLITE_DBCONFIG_ENABLE_TRIGGER. Only this connection is affected: every other client's
+// writes still fire them. Returns SQLite's result code; `on` says whether they are on after.
+int configure_triggers(SQLite::Database& db, int on_off_or_query, bool& on) {
   int now = 0;
-  if (sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_ENABLE_TRIGGER, on_off_or_query, &now) !=
-      SQLITE_OK)
-    throw MirrorError("cannot switch the mirror's triggers: " + std::string(db.getErrorMsg()));
-  return now != 0;
+  const int rc =
+      sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_ENABLE_TRIGGER, on_off_or_query, &now);
+  on = now != 0;
+  return rc;
 }
 
 }  // namespace
@@ -138,8 +138,14 @@ OwnWriteTransaction::OwnWriteTransaction(SQLite::Database& db) : db_(db) {
   // Every capture and guard trigger is a no-op while `applying` is 1, but SQLite still runs a
   // trigger program per row to find that out: switched off, a 250k-element first pull takes a
   // second less.
-  triggers_were_on_ = set_triggers(db_, -1);
-  if (triggers_were_on_) set_triggers(db_, 0);
+  bool off = false;
+  if (configure_triggers(db_, -1, triggers_were_on_) != SQLITE_OK ||
+      (triggers_were_on_ && configure_triggers(db_, 0, off) != SQLITE_OK)) {
+    const std::string why = db_.getErrorMsg();
+    db_.tryExec("ROLLBACK");  // no destructor runs for a constructor that throws
+    throw MirrorError("cannot switch the mirror's triggers off for clevertim-sync's own write: " +
+                      why);
+  }
 }
 
 OwnWriteTransaction::~OwnWriteTransaction() {
@@ -161,8 +167,8 @@ void OwnWriteTransaction::commit() {
 
 void OwnWriteTransaction::restore_triggers() noexcept {
   if (!triggers_were_on_) return;
-  int now = 0;
-  if (sqlite3_db_config(db_.getHandle(), SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, &now) != SQLITE_OK)
+  bool on = false;
+  if (configure_triggers(db_, 1, on) != SQLITE_OK)
     spdlog::error("mirror: switching triggers back on failed: {}", db_.getErrorMsg());
   triggers_were_on_ = false;
 }

@@ -84,8 +84,7 @@ asio::awaitable<FetchOutcome> CrmOverHttp::fetch_all(
 
 asio::awaitable<FetchOutcome> CrmOverHttp::fetch_all_compact_first(
     std::string_view resource, const std::function<void(const json::value&)>& on_element,
-    const std::function<void()>& on_restart,
-    const std::function<bool(const boost::json::value&, std::string_view)>& take_compact) {
+    const std::function<void()>& on_restart, const CompactTaker& take_compact) {
   bool first = true;
   const std::string what = "GET " + std::string(resource);
   auto result = co_await retrying(what, [&]() {

@@ -35,9 +35,7 @@ class CrmOverHttp : public CrmReader, public CrmWriter {
       const std::function<void()>& on_restart) override;
   boost::asio::awaitable<FetchOutcome> fetch_all_compact_first(
       std::string_view resource, const std::function<void(const boost::json::value&)>& on_element,
-      const std::function<void()>& on_restart,
-      const std::function<bool(const boost::json::value&, std::string_view)>& take_compact)
-      override;
+      const std::function<void()>& on_restart, const CompactTaker& take_compact) override;
   boost::asio::awaitable<WriteResult> create(std::string_view resource,
                                              boost::json::object element) override;
   boost::asio::awaitable<WriteResult> update(std::string_view resource, std::int64_t id,

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "sync/compact_taker.h"
+
 namespace clevertim::sync {
 
 struct FetchOutcome {
@@ -40,8 +42,7 @@ class CrmReader {
   // was most of a re-sync's work. This default offers nothing and hands over every element.
   virtual boost::asio::awaitable<FetchOutcome> fetch_all_compact_first(
       std::string_view resource, const std::function<void(const boost::json::value&)>& on_element,
-      const std::function<void()>& on_restart,
-      const std::function<bool(const boost::json::value&, std::string_view)>& take_compact) {
+      const std::function<void()>& on_restart, const CompactTaker& take_compact) {
     (void)take_compact;
     co_return co_await fetch_all(resource, on_element, on_restart);
   }

@@ -78,9 +78,12 @@ struct InFlight {
 // Parameters by value: the coroutine outlives the call that spawned it.
 asio::awaitable<void> fetch(std::shared_ptr<InFlight> f, storage::Mirror& mirror, CrmReader& reader,
                             ProgressFn progress) {
+  auto count_one = [&] {
+    if (progress && (++f->seen % 1000) == 0) progress(f->resource.endpoint, f->seen, 0);
+  };
   auto on_element = [&](const boost::json::value& element) {
     f->pull->accept(element);
-    if (progress && (++f->seen % 1000) == 0) progress(f->resource.endpoint, f->seen, 0);
+    count_one();
   };
   auto on_restart = [&] {
     f->pull.emplace(mirror, f->resource);  // forget a half-received list
@@ -90,7 +93,7 @@ asio::awaitable<void> fetch(std::shared_ptr<InFlight> f, storage::Mirror& mirror
     // Elements are taken as text where possible: never built as trees of values.
     auto take_compact = [&](const boost::json::value& id, std::string_view compact) {
       if (!f->pull->accept_compact(id, compact)) return false;
-      if (progress && (++f->seen % 1000) == 0) progress(f->resource.endpoint, f->seen, 0);
+      count_one();
       return true;
     };
     f->outcome = co_await reader.fetch_all_compact_first(f->resource.endpoint, on_element,

@@ -643,7 +643,7 @@ awaitable<Result<Empty>> HttpClient::remove(std::string_view resource, std::int6
 
 awaitable<Result<FetchStats>> HttpClient::fetch_all(std::string_view resource, ElementFn on_element,
                                                     ProgressFn on_progress,
-                                                    CompactFn take_compact) {
+                                                    CompactTaker take_compact) {
   auto t = impl_->target(resource, std::nullopt);
   if (!t) co_return impl_->bad_resource(http::verb::get, resource);
   const auto start = Clock::now();

@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 
+#include "sync/compact_taker.h"
 #include "sync/failure.h"
 #include "sync/url.h"
 
@@ -69,9 +70,6 @@ class HttpClient {
  public:
   using ElementFn = std::function<void(boost::json::object&& element)>;
   using ProgressFn = std::function<void(std::uint64_t body_bytes_so_far)>;
-  // Offered an element's id and compact text before it is built: true takes it as text, and it
-  // is never built (CompactTaker in json_stream.h).
-  using CompactFn = std::function<bool(const boost::json::value& id, std::string_view compact)>;
 
   // Throws std::invalid_argument for a bad base URL, an empty token, plain http:// to a
   // non-loopback host (unless allowed), or a CA file that cannot be loaded. Nothing connects
@@ -107,7 +105,7 @@ class HttpClient {
   boost::asio::awaitable<Result<FetchStats>> fetch_all(std::string_view resource,
                                                        ElementFn on_element,
                                                        ProgressFn on_progress = {},
-                                                       CompactFn take_compact = {});
+                                                       CompactTaker take_compact = {});
 
   // For a clean stop: closes idle connections, aborts requests in flight and makes every
   // later call fail at once, all with a non-retryable kOtherStatus failure ("cancelled").

@@ -29,6 +29,8 @@
 #include <string>
 #include <string_view>
 
+#include "sync/compact_taker.h"
+
 namespace clevertim::sync {
 
 // How deeply an element of `content` may nest, the element itself being level 1. Deeper
@@ -62,11 +64,6 @@ struct StreamError {
   Kind kind;
   std::string message;
 };
-
-// Offered an element's top-level "id" (null when it has none) and its compact text (what
-// boost::json::serialize would make of it) before the element is built: true means "taken as
-// text, do not build it".
-using CompactTaker = std::function<bool(const boost::json::value& id, std::string_view compact)>;
 
 class EnvelopeStream {
  public:
