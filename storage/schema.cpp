@@ -406,10 +406,19 @@ std::vector<std::string> version3_statements() {
   return out;
 }
 
+// Version 4: the PUTs sent whose answer is not recorded yet. When the answer is lost (a crash,
+// a dropped connection), the CRM's next version carries our own values; they must count as
+// ours, not as an edit made in the CRM that would conflict with a later local edit.
+constexpr std::string_view kVersion4[] = {
+    "CREATE TABLE sent_updates (resource TEXT NOT NULL, id INTEGER NOT NULL, payload TEXT NOT "
+    "NULL, sent_at TEXT NOT NULL, PRIMARY KEY (resource, id)) WITHOUT ROWID",
+};
+
 std::vector<std::string> migration_statements(int to_version) {
   if (to_version == 1) return version1_statements();
   if (to_version == 2) return {std::begin(kVersion2), std::end(kVersion2)};
   if (to_version == 3) return version3_statements();
+  if (to_version == 4) return {std::begin(kVersion4), std::end(kVersion4)};
   return {};
 }
 

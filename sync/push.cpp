@@ -159,6 +159,7 @@ class PushRun {
 
   asio::awaitable<PushReport> run() {
     batch_.emplace(db_, co_await asio::this_coro::executor);
+    forget_answered_updates();
     note_existing_bookkeeping();
     settle_resolved_conflicts();
     recognise_lost_creates();
@@ -180,12 +181,12 @@ class PushRun {
     }
     try {
       for (auto& [order, wave] : creates) co_await push_creates(wave);
-      co_await for_each_concurrently(updates, options_.concurrency, options_.stop_requested,
-                                     [this](Item& i) { return push_update(i); });
+      co_await push_updates(updates);
       for (auto& [order, wave] : deletes)
         co_await for_each_concurrently(wave, options_.concurrency, options_.stop_requested,
                                        [this](Item& i) { return push_delete(i); });
       batch_->commit();
+      forget_answered_updates();
     } catch (const std::exception& failure) {
       keep_what_was_recorded(failure);
       throw;
@@ -225,6 +226,57 @@ class PushRun {
     while (intents.executeStep())
       if (const auto* r = model::find_resource(intents.getColumn(0).getString()))
         may_have_intent_.emplace(r->endpoint, intents.getColumn(1).getInt64());
+    SQLite::Statement sent(db_, "SELECT resource, id FROM sent_updates");
+    while (sent.executeStep())
+      if (const auto* r = model::find_resource(sent.getColumn(0).getString()))
+        may_have_sent_update_.emplace(r->endpoint, sent.getColumn(1).getInt64());
+  }
+
+  // A sent PUT matters until its answer is recorded, which consumes the row's outbox entries.
+  // One statement for the whole push instead of one per answer; a record left behind by a
+  // crash after its answer is harmless (the base then holds the values it names already).
+  void forget_answered_updates() {
+    OwnWriteTransaction tx(db_);
+    db_.exec(
+        "DELETE FROM sent_updates WHERE NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.resource "
+        "= sent_updates.resource AND o.record_id = sent_updates.id)");
+    tx.commit();
+  }
+
+  // What the last PUT of a row, whose answer was never recorded, sent: the row's base with the
+  // sent fields laid over it, as cells. Nothing when no such PUT is known.
+  std::optional<std::vector<Cell>> unanswered_put(const model::Resource& r, std::int64_t id,
+                                                  const std::optional<std::string>& base_raw) {
+    if (!may_have_sent_update_.contains({r.endpoint, id})) return std::nullopt;
+    SQLite::Statement& q =
+        statement("SELECT payload FROM sent_updates WHERE resource = ? AND id = ?");
+    q.bind(1, std::string(r.endpoint));
+    q.bind(2, id);
+    if (!q.executeStep()) return std::nullopt;
+    json::error_code ec;
+    json::value sent = json::parse(q.getColumn(0).getString(), ec);
+    if (ec || !sent.is_object()) return std::nullopt;
+    json::object element;
+    if (base_raw) {
+      json::value base = json::parse(*base_raw, ec);
+      if (!ec && base.is_object()) element = std::move(base.as_object());
+    }
+    for (const auto& kv : sent.as_object()) element[kv.key()] = kv.value();
+    auto mapped = storage::map_element(r, element);
+    if (auto* e = std::get_if<storage::MappedElement>(&mapped)) return std::move(e->cells);
+    return std::nullopt;
+  }
+
+  // Our own PUT, applied by the CRM but never answered, shows in the CRM's version as a change
+  // made there. Where the CRM holds exactly what we sent, the value is ours: it becomes the
+  // base, so a later local edit of that field is no conflict and is sent.
+  void count_own_unanswered_put_as_base(const model::Resource& r, std::int64_t id,
+                                        const std::optional<std::string>& base_raw,
+                                        const std::vector<Cell>& theirs, std::vector<Cell>& base) {
+    const auto sent = unanswered_put(r, id, base_raw);
+    if (!sent) return;
+    for (size_t i : writable_indexes(r))
+      if ((*sent)[i] != base[i] && theirs[i] == (*sent)[i]) base[i] = theirs[i];
   }
 
   std::vector<Item> load_items() {
@@ -322,6 +374,43 @@ class PushRun {
       q.bind(4, storage::utc_now_iso());
       q.exec();
     });
+  }
+
+  // Whether the CRM's version differs from the base only by what our own unanswered PUT sent
+  // (its `lm` and the other read-only fields then changed too, because of that PUT).
+  bool changed_only_by_own_unanswered_put(const model::Resource& r, std::int64_t id,
+                                          const std::optional<std::string>& base_raw,
+                                          const std::optional<std::string>& remote_raw) {
+    if (!may_have_sent_update_.contains({r.endpoint, id})) return false;
+    std::vector<Cell> base = cells_of_raw(r, base_raw);
+    const std::vector<Cell> theirs = cells_of_raw(r, remote_raw);
+    count_own_unanswered_put_as_base(r, id, base_raw, theirs, base);
+    for (size_t i : writable_indexes(r))
+      if (theirs[i] != base[i]) return false;
+    return true;
+  }
+
+  // Added to the batch, which is committed before the PUT is sent (see push_updates).
+  void add_sent_update(const model::Resource& r, std::int64_t id, const json::object& body) {
+    may_have_sent_update_.emplace(r.endpoint, id);
+    batch_->add([&] {
+      SQLite::Statement& q = statement(
+          "INSERT OR REPLACE INTO sent_updates (resource, id, payload, sent_at) VALUES (?, ?, ?, "
+          "?)");
+      q.bind(1, std::string(r.endpoint));
+      q.bind(2, id);
+      q.bind(3, json::serialize(body));
+      q.bind(4, storage::utc_now_iso());
+      q.exec();
+    });
+  }
+
+  void drop_sent_update(const model::Resource& r, std::int64_t id) {
+    if (!may_have_sent_update_.contains({r.endpoint, id})) return;
+    SQLite::Statement& q = statement("DELETE FROM sent_updates WHERE resource = ? AND id = ?");
+    q.bind(1, std::string(r.endpoint));
+    q.bind(2, id);
+    q.exec();
   }
 
   void record_conflict(const model::Resource& r, std::int64_t id, const std::string& fields,
@@ -499,29 +588,61 @@ class PushRun {
     ++report_.created;
   }
 
-  asio::awaitable<void> push_update(Item& item) {
+  // What one local update needs sent, once merged with the CRM's version.
+  struct Update {
+    enum class Kind {
+      kPut,              // the changed fields
+      kRecreate,         // deleted in the CRM: created again from the row
+      kReplaceByCreate,  // a comment: a new one with the merged fields, then the old deleted
+    };
+    Item* item;
+    Kind kind;
+    json::object body;             // kPut
+    std::optional<StoredRow> row;  // kRecreate
+    std::vector<Cell> target;      // kReplaceByCreate
+  };
+
+  // Sends the updates a chunk at a time: what each PUT of a chunk sends is committed (in
+  // sent_updates) before any of them is sent, so that an answer lost to a crash is still
+  // recognised as ours when the CRM's version comes back.
+  asio::awaitable<void> push_updates(std::vector<Item>& updates) {
+    constexpr size_t kChunk = 256;
+    for (size_t start = 0; start < updates.size() && !stop_requested(); start += kChunk) {
+      std::vector<Update> chunk;
+      for (size_t i = start; i < std::min(updates.size(), start + kChunk); ++i)
+        if (auto update = prepare_update(updates[i])) chunk.push_back(std::move(*update));
+      batch_->commit();
+      co_await for_each_concurrently(chunk, options_.concurrency, options_.stop_requested,
+                                     [this](Update& u) { return send_update(u); });
+    }
+  }
+
+  // Merges the row with the CRM's version and says what is left to send; what needs no
+  // request (nothing left to send, a conflict waiting for a person) is recorded here.
+  std::optional<Update> prepare_update(Item& item) {
     const model::Resource& r = *item.resource;
     storage::ElementTable& table = table_for(r);
     auto row = table.read(item.id);
     if (!row) {
       batch_->add([&] { consume(item, item.id); });
-      co_return;
+      return std::nullopt;
     }
     if (row->state == SyncState::kConflict) {
       ++report_.waiting;
       report_.problems.push_back(label(r, item.id) +
                                  ": a conflict waits for a person (clevertim-sync conflicts)");
-      co_return;
+      return std::nullopt;
     }
-    const std::vector<Cell> base = cells_of_raw(r, row->raw);
+    std::vector<Cell> base = cells_of_raw(r, row->raw);
     const auto remote = remote_version(r, item.id);
-    if (remote && remote->deleted) co_return co_await recreate(item, *row);
+    if (remote && remote->deleted) return Update{&item, Update::Kind::kRecreate, {}, row, {}};
 
     std::vector<Cell> target = row->cells;  // what the row holds once merged
     std::optional<std::string> new_base = row->raw;
     std::vector<size_t> send;
     if (remote && remote->raw) {
       const std::vector<Cell> theirs = cells_of_raw(r, remote->raw);
+      count_own_unanswered_put_as_base(r, item.id, row->raw, theirs, base);
       const FieldMerge merge = merge_fields(r, base, row->cells, theirs);
       Winner winner = Winner::kLocal;
       if (merge.has_conflict()) {
@@ -543,7 +664,7 @@ class PushRun {
                 "changed here and in the CRM (" + fields + "): see the conflicts table");
           });
           ++report_.waiting;
-          co_return;
+          return std::nullopt;
         }
         batch_->add([&] {
           record_conflict(r, item.id, fields, row->raw, local, remote->raw,
@@ -579,19 +700,37 @@ class PushRun {
         table.write(*row);
       });
       ++report_.unchanged;
-      co_return;
+      return std::nullopt;
     }
-    if (!r.updatable) co_return co_await replace_by_create(item, target);
+    if (!r.updatable) return Update{&item, Update::Kind::kReplaceByCreate, {}, {}, target};
 
     auto payload = build_payload(r, target, send, /*skip_nulls=*/false);
     if (auto* problem = std::get_if<PayloadProblem>(&payload)) {
       problem->waits_for_dependency ? mark_waiting(item, problem->message)
                                     : mark_rejected(item, problem->message);
-      co_return;
+      return std::nullopt;
     }
     json::object& body = std::get<json::object>(payload);
     body["id"] = item.id;
-    const WriteResult result = co_await writer_.update(r.endpoint, item.id, std::move(body));
+    add_sent_update(r, item.id, body);
+    return Update{&item, Update::Kind::kPut, std::move(body), {}, {}};
+  }
+
+  asio::awaitable<void> send_update(Update& update) {
+    Item& item = *update.item;
+    switch (update.kind) {
+      case Update::Kind::kRecreate:
+        co_return co_await recreate(item, *update.row);
+      case Update::Kind::kReplaceByCreate:
+        co_return co_await replace_by_create(item, update.target);
+      case Update::Kind::kPut:
+        break;
+    }
+    const model::Resource& r = *item.resource;
+    const WriteResult result = co_await writer_.update(r.endpoint, item.id, std::move(update.body));
+    // A refusal changed nothing in the CRM; any other failure (a 5xx, a lost answer) may have.
+    if (result.status == Status::kRejected || result.status == Status::kNotFound)
+      batch_->add([&] { drop_sent_update(r, item.id); });
     if (handle_failure(item, result, "update")) co_return;
     const auto element = map_answer(item, result);
     if (!element) co_return;
@@ -655,7 +794,8 @@ class PushRun {
     const model::Resource& r = *item.resource;
     const auto remote = remote_version(r, item.id);
     if (remote && !remote->deleted && remote->raw &&
-        storage::raw_hash(*remote->raw) != storage::raw_hash(item.deleted_raw.value_or(""))) {
+        storage::raw_hash(*remote->raw) != storage::raw_hash(item.deleted_raw.value_or("")) &&
+        !changed_only_by_own_unanswered_put(r, item.id, item.deleted_raw, remote->raw)) {
       // Edited in the CRM, deleted here: a deletion cannot be undone, an edit can.
       auto mapped = storage::map_element(r, json::parse(*remote->raw));
       batch_->add([&] {
@@ -864,7 +1004,8 @@ class PushRun {
   std::map<const model::Resource*, std::unique_ptr<storage::ElementTable>> tables_;
   storage::StatementCache statements_{db_};
   storage::LocalIdRewriter rekey_{db_};
-  std::set<std::pair<std::string_view, std::int64_t>> may_have_remote_version_, may_have_intent_;
+  std::set<std::pair<std::string_view, std::int64_t>> may_have_remote_version_, may_have_intent_,
+      may_have_sent_update_;
   CrmWriter& writer_;
   const PushOptions& options_;
   PushReport report_;

@@ -146,6 +146,67 @@ TEST_CASE_FIXTURE(SyncFixture, "a POST whose answer is lost creates exactly one 
   CHECK(number("SELECT id FROM companies WHERE name = 'Exactly Once'") > 0);
 }
 
+// Our own PUT, applied by the CRM but never answered, comes back in the next pull as a change
+// "in the CRM". It is not one: a later local edit of the same field must win under every
+// policy, and no conflict is recorded.
+TEST_CASE("a PUT whose answer was lost is not mistaken for a CRM edit of that field") {
+  for (const std::string policy : {"remote-wins", "manual", "newest"}) {
+    CAPTURE(policy);
+    SyncFixture f({"--sample", "10"}, "conflict_policy = \"" + policy + "\"\nretry_attempts = 1\n");
+    REQUIRE(f.sync() == 0);
+    const auto id = first_id(f, "contact");
+    const std::string where = " WHERE id = " + std::to_string(id) + ";";
+    // Twice: a PUT is idempotent, so the client sends it once more on a fresh connection.
+    for (int i = 0; i < 2; ++i)
+      f.next_fault("drop_after_commit", "PUT", "/api/contact/" + std::to_string(id));
+    f.shell("UPDATE contacts SET city = 'First', title = 'Kept'" + where);
+    CHECK(f.sync() == 1);  // no answer: the change waits
+    CHECK(f.number("SELECT count(*) FROM sent_updates") == 1);
+    REQUIRE(f.remote_element("contact", id).at("city") == "First");
+    f.shell("UPDATE contacts SET city = 'Second'" + where);
+    REQUIRE_MESSAGE(f.sync() == 0, f.output);
+    CHECK(f.remote_element("contact", id).at("city") == "Second");
+    CHECK(f.remote_element("contact", id).at("title") == "Kept");
+    CHECK(f.query("SELECT city || '/' || sync_state FROM contacts" + where) == "Second/synced");
+    CHECK(f.number("SELECT count(*) FROM conflicts") == 0);
+    CHECK(f.number("SELECT count(*) FROM sent_updates") == 0);  // answered: forgotten
+  }
+}
+
+TEST_CASE("a row deleted after a lost PUT answer is deleted in the CRM, not brought back") {
+  SyncFixture f({"--sample", "10"}, "retry_attempts = 1\n");
+  REQUIRE(f.sync() == 0);
+  const auto id = first_id(f, "contact");
+  const std::string where = " WHERE id = " + std::to_string(id) + ";";
+  for (int i = 0; i < 2; ++i)
+    f.next_fault("drop_after_commit", "PUT", "/api/contact/" + std::to_string(id));
+  f.shell("UPDATE contacts SET city = 'First'" + where);
+  CHECK(f.sync() == 1);
+  f.shell("DELETE FROM contacts" + where);
+  REQUIRE_MESSAGE(f.sync() == 0, f.output);
+  for (const auto& c : f.remote("contact")) CHECK(c.at("id").as_int64() != id);
+  CHECK(f.number("SELECT count(*) FROM contacts" + where) == 0);
+  CHECK(f.number("SELECT count(*) FROM conflicts") == 0);
+}
+
+// The lost answer must not hide a real CRM edit made after it: that one is still a conflict.
+TEST_CASE("after a lost PUT answer, a real CRM edit of the same field is still a conflict") {
+  SyncFixture f({"--sample", "10"}, "conflict_policy = \"remote-wins\"\nretry_attempts = 1\n");
+  REQUIRE(f.sync() == 0);
+  const auto id = first_id(f, "contact");
+  const std::string where = " WHERE id = " + std::to_string(id) + ";";
+  for (int i = 0; i < 2; ++i)
+    f.next_fault("drop_after_commit", "PUT", "/api/contact/" + std::to_string(id));
+  f.shell("UPDATE contacts SET city = 'First'" + where);
+  CHECK(f.sync() == 1);
+  REQUIRE(f.web("PUT", "contact/" + std::to_string(id), R"({"city": "Theirs"})").status == 200);
+  f.shell("UPDATE contacts SET city = 'Second'" + where);
+  REQUIRE_MESSAGE(f.sync() == 0, f.output);
+  CHECK(f.remote_element("contact", id).at("city") == "Theirs");
+  CHECK(f.query("SELECT city FROM contacts" + where) == "Theirs");
+  CHECK(f.query("SELECT fields || '/' || resolution FROM conflicts") == "city/remote");
+}
+
 TEST_CASE_FIXTURE(SyncFixture,
                   "the same field changed on both sides: newest wins, and it is recorded") {
   REQUIRE(sync() == 0);

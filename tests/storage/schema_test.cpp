@@ -139,6 +139,7 @@ TEST_CASE("a mirror of an older schema version is migrated forward, data kept") 
   CHECK(has_object(mirror.db(), "table", "remote_versions"));
   CHECK(has_column(mirror.db(), "outbox", "held"));
   CHECK(has_object(mirror.db(), "index", "contacts_digest"));  // version 3
+  CHECK(has_object(mirror.db(), "table", "sent_updates"));     // version 4
   CHECK(mirror.db().execAndGet("SELECT city FROM contacts WHERE id = 42").getString() == "Oslo");
   // The triggers were recreated and still capture local writes.
   REQUIRE(run_sqlite3(dir / "crm.db", "UPDATE contacts SET city = 'Paris' WHERE id = 42;").ok());
