@@ -6,7 +6,11 @@ namespace clevertim::sync {
 
 WriteBatch::WriteBatch(SQLite::Database& db, const boost::asio::any_io_executor& executor,
                        Limits limits)
-    : db_(db), limits_(limits), age_timer_(executor) {}
+    : db_(db),
+      limits_(limits),
+      age_timer_(executor),
+      savepoint_(db, "SAVEPOINT answer"),
+      release_(db, "RELEASE answer") {}
 
 WriteBatch::~WriteBatch() {
   age_timer_.cancel();
@@ -15,7 +19,8 @@ WriteBatch::~WriteBatch() {
 void WriteBatch::add(const std::function<void()>& write) {
   rethrow_deferred_failure();
   if (!transaction_) open();
-  db_.exec("SAVEPOINT answer");
+  savepoint_.reset();
+  savepoint_.exec();
   try {
     write();
   } catch (...) {
@@ -25,7 +30,8 @@ void WriteBatch::add(const std::function<void()>& write) {
     db_.tryExec("RELEASE answer");
     throw;
   }
-  db_.exec("RELEASE answer");
+  release_.reset();
+  release_.exec();
   if (++writes_ >= limits_.max_writes) commit();
 }
 
