@@ -270,10 +270,66 @@ std::string describe(const Cell& cell) {
   return "'" + (s.size() > 60 ? s.substr(0, 60) + "..." : s) + "'";
 }
 
+namespace {
+
+// One cell per field of `r`, as `o` holds them; `on_problem(field, problem)` hears of each
+// value whose shape was unexpected (its cell is NULL).
+template <class OnProblem>
+std::vector<Cell> cells_from(const model::Resource& r, const json::object& o,
+                             OnProblem on_problem) {
+  std::vector<Cell> cells;
+  cells.reserve(r.fields.size());
+  std::string problem;
+  for (const model::Field& f : r.fields) {
+    const json::value* v = o.if_contains(f.api);
+    if (v == nullptr) {
+      cells.emplace_back();
+      continue;
+    }
+    cells.push_back(cell_from_json(f, *v, problem));
+    if (!problem.empty()) on_problem(f, problem);
+  }
+  return cells;
+}
+
+MappingResult map_object(const model::Resource& r, const json::object& o, std::string serialized,
+                         std::int64_t serialized_hash) {
+  const json::value* id_value = o.if_contains("id");
+  if (id_value == nullptr) return MappingError{std::string(r.singular) + " element has no id"};
+  const auto id = element_id(*id_value);
+  if (!id || *id <= 0)
+    return MappingError{std::string(r.singular) + " element has an unusable id " +
+                        json::serialize(*id_value).substr(0, 40)};
+  // Found by fuzzing: such an element was stored with a raw that is not JSON, which no later
+  // merge, export or report could read.
+  for (const auto& kv : o)
+    if (has_non_finite_number(kv.value()))
+      return MappingError{std::string(r.singular) + " " + std::to_string(*id) +
+                          " holds a number out of a double's range (such as 1e400)"};
+  MappedElement out;
+  out.id = *id;
+  out.cells = cells_from(r, o, [&](const model::Field& f, const std::string& problem) {
+    out.warnings.push_back(std::string(r.singular) + " " + std::to_string(out.id) + ": field " +
+                           std::string(f.api) + " kept in raw only (" + std::string(r.table) + "." +
+                           std::string(f.column) + " left NULL): " + problem);
+  });
+  out.raw = std::move(serialized);
+  out.raw_hash = serialized_hash;
+  return out;
+}
+
+}  // namespace
+
 MappingResult map_element(const model::Resource& r, const json::value& element) {
   std::string raw = json::serialize(element);
   const std::int64_t hash = raw_hash(raw);
   return map_element(r, element, std::move(raw), hash);
+}
+
+MappingResult map_element(const model::Resource& r, const json::object& element) {
+  std::string raw = json::serialize(element);
+  const std::int64_t hash = raw_hash(raw);
+  return map_object(r, element, std::move(raw), hash);
 }
 
 MappingResult map_element(const model::Resource& r, const json::value& element,
@@ -282,36 +338,11 @@ MappingResult map_element(const model::Resource& r, const json::value& element,
   if (o == nullptr)
     return MappingError{std::string(r.singular) + " element is " + kind_name(element) +
                         ", not an object"};
-  const json::value* id_value = o->if_contains("id");
-  if (id_value == nullptr) return MappingError{std::string(r.singular) + " element has no id"};
-  const auto id = element_id(*id_value);
-  if (!id || *id <= 0)
-    return MappingError{std::string(r.singular) + " element has an unusable id " +
-                        json::serialize(*id_value).substr(0, 40)};
-  // Found by fuzzing: such an element was stored with a raw that is not JSON, which no later
-  // merge, export or report could read.
-  if (has_non_finite_number(element))
-    return MappingError{std::string(r.singular) + " " + std::to_string(*id) +
-                        " holds a number out of a double's range (such as 1e400)"};
-  MappedElement out;
-  out.id = *id;
-  out.cells.reserve(r.fields.size());
-  std::string problem;
-  for (const model::Field& f : r.fields) {
-    const json::value* v = o->if_contains(f.api);
-    if (v == nullptr) {
-      out.cells.emplace_back();
-      continue;
-    }
-    out.cells.push_back(cell_from_json(f, *v, problem));
-    if (!problem.empty())
-      out.warnings.push_back(std::string(r.singular) + " " + std::to_string(out.id) + ": field " +
-                             std::string(f.api) + " kept in raw only (" + std::string(r.table) +
-                             "." + std::string(f.column) + " left NULL): " + problem);
-  }
-  out.raw = std::move(serialized);
-  out.raw_hash = serialized_hash;
-  return out;
+  return map_object(r, *o, std::move(serialized), serialized_hash);
+}
+
+std::vector<Cell> cells_of(const model::Resource& r, const json::object& element) {
+  return cells_from(r, element, [](const model::Field&, const std::string&) {});
 }
 
 }  // namespace clevertim::storage

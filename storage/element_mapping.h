@@ -54,6 +54,13 @@ MappingResult map_element(const model::Resource& resource, const boost::json::va
 MappingResult map_element(const model::Resource& resource, const boost::json::value& element,
                           std::string serialized, std::int64_t serialized_hash);
 
+// The same, for an element held as an object (the answer to a write).
+MappingResult map_element(const model::Resource& resource, const boost::json::object& element);
+
+// Only the typed cells of an element, as map_element() fills them, without serializing it
+// again: for comparing versions already stored (a value of an unexpected shape is NULL).
+std::vector<Cell> cells_of(const model::Resource& resource, const boost::json::object& element);
+
 // The element's id: a JSON integer, or a numeric string (the vendor client copes with both).
 std::optional<std::int64_t> element_id(const boost::json::value& id);
 

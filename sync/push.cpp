@@ -62,10 +62,7 @@ std::vector<Cell> cells_of_raw(const model::Resource& r, const std::optional<std
   if (raw) {
     json::error_code ec;
     const json::value v = json::parse(*raw, ec);
-    if (!ec) {
-      auto mapped = storage::map_element(r, v);
-      if (auto* e = std::get_if<storage::MappedElement>(&mapped)) return std::move(e->cells);
-    }
+    if (!ec && v.is_object()) return storage::cells_of(r, v.get_object());
   }
   return std::vector<Cell>(r.fields.size());
 }
@@ -262,9 +259,7 @@ class PushRun {
       if (!ec && base.is_object()) element = std::move(base.as_object());
     }
     for (const auto& kv : sent.as_object()) element[kv.key()] = kv.value();
-    auto mapped = storage::map_element(r, element);
-    if (auto* e = std::get_if<storage::MappedElement>(&mapped)) return std::move(e->cells);
-    return std::nullopt;
+    return storage::cells_of(r, element);
   }
 
   // Our own PUT, applied by the CRM but never answered, shows in the CRM's version as a change
@@ -523,7 +518,7 @@ class PushRun {
   }
 
   std::optional<storage::MappedElement> map_answer(const Item& item, const WriteResult& result) {
-    auto mapped = storage::map_element(*item.resource, json::value(result.element));
+    auto mapped = storage::map_element(*item.resource, result.element);
     if (auto* e = std::get_if<storage::MappedElement>(&mapped)) {
       for (const std::string& w : e->warnings) spdlog::warn("{}", w);
       return std::move(*e);

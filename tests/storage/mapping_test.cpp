@@ -189,3 +189,27 @@ TEST_CASE("cells that cannot be expressed in the API are refused with a reason")
   CHECK_FALSE(storage::json_from_cell(*contact.field_by_api("email"),
                                       storage::Cell{std::string("not json")}, problem));
 }
+
+TEST_CASE(
+    "an element held as an object maps as its value does, and cells_of gives the same cells") {
+  const model::Resource& task = *model::find_resource("task");
+  const json::value element = json::parse(
+      R"({"id": 7, "name": "Åsa", "location": "Oslo", "startDate": "not a date object",
+          "future_field": {"nested": [1, 2]}})");
+  const auto as_value = storage::map_element(task, element);
+  const auto as_object = storage::map_element(task, element.as_object());
+  REQUIRE(std::holds_alternative<storage::MappedElement>(as_value));
+  REQUIRE(std::holds_alternative<storage::MappedElement>(as_object));
+  const auto& v = std::get<storage::MappedElement>(as_value);
+  const auto& o = std::get<storage::MappedElement>(as_object);
+  CHECK(o.id == v.id);
+  CHECK(o.cells == v.cells);
+  CHECK(o.raw == v.raw);
+  CHECK(o.raw_hash == v.raw_hash);
+  CHECK(o.warnings == v.warnings);
+  CHECK(v.warnings.size() == 1);  // startDate: kept in raw only, its cell NULL
+  CHECK(storage::cells_of(task, element.as_object()) == v.cells);
+  // An object without a usable id is refused the same way.
+  const json::object no_id = json::parse(R"({"name": "Nobody"})").as_object();
+  CHECK(std::holds_alternative<storage::MappingError>(storage::map_element(task, no_id)));
+}
