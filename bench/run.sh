@@ -119,14 +119,21 @@ start_emulator 14000
 db="$work/push.db"
 write_config "$db"
 timed_sync
-sqlite3 "$db" "BEGIN; UPDATE contacts SET city = 'Pushed' WHERE id IN (SELECT id FROM contacts ORDER BY id LIMIT 10000);
-  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000)
-  INSERT INTO notes (description) SELECT 'bench note ' || i FROM n; COMMIT;"
-timed_sync
-push_total=$secs
-timed_sync
-nochange=$secs
-push_s=$(python3 -c "print(f'{max($push_total-$nochange, 0.001):.3f}')")
+# Three rounds, the median reported: on a shared 2-core machine one run can be 30% off.
+push_runs=()
+for round in 1 2 3; do
+  sqlite3 "$db" "BEGIN; UPDATE contacts SET city = 'Pushed $round' WHERE id IN (SELECT id FROM contacts ORDER BY id LIMIT 10000);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000)
+    INSERT INTO notes (description) SELECT 'bench note $round.' || i FROM n; COMMIT;"
+  timed_sync
+  push_total=$secs
+  grep -q "pushed 2000 created, 10000 updated" "$work/sync.out" ||
+    { echo "push round $round did not send the 12000 changes:" >&2; cat "$work/sync.out" >&2; exit 1; }
+  timed_sync
+  nochange=$secs
+  push_runs+=("$(python3 -c "print(f'{max($push_total-$nochange, 0.001):.3f}')")")
+done
+push_s=$(printf '%s\n' "${push_runs[@]}" | sort -n | sed -n 2p)
 push_rate=$(python3 -c "print(f'{12000/$push_s:.0f}')")
 # Reference: the same 10k PUTs from curl. Each request is its own
 # `next` section of the config (options do not carry over), checked for a 200.
@@ -175,11 +182,11 @@ q = statistics.quantiles(v, n=20, method='inclusive')
 print(f'{statistics.median(v)*1000:.0f} {q[18]*1000:.0f}')")
 stop_emulator
 echo
-printf 'push: 12000 changes in %s s (%s requests/s); the same PUTs from curl, best of 4 and 16 connections: %s requests/s (%s); 4 connections: %s requests/s (%s)\n' \
-  "$push_s" "$push_rate" "$emu_rate" "$(python3 -c "print(f'{$push_rate/$emu_rate*100:.0f}%')")" \
+printf 'push: 12000 changes in %s s, the median of %s (%s requests/s); the same PUTs from curl, best of 4 and 16 connections: %s requests/s (%s); 4 connections: %s requests/s (%s)\n' \
+  "$push_s" "${push_runs[*]}" "$push_rate" "$emu_rate" "$(python3 -c "print(f'{$push_rate/$emu_rate*100:.0f}%')")" \
   "$emu_rate_4" "$(python3 -c "print(f'{$push_rate/$emu_rate_4*100:.0f}%')")"
 printf 'daemon push latency (local write -> CRM, 30 writes): p50 %s ms, p95 %s ms\n' "$p50" "$p95"
-json+="{\"push_changes\":12000,\"push_s\":$push_s,\"push_rate\":$push_rate,\"emulator_put_rate\":$emu_rate,\"emulator_put_rate_4_connections\":$emu_rate_4,\"push_latency_p50_ms\":$p50,\"push_latency_p95_ms\":$p95}]"
+json+="{\"push_changes\":12000,\"push_s\":$push_s,\"push_runs_s\":[$(IFS=,; echo "${push_runs[*]}")],\"push_rate\":$push_rate,\"emulator_put_rate\":$emu_rate,\"emulator_put_rate_4_connections\":$emu_rate_4,\"push_latency_p50_ms\":$p50,\"push_latency_p95_ms\":$p95}]"
 echo "$json" | python3 -m json.tool >"$out/results.json"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 echo "written: $out/results.json"
