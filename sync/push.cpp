@@ -359,10 +359,17 @@ class PushRun {
 
   void add_intent(const model::Resource& r, std::int64_t id, const json::object& payload) {
     may_have_intent_.emplace(r.endpoint, id);
+    add_sent_payload(
+        "INSERT OR REPLACE INTO push_intents (resource, record_id, payload, sent_at) VALUES (?, "
+        "?, ?, ?)",
+        r, id, payload);
+  }
+
+  // Adds to the batch what a request about to be sent carries, keyed by its row.
+  void add_sent_payload(const char* insert, const model::Resource& r, std::int64_t id,
+                        const json::object& payload) {
     batch_->add([&] {
-      SQLite::Statement& q = statement(
-          "INSERT OR REPLACE INTO push_intents (resource, record_id, payload, "
-          "sent_at) VALUES (?, ?, ?, ?)");
+      SQLite::Statement& q = statement(insert);
       q.bind(1, std::string(r.endpoint));
       q.bind(2, id);
       q.bind(3, json::serialize(payload));
@@ -388,16 +395,9 @@ class PushRun {
   // Added to the batch, which is committed before the PUT is sent (see push_updates).
   void add_sent_update(const model::Resource& r, std::int64_t id, const json::object& body) {
     may_have_sent_update_.emplace(r.endpoint, id);
-    batch_->add([&] {
-      SQLite::Statement& q = statement(
-          "INSERT OR REPLACE INTO sent_updates (resource, id, payload, sent_at) VALUES (?, ?, ?, "
-          "?)");
-      q.bind(1, std::string(r.endpoint));
-      q.bind(2, id);
-      q.bind(3, json::serialize(body));
-      q.bind(4, storage::utc_now_iso());
-      q.exec();
-    });
+    add_sent_payload(
+        "INSERT OR REPLACE INTO sent_updates (resource, id, payload, sent_at) VALUES (?, ?, ?, ?)",
+        r, id, body);
   }
 
   void drop_sent_update(const model::Resource& r, std::int64_t id) {

@@ -146,6 +146,20 @@ TEST_CASE_FIXTURE(SyncFixture, "a POST whose answer is lost creates exactly one 
   CHECK(number("SELECT id FROM companies WHERE name = 'Exactly Once'") > 0);
 }
 
+namespace {
+
+// Sends `UPDATE contacts SET <assignments>` for contact `id` in a PUT that the CRM applies but
+// never answers (twice: a PUT is idempotent, so the client sends it once more on a fresh
+// connection). The change is left waiting.
+void lose_the_answer_to_an_update(SyncFixture& f, std::int64_t id, const std::string& assignments) {
+  for (int i = 0; i < 2; ++i)
+    f.next_fault("drop_after_commit", "PUT", "/api/contact/" + std::to_string(id));
+  f.shell("UPDATE contacts SET " + assignments + " WHERE id = " + std::to_string(id) + ";");
+  CHECK(f.sync() == 1);  // no answer: the change waits
+}
+
+}  // namespace
+
 // Our own PUT, applied by the CRM but never answered, comes back in the next pull as a change
 // "in the CRM". It is not one: a later local edit of the same field must win under every
 // policy, and no conflict is recorded.
@@ -156,11 +170,7 @@ TEST_CASE("a PUT whose answer was lost is not mistaken for a CRM edit of that fi
     REQUIRE(f.sync() == 0);
     const auto id = first_id(f, "contact");
     const std::string where = " WHERE id = " + std::to_string(id) + ";";
-    // Twice: a PUT is idempotent, so the client sends it once more on a fresh connection.
-    for (int i = 0; i < 2; ++i)
-      f.next_fault("drop_after_commit", "PUT", "/api/contact/" + std::to_string(id));
-    f.shell("UPDATE contacts SET city = 'First', title = 'Kept'" + where);
-    CHECK(f.sync() == 1);  // no answer: the change waits
+    lose_the_answer_to_an_update(f, id, "city = 'First', title = 'Kept'");
     CHECK(f.number("SELECT count(*) FROM sent_updates") == 1);
     REQUIRE(f.remote_element("contact", id).at("city") == "First");
     f.shell("UPDATE contacts SET city = 'Second'" + where);
@@ -178,10 +188,7 @@ TEST_CASE("a row deleted after a lost PUT answer is deleted in the CRM, not brou
   REQUIRE(f.sync() == 0);
   const auto id = first_id(f, "contact");
   const std::string where = " WHERE id = " + std::to_string(id) + ";";
-  for (int i = 0; i < 2; ++i)
-    f.next_fault("drop_after_commit", "PUT", "/api/contact/" + std::to_string(id));
-  f.shell("UPDATE contacts SET city = 'First'" + where);
-  CHECK(f.sync() == 1);
+  lose_the_answer_to_an_update(f, id, "city = 'First'");
   f.shell("DELETE FROM contacts" + where);
   REQUIRE_MESSAGE(f.sync() == 0, f.output);
   for (const auto& c : f.remote("contact")) CHECK(c.at("id").as_int64() != id);
@@ -195,10 +202,7 @@ TEST_CASE("after a lost PUT answer, a real CRM edit of the same field is still a
   REQUIRE(f.sync() == 0);
   const auto id = first_id(f, "contact");
   const std::string where = " WHERE id = " + std::to_string(id) + ";";
-  for (int i = 0; i < 2; ++i)
-    f.next_fault("drop_after_commit", "PUT", "/api/contact/" + std::to_string(id));
-  f.shell("UPDATE contacts SET city = 'First'" + where);
-  CHECK(f.sync() == 1);
+  lose_the_answer_to_an_update(f, id, "city = 'First'");
   REQUIRE(f.web("PUT", "contact/" + std::to_string(id), R"({"city": "Theirs"})").status == 200);
   f.shell("UPDATE contacts SET city = 'Second'" + where);
   REQUIRE_MESSAGE(f.sync() == 0, f.output);
