@@ -233,6 +233,8 @@ class PushRun {
   // One statement for the whole push instead of one per answer; a record left behind by a
   // crash after its answer is harmless (the base then holds the values it names already).
   void forget_answered_updates() {
+    // Usually there is nothing: then no write transaction either (the mirror may be busy).
+    if (db_.execAndGet("SELECT NOT EXISTS (SELECT 1 FROM sent_updates)").getInt() != 0) return;
     OwnWriteTransaction tx(db_);
     db_.exec(
         "DELETE FROM sent_updates WHERE NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.resource "
