@@ -8,35 +8,39 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 
+# Each stage says when it starts, in seconds since this script began: where CI's time goes.
+stage() { echo "== [${SECONDS}s] $*"; }
+
 jobs=${JOBS:-2}
 build=${BUILD_DIR:-build}
 
-echo "== build ($build)"
+stage "build ($build)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLEVERTIM_WERROR=ON >/dev/null
 cmake --build "$build" -j"$jobs"
-echo "== test ($build)"
+stage "test ($build)"
 ctest --test-dir "$build" --output-on-failure -j"$jobs" --timeout 300
 
 if [ "${CLEVERTIM_TIDY:-1}" = 1 ]; then
-  echo "== clang-tidy"
+  stage "clang-tidy"
   BUILD_DIR="$build" bash scripts/tidy.sh
 fi
 
 if [ "${CLEVERTIM_SANITIZE:-1}" = 1 ]; then
-  echo "== build with AddressSanitizer + UBSan ($build-asan)"
+  stage "build with AddressSanitizer + UBSan ($build-asan)"
   cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DCLEVERTIM_SANITIZE=ON >/dev/null
   cmake --build "$build-asan" -j"$jobs"
-  echo "== test with AddressSanitizer + UBSan"
+  stage "test with AddressSanitizer + UBSan"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$build-asan" --output-on-failure -j"$jobs" --timeout 600 -LE no-sanitize
 fi
 
 if [ "${CLEVERTIM_TSAN:-1}" = 1 ]; then
-  echo "== ThreadSanitizer (threaded and asynchronous tests)"
+  stage "ThreadSanitizer (threaded and asynchronous tests)"
   bash scripts/tsan.sh
 fi
 
 if [ "${CLEVERTIM_FUZZ:-1}" = 1 ]; then
-  echo "== libFuzzer (short run of each target; longer runs: tests/fuzz/README.md)"
+  stage "libFuzzer (short run of each target; longer runs: tests/fuzz/README.md)"
   bash scripts/fuzz.sh "${CLEVERTIM_FUZZ_SECONDS:-20}"
 fi
+stage "all passed"
