@@ -215,18 +215,19 @@ class PushRun {
   // statements per answer that would look them up or drop them are skipped (a tenth of a
   // push's time). A superset: entries are added as intents are, never removed.
   void note_existing_bookkeeping() {
-    SQLite::Statement versions(db_, "SELECT resource, id FROM remote_versions");
-    while (versions.executeStep())
-      if (const auto* r = model::find_resource(versions.getColumn(0).getString()))
-        may_have_remote_version_.emplace(r->endpoint, versions.getColumn(1).getInt64());
-    SQLite::Statement intents(db_, "SELECT resource, record_id FROM push_intents");
-    while (intents.executeStep())
-      if (const auto* r = model::find_resource(intents.getColumn(0).getString()))
-        may_have_intent_.emplace(r->endpoint, intents.getColumn(1).getInt64());
-    SQLite::Statement sent(db_, "SELECT resource, id FROM sent_updates");
-    while (sent.executeStep())
-      if (const auto* r = model::find_resource(sent.getColumn(0).getString()))
-        may_have_sent_update_.emplace(r->endpoint, sent.getColumn(1).getInt64());
+    note_rows("SELECT resource, id FROM remote_versions", may_have_remote_version_);
+    note_rows("SELECT resource, record_id FROM push_intents", may_have_intent_);
+    note_rows("SELECT resource, id FROM sent_updates", may_have_sent_update_);
+  }
+
+  using RowKeys = std::set<std::pair<std::string_view, std::int64_t>>;
+
+  // Adds the (resource, id) pairs `select` returns to `keys`.
+  void note_rows(const char* select, RowKeys& keys) {
+    SQLite::Statement q(db_, select);
+    while (q.executeStep())
+      if (const auto* r = model::find_resource(q.getColumn(0).getString()))
+        keys.emplace(r->endpoint, q.getColumn(1).getInt64());
   }
 
   // A sent PUT matters until its answer is recorded, which consumes the row's outbox entries.
@@ -541,17 +542,32 @@ class PushRun {
   // Sends one wave of creates a chunk at a time: a chunk's intents are committed in one
   // transaction before any of its POSTs is sent.
   asio::awaitable<void> push_creates(std::vector<Item>& wave) {
-    constexpr size_t kChunk = 256;
-    for (size_t start = 0; start < wave.size() && !stop_requested(); start += kChunk) {
-      std::vector<Create> chunk;
-      for (size_t i = start; i < std::min(wave.size(), start + kChunk); ++i)
-        if (auto body = prepare_create(wave[i])) chunk.push_back({&wave[i], std::move(*body)});
-      batch_->commit();
-      co_await for_each_concurrently(chunk, options_.concurrency, options_.stop_requested,
-                                     [this](Create& c) { return send_create(c); });
-    }
+    co_await send_in_committed_chunks<Create>(
+        wave,
+        [this](Item& item) -> std::optional<Create> {
+          auto body = prepare_create(item);
+          if (!body) return std::nullopt;
+          return Create{&item, std::move(*body)};
+        },
+        [this](Create& c) { return send_create(c); });
     // The next wave's references are rewritten to these new ids.
     batch_->commit();
+  }
+
+  // Prepares `items` a chunk at a time (`prepare(Item&) -> std::optional<Ready>`), commits
+  // what the chunk's preparation recorded (intents, sent payloads), and only then sends the
+  // chunk a few requests at a time (`send(Ready&)`).
+  template <class Ready, class Prepare, class Send>
+  asio::awaitable<void> send_in_committed_chunks(std::vector<Item>& items, Prepare prepare,
+                                                 Send send) {
+    constexpr size_t kChunk = 256;
+    for (size_t start = 0; start < items.size() && !stop_requested(); start += kChunk) {
+      std::vector<Ready> chunk;
+      for (size_t i = start; i < std::min(items.size(), start + kChunk); ++i)
+        if (auto ready = prepare(items[i])) chunk.push_back(std::move(*ready));
+      batch_->commit();
+      co_await for_each_concurrently(chunk, options_.concurrency, options_.stop_requested, send);
+    }
   }
 
   // The payload of a new row, with its intent added to the batch; nothing when the row is gone
@@ -603,15 +619,9 @@ class PushRun {
   // sent_updates) before any of them is sent, so that an answer lost to a crash is still
   // recognised as ours when the CRM's version comes back.
   asio::awaitable<void> push_updates(std::vector<Item>& updates) {
-    constexpr size_t kChunk = 256;
-    for (size_t start = 0; start < updates.size() && !stop_requested(); start += kChunk) {
-      std::vector<Update> chunk;
-      for (size_t i = start; i < std::min(updates.size(), start + kChunk); ++i)
-        if (auto update = prepare_update(updates[i])) chunk.push_back(std::move(*update));
-      batch_->commit();
-      co_await for_each_concurrently(chunk, options_.concurrency, options_.stop_requested,
-                                     [this](Update& u) { return send_update(u); });
-    }
+    co_await send_in_committed_chunks<Update>(
+        updates, [this](Item& item) { return prepare_update(item); },
+        [this](Update& u) { return send_update(u); });
   }
 
   // Merges the row with the CRM's version and says what is left to send; what needs no
@@ -1001,12 +1011,11 @@ class PushRun {
   std::map<const model::Resource*, std::unique_ptr<storage::ElementTable>> tables_;
   storage::StatementCache statements_{db_};
   storage::LocalIdRewriter rekey_{db_};
-  std::set<std::pair<std::string_view, std::int64_t>> may_have_remote_version_, may_have_intent_,
-      may_have_sent_update_;
+  RowKeys may_have_remote_version_, may_have_intent_, may_have_sent_update_;
   CrmWriter& writer_;
   const PushOptions& options_;
   PushReport report_;
-  std::set<std::pair<std::string_view, std::int64_t>> blocked_;
+  RowKeys blocked_;
   std::optional<WriteBatch> batch_;  // while sending; see write_batch.h
 };
 
