@@ -142,6 +142,10 @@ std::optional<StoredRow> ElementTable::read(std::int64_t id) {
   if (!q.getColumn(n).isNull()) row.raw = q.getColumn(n).getString();
   row.state = parse_sync_state(q.getColumn(n + 1).getText());
   if (!q.getColumn(n + 2).isNull()) row.error = q.getColumn(n + 2).getString();
+  // A statement left stepped keeps its read transaction open: on the push's connection that
+  // snapshot outlived the request in flight, and the batch's BEGIN IMMEDIATE then failed with
+  // SQLITE_BUSY_SNAPSHOT whenever another client had committed meanwhile.
+  q.reset();
   return row;
 }
 
@@ -154,8 +158,19 @@ void ElementTable::write(const StoredRow& row) {
   }
   SQLite::Statement& q = *write_;
   q.reset();
+  // Read-only columns are the CRM's and always those of the row's raw, whatever the caller
+  // held: a row kept pending under a new base once kept the previous element's `lm`, `ao` and
+  // `userId`, and became `synced` with columns its raw contradicts.
+  std::vector<Cell> from_raw;
+  if (row.raw) {
+    boost::json::error_code ec;
+    const boost::json::value base = boost::json::parse(*row.raw, ec);
+    if (!ec && base.is_object()) from_raw = cells_of(resource_, base.get_object());
+  }
   int index = 1;
-  for (const Cell& cell : row.cells) bind_cell(q, index++, cell);
+  for (std::size_t i = 0; i < row.cells.size(); ++i)
+    bind_cell(q, index++,
+              !from_raw.empty() && !resource_.fields[i].writable() ? from_raw[i] : row.cells[i]);
   if (row.raw) {
     q.bind(index++, *row.raw);
     q.bind(index++, raw_hash(*row.raw));

@@ -60,11 +60,17 @@ void LocalIdRewriter::replace(const model::Resource& resource, std::int64_t old_
     q.exec();
   };
   update_ids("UPDATE " + sql_identifier(resource.table) + " SET id = ? WHERE id = ?");
+  // A local id is known to the mirror only: every reference to it is rewritten. A CRM id (an
+  // element deleted there and created again) is rewritten only in rows with local changes,
+  // which send it with their next PUT; a synced row keeps what the CRM holds, and the next
+  // pull brings whatever the CRM decides, so that a reference never changes in the mirror
+  // alone.
+  const std::string only_local_changes = old_id > 0 ? " AND sync_state <> 'synced'" : "";
   for (const model::Resource& r : model::all_resources())
     for (const model::Field& f : r.fields)
       if (f.ref != model::Ref::kNone && points_at(f.ref, resource.endpoint))
         update_ids("UPDATE " + sql_identifier(r.table) + " SET " + sql_identifier(f.column) +
-                   " = ? WHERE " + sql_identifier(f.column) + " = ?");
+                   " = ? WHERE " + sql_identifier(f.column) + " = ?" + only_local_changes);
   SQLite::Statement& outbox =
       statements_.get("UPDATE outbox SET record_id = ? WHERE record_id = ? AND resource = ?");
   outbox.bind(1, new_id);

@@ -128,4 +128,11 @@ asio::awaitable<WriteResult> CrmOverHttp::remove(std::string_view resource, std:
   co_return write_failure(result.failure(), /*is_create=*/false, stopping_);
 }
 
+asio::awaitable<WriteResult> CrmOverHttp::read_one(std::string_view resource, std::int64_t id) {
+  auto result = co_await retrying("GET " + std::string(resource) + "/" + std::to_string(id),
+                                  [&] { return client_->get_one(resource, id); });
+  if (result.ok()) co_return WriteResult{Status::kOk, std::move(result.value()), ""};
+  co_return write_failure(result.failure(), /*is_create=*/false, stopping_);
+}
+
 }  // namespace clevertim::sync

@@ -41,6 +41,7 @@ class CrmOverHttp : public CrmReader, public CrmWriter {
   boost::asio::awaitable<WriteResult> update(std::string_view resource, std::int64_t id,
                                              boost::json::object changes) override;
   boost::asio::awaitable<WriteResult> remove(std::string_view resource, std::int64_t id) override;
+  boost::asio::awaitable<WriteResult> read_one(std::string_view resource, std::int64_t id) override;
 
   // Closes idle connections and makes requests in flight fail soon (on shutdown).
   void shutdown();

@@ -37,6 +37,11 @@ class CrmWriter {
                                                      boost::json::object changes) = 0;
   virtual boost::asio::awaitable<WriteResult> remove(std::string_view resource,
                                                      std::int64_t id) = 0;
+  // GET one element: kOk with it, kNotFound (404: it is really gone), or a failure. How a
+  // deletion seen in a read-all is confirmed before anything is re-created because of it: a
+  // list that is transiently short must not make a duplicate.
+  virtual boost::asio::awaitable<WriteResult> read_one(std::string_view resource,
+                                                       std::int64_t id) = 0;
 };
 
 }  // namespace clevertim::sync

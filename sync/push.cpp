@@ -52,6 +52,9 @@ struct RemoteVersion {
 struct PayloadProblem {
   bool waits_for_dependency = false;  // a referenced new row is not in the CRM yet
   std::string message;
+  // What it waits for: a new row this ref kind may name (kNone with a custom field key).
+  model::Ref ref = model::Ref::kNone;
+  std::int64_t local_id = 0;
 };
 
 std::string label(const model::Resource& r, std::int64_t id) {
@@ -102,9 +105,11 @@ std::variant<json::object, PayloadProblem> build_payload(const model::Resource& 
     if (f.ref != model::Ref::kNone) {
       const auto* id = std::get_if<std::int64_t>(&cell);
       if (id != nullptr && *id < 0)
-        return PayloadProblem{true, "waits for the new " + std::string(r.table) + "." +
-                                        std::string(f.column) + " target " + std::to_string(*id) +
-                                        " to be created in the CRM first"};
+        return PayloadProblem{true,
+                              "waits for the new " + std::string(r.table) + "." +
+                                  std::string(f.column) + " target " + std::to_string(*id) +
+                                  " to be created in the CRM first",
+                              f.ref, *id};
     }
     if (f.api == "cf" && has_local_custom_field_key(cell))
       return PayloadProblem{true, "waits for a new custom field (a negative key in " +
@@ -498,6 +503,26 @@ class PushRun {
     });
   }
 
+  // A row that cannot be sent as it is: it waits for a new row it references, or it is
+  // refused (a bad value, or a reference to a new row that no longer exists: deleted before it
+  // was ever created in the CRM, so waiting would be for ever).
+  void handle_payload_problem(const Item& item, const PayloadProblem& problem) {
+    if (!problem.waits_for_dependency) return mark_rejected(item, problem.message);
+    if (problem.ref == model::Ref::kNone || local_row_exists(problem.ref, problem.local_id))
+      return mark_waiting(item, problem.message);
+    mark_rejected(item, "it references " + std::to_string(problem.local_id) +
+                            ", a new row that was deleted before it reached the CRM; set that "
+                            "column to NULL or to an existing id and it is pushed again");
+  }
+
+  bool local_row_exists(model::Ref ref, std::int64_t id) {
+    for (std::string_view endpoint : model::endpoints_for(ref)) {
+      const model::Resource* target = model::find_resource(endpoint);
+      if (target != nullptr && table_for(*target).read(id).has_value()) return true;
+    }
+    return false;
+  }
+
   // Handles an answer that is not a success. Returns true when it was one of those.
   bool handle_failure(const Item& item, const WriteResult& result, std::string_view what) {
     switch (result.status) {
@@ -581,8 +606,7 @@ class PushRun {
     auto payload = build_payload(*item.resource, row->cells, writable_indexes(*item.resource),
                                  /*skip_nulls=*/true);
     if (auto* problem = std::get_if<PayloadProblem>(&payload)) {
-      problem->waits_for_dependency ? mark_waiting(item, problem->message)
-                                    : mark_rejected(item, problem->message);
+      handle_payload_problem(item, *problem);
       return std::nullopt;
     }
     add_intent(*item.resource, item.id, std::get<json::object>(payload));
@@ -713,8 +737,7 @@ class PushRun {
 
     auto payload = build_payload(r, target, send, /*skip_nulls=*/false);
     if (auto* problem = std::get_if<PayloadProblem>(&payload)) {
-      problem->waits_for_dependency ? mark_waiting(item, problem->message)
-                                    : mark_rejected(item, problem->message);
+      handle_payload_problem(item, *problem);
       return std::nullopt;
     }
     json::object& body = std::get<json::object>(payload);
@@ -750,8 +773,7 @@ class PushRun {
     const model::Resource& r = *item.resource;
     auto payload = build_payload(r, cells, writable_indexes(r), /*skip_nulls=*/true);
     if (auto* problem = std::get_if<PayloadProblem>(&payload)) {
-      problem->waits_for_dependency ? mark_waiting(item, problem->message)
-                                    : mark_rejected(item, problem->message);
+      handle_payload_problem(item, *problem);
       co_return;
     }
     record_intent(r, item.id, std::get<json::object>(payload));
@@ -774,13 +796,29 @@ class PushRun {
     ++report_.updated;
   }
 
-  // Deleted in the CRM, edited here: the edit wins, so the element is created again.
+  // Deleted in the CRM, edited here: the edit wins, so the element is created again; but
+  // only once a GET confirmed the deletion. A read-all that was transiently short (a proxy, a
+  // replica behind) made a duplicate, and re-linked every reference to it in the mirror only.
   asio::awaitable<void> recreate(Item& item, const StoredRow& row) {
     const model::Resource& r = *item.resource;
+    const WriteResult current = co_await writer_.read_one(r.endpoint, item.id);
+    if (current.ok()) {
+      // Not deleted after all: its current version is what the row merges with, next run.
+      const std::string raw = json::serialize(current.element);
+      batch_->add([&] { table_for(r).record_remote_version(item.id, &raw); });
+      mark_waiting(item,
+                   "the CRM's list lacked it, but it exists: merged with its current version at "
+                   "the next run instead of being created again");
+      co_return;
+    }
+    if (current.status != Status::kNotFound) {
+      mark_waiting(item, "whether it was deleted in the CRM could not be confirmed (" +
+                             current.message + "); checked again next run");
+      co_return;
+    }
     auto payload = build_payload(r, row.cells, writable_indexes(r), /*skip_nulls=*/true);
     if (auto* problem = std::get_if<PayloadProblem>(&payload)) {
-      problem->waits_for_dependency ? mark_waiting(item, problem->message)
-                                    : mark_rejected(item, problem->message);
+      handle_payload_problem(item, *problem);
       co_return;
     }
     record_intent(r, item.id, std::get<json::object>(payload));
@@ -1028,6 +1066,9 @@ class NoWriter : public CrmWriter {
     co_return WriteResult{};
   }
   asio::awaitable<WriteResult> remove(std::string_view, std::int64_t) override {
+    co_return WriteResult{};
+  }
+  asio::awaitable<WriteResult> read_one(std::string_view, std::int64_t) override {
     co_return WriteResult{};
   }
 };

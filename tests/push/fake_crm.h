@@ -90,6 +90,14 @@ class FakeCrm : public sync::CrmWriter, public sync::CrmReader {
     co_return sync::WriteResult{};
   }
 
+  asio::awaitable<sync::WriteResult> read_one(std::string_view resource, std::int64_t id) override {
+    requests.push_back("GET " + std::string(resource) + " " + std::to_string(id));
+    auto& all = elements[std::string(resource)];
+    auto it = all.find(id);
+    if (it == all.end()) co_return sync::WriteResult{Status::kNotFound, {}, "no such element"};
+    co_return sync::WriteResult{Status::kOk, it->second, ""};
+  }
+
   json::object store(std::string_view resource, json::object e) {
     e["id"] = next_id++;
     elements[std::string(resource)][e["id"].as_int64()] = e;

@@ -225,7 +225,32 @@ TEST_CASE_FIXTURE(Fixture, "edited here but deleted in the CRM: created again") 
   CHECK(report.conflicts == 1);
   CHECK(number("SELECT count(*) FROM contacts WHERE id = 42") == 0);
   CHECK(text("SELECT city FROM contacts WHERE id = 1000") == "Paris");
-  CHECK(number("SELECT customer_id FROM notes WHERE id = 5") == 1000);
+  // The deletion was confirmed before the POST.
+  CHECK(crm.requests.front() == "GET contact 42");
+  // A synced reference keeps what the CRM holds (here, still 42): it never changes in the
+  // mirror alone. The next pull brings whatever the CRM decided.
+  CHECK(number("SELECT customer_id FROM notes WHERE id = 5") ==
+        crm.elements["note"][5].at("cust").as_int64());
+  CHECK(text("SELECT sync_state FROM notes WHERE id = 5") == "synced");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a list transiently without an edited element: nothing is created") {
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  const json::object kept = crm.elements["contact"][42];
+  crm.elements["contact"].erase(42);
+  pull("contact");                     // the list lacks 42 ...
+  crm.elements["contact"][42] = kept;  // ... but the element is there
+  auto report = push();
+  CHECK(report.created == 0);
+  CHECK(report.waiting == 1);
+  CHECK(crm.elements["contact"].size() == 1);
+  pull("contact");
+  report = push();
+  CHECK(report.created == 0);
+  CHECK(report.updated == 1);
+  CHECK(crm.elements["contact"].size() == 1);
+  CHECK(crm.elements["contact"][42].at("city") == "Paris");
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
 }
 
 TEST_CASE_FIXTURE(Fixture, "deleted here but edited in the CRM: the row comes back") {
@@ -316,4 +341,38 @@ TEST_CASE_FIXTURE(Fixture, "a mass deletion from the shell is held until allowed
   report = push();
   CHECK(report.deleted == 11);
   CHECK(crm.elements["company"].empty());
+}
+
+TEST_CASE_FIXTURE(Fixture,
+                  "a new row whose new parent was deleted before it was created is refused") {
+  // The parent never reaches the CRM: waiting for it would be waiting for ever.
+  shell(
+      "INSERT INTO companies (id, name) VALUES (-5, 'Gone');"
+      "INSERT INTO contacts (first_name, company_id) VALUES ('Orphan', -5);"
+      "DELETE FROM companies WHERE id = -5;");
+  const auto report = push();
+  CHECK(report.rejected == 1);
+  CHECK(report.cancelled == 1);
+  CHECK(text("SELECT sync_state FROM contacts WHERE first_name = 'Orphan'") == "error");
+  CHECK(text("SELECT sync_error FROM contacts WHERE first_name = 'Orphan'").find("-5") !=
+        std::string::npos);
+  // Fixed by the user, it goes out by itself.
+  shell("UPDATE contacts SET company_id = 77 WHERE first_name = 'Orphan';");
+  CHECK(push().created == 1);
+  CHECK(text("SELECT sync_state FROM contacts WHERE first_name = 'Orphan'") == "synced");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a row written with a new base takes its read-only columns from it") {
+  storage::ElementTable table(mirror.db(), *model::find_resource("contact"));
+  auto row = table.read(42);
+  REQUIRE(row);
+  row->raw =
+      R"({"id":42,"fn":"Ann","ln":"Lee","city":"Oslo","title":"CTO","lm":"2026-02-02T00:00:00Z"})";
+  row->state = storage::SyncState::kPending;  // as store_answer keeps a row edited meanwhile
+  {
+    storage::OwnWriteTransaction tx(mirror.db());
+    table.write(*row);
+    tx.commit();
+  }
+  CHECK(text("SELECT last_modified FROM contacts WHERE id = 42") == "2026-02-02T00:00:00Z");
 }

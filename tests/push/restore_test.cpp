@@ -113,6 +113,9 @@ TEST_CASE_FIXTURE(Fixture, "an interrupted restore resumes without duplicates") 
     asio::awaitable<sync::WriteResult> remove(std::string_view r, std::int64_t id) override {
       co_return co_await crm_.remove(r, id);
     }
+    asio::awaitable<sync::WriteResult> read_one(std::string_view r, std::int64_t id) override {
+      co_return co_await crm_.read_one(r, id);
+    }
 
    private:
     FakeCrm& crm_;
