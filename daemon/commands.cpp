@@ -22,6 +22,7 @@
 #include "sync/crm_over_http.h"
 #include "sync/cycle.h"
 #include "sync/restore.h"
+#include "sync/verify.h"
 
 namespace clevertim::daemon {
 namespace {
@@ -332,6 +333,49 @@ int check_config(const ServiceSettings& s) {
   std::cout << " every " << std::chrono::duration_cast<std::chrono::seconds>(s.interval).count()
             << " s, conflicts: " << sync::to_string(s.conflict_policy) << "\n";
   return code;
+}
+
+// Read-only by construction: the mirror is opened SQLITE_OPEN_READONLY (never created nor
+// migrated), and only read-alls are sent. No instance lock: it may run beside the daemon, and
+// then a cycle in progress can show as a difference; run it again once the cycle ended.
+int verify(const ServiceSettings& s) {
+  std::error_code ec;
+  if (!fs::is_regular_file(s.database, ec)) {
+    spdlog::error(
+        "there is no mirror at {} to verify; check storage.database or --database, or "
+        "run `clevertim-sync sync` first",
+        s.database.string());
+    return kExitDatabase;
+  }
+  try {
+    SQLite::Database db(s.database, SQLite::OPEN_READONLY, 5000);
+    if (db.execAndGet("PRAGMA user_version").getInt() < 1) {
+      spdlog::error("{} is not a clevertim-sync mirror (no schema version); check the path",
+                    s.database.string());
+      return kExitDatabase;
+    }
+    asio::io_context io;
+    sync::CrmOverHttp crm(io.get_executor(), client_options(s), s.retry);
+    const sync::VerifyReport report =
+        run_to_completion(io, sync::verify_mirror(db, crm, s.resources));
+    for (const sync::Difference& d : report.differences)
+      std::cout << d.resource << " " << d.id << ": " << d.what << "\n";
+    for (const std::string& u : report.unreadable) std::cout << "not verified: " << u << "\n";
+    for (const std::string& n : report.notes) std::cout << "note: " << n << "\n";
+    std::cout << report.compared << " synced rows compared, " << report.differences.size()
+              << " differences; " << report.unsynced
+              << " rows with local changes not pushed yet were not compared\n";
+    return report.ok() ? kExitOk : kExitIncomplete;
+  } catch (const SQLite::Exception& e) {
+    spdlog::error(
+        "cannot read the mirror {}: {}; check that it is a clevertim-sync mirror and "
+        "readable",
+        s.database.string(), e.what());
+    return kExitDatabase;
+  } catch (const std::invalid_argument& e) {
+    spdlog::error("{}", e.what());
+    return kExitConfig;
+  }
 }
 
 int backup(const ServiceSettings& s, const fs::path& file, bool compress) {

@@ -16,6 +16,8 @@ int list_conflicts(const ServiceSettings& settings, bool all);
 int resolve(const ServiceSettings& settings, std::int64_t conflict_id, const std::string& side);
 int retry_failed(const ServiceSettings& settings);
 int check_config(const ServiceSettings& settings);
+// Compares the mirror with the CRM field by field, writing nothing; 1 when they differ.
+int verify(const ServiceSettings& settings);
 int backup(const ServiceSettings& settings, const std::filesystem::path& file, bool compress);
 int export_json(const ServiceSettings& settings, const std::filesystem::path& dir, bool history);
 int restore(const ServiceSettings& settings, const std::filesystem::path& source, bool dry_run);

@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config",
                                    "check the configuration, token, mirror and "
                                    "a request to the CRM; say what would be done");
+  auto* verify_cmd = app.add_subcommand("verify",
+                                        "compare the mirror with the CRM field by field, "
+                                        "writing nothing; exit 1 on any difference");
   auto* version = app.add_subcommand("version", "print the version");
   auto* backup_cmd = app.add_subcommand("backup",
                                         "a consistent, checked copy of the mirror, "
@@ -110,7 +113,7 @@ int main(int argc, char** argv) {
   }
 
   setup_logging(cl.log_level.value_or("info"));
-  const bool needs_crm = *run || *sync || *check || *restore_cmd || *undelete_cmd;
+  const bool needs_crm = *run || *sync || *check || *verify_cmd || *restore_cmd || *undelete_cmd;
   auto load = [&] { return load_settings(cl, needs_crm); };
   if (*run) return run_service(load);
 
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
   if (*resolve_cmd) return resolve(settings, conflict_id, side);
   if (*retry) return retry_failed(settings);
   if (*check) return check_config(settings);
+  if (*verify_cmd) return verify(settings);
   if (*backup_cmd) return backup(settings, file, compress);
   if (*export_cmd) return export_json(settings, dir, history);
   if (*restore_cmd) return restore(settings, source, dry_run);
