@@ -1,0 +1,44 @@
+// The convergence checker: a seeded history of local SQL writes, CRM edits, faults, syncs and
+// daemon kills, run against the emulator through real sockets and a real mirror file, then an
+// oracle that checks what must always hold once the history quiesced (see README, "What the
+// convergence checker guarantees"):
+//   1. `clevertim-sync verify` finds no difference: every synced row equals the CRM field for
+//      field, its raw included, and agrees with its own raw;
+//   2. every local write is accounted for: it reached the CRM, or it lost under the policy and
+//      a `conflicts` row holds it, or its row is visible as `error` or `conflict`;
+//   3. no element was created twice (every create carries a unique marker);
+//   4. no CRM edit is lost silently: it survives, or a local writer saw it before overwriting
+//      it, or it lost under `newest`/`local-wins` and a `conflicts` row holds it;
+//   5. no row is left `pending` without a `sync_error` that says why;
+//   6. the mirror passes PRAGMA integrity_check.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "history.h"
+
+namespace clevertim::testing::convergence {
+
+struct Options {
+  std::uint64_t seed = 1;
+  int steps = 14;      // random steps before quiescence
+  bool faults = true;  // one-shot faults before requests
+  bool daemon = true;  // some steps run the daemon (`run`) and SIGKILL it
+};
+
+struct Outcome {
+  History history;
+  std::vector<std::string> violations;  // empty: the history converged
+  std::string details;                  // the last sync's and verify's output, for a failure
+};
+
+// Runs one seeded history and checks it. Deterministic in what it asks for (the seed decides
+// every choice); timing (kills, the daemon's pushes) may vary between runs.
+Outcome run_history(const Options& options);
+
+// "CLEVERTIM_CONVERGENCE_SEED=7 build/tests/convergence/convergence_tests -tc='one seed'"
+std::string replay_command(std::uint64_t seed);
+
+}  // namespace clevertim::testing::convergence
