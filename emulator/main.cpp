@@ -135,6 +135,15 @@ int main(int argc, char** argv) {
                  "rate of writes carried out but never answered (the connection closes)")
       ->capture_default_str()
       ->check(rate);
+  app.add_option("--fault-short", options.faults.short_list,
+                 "rate of read-alls that leave out a random non-empty subset of the elements")
+      ->capture_default_str()
+      ->check(rate);
+  app.add_option("--fault-bad-id", options.faults.bad_id,
+                 "rate of read-alls in which one element's id is unusable (absent, null, 104.0, "
+                 "1.04e2, \"abc\", 2^64, -5, 0)")
+      ->capture_default_str()
+      ->check(rate);
   app.add_option("--fault-seed", options.faults.seed,
                  "seed of the fault generator: same seed, same requests, same faults")
       ->capture_default_str();
