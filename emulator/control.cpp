@@ -57,6 +57,12 @@ Reply handle_control(ControlContext& ctx, std::string_view method, std::string_v
       ctx.faults.update(parse_object(body));
       return ok(json::serialize(ctx.faults.to_json()));
     }
+    if (what == "shapes" && method == "GET")
+      return ok(json::serialize(to_json(ctx.store.shapes())));
+    if (what == "shapes" && method == "PUT") {
+      ctx.store.set_shapes(updated(ctx.store.shapes(), parse_object(body)));
+      return ok(json::serialize(to_json(ctx.store.shapes())));
+    }
     if (what == "state" && method == "GET") return ok(ctx.store.state_json());
     if (what == "state" && method == "PUT") {
       ctx.store.replace_state(parse_object(body));  // moved in
@@ -69,7 +75,7 @@ Reply handle_control(ControlContext& ctx, std::string_view method, std::string_v
   } catch (const std::exception& e) {
     return reply(error(400, std::string("control request refused: ") + e.what()));
   }
-  for (std::string_view known : {"log", "faults", "state", "save"})
+  for (std::string_view known : {"log", "faults", "shapes", "state", "save"})
     if (what == known)
       return reply(
           error(405, std::string(method) + " is not supported on /_emulator/" + std::string(what)));

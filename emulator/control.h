@@ -1,4 +1,5 @@
-// The control API under /_emulator/, for tests: the request log, fault settings, the whole
+// The control API under /_emulator/, for tests: the request log, fault settings, answer shapes,
+// the whole
 // account state, saving it, and edits "from the web app" (another user, not logged, never
 // faulted). It needs the read-write token; see README.md for every call.
 #pragma once

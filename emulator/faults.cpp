@@ -24,6 +24,10 @@ std::string_view fault_name(Fault f) {
       return "empty";
     case Fault::kDropAfterCommit:
       return "drop_after_commit";
+    case Fault::kShort:
+      return "short";
+    case Fault::kBadId:
+      return "bad_id";
     case Fault::kNone:
       break;
   }
@@ -31,11 +35,13 @@ std::string_view fault_name(Fault f) {
 }
 
 Fault parse_fault(std::string_view name) {
-  for (Fault f : {Fault::kServerError, Fault::kRateLimited, Fault::kUnavailable, Fault::kReset,
-                  Fault::kTruncate, Fault::kEmpty, Fault::kDropAfterCommit})
+  for (Fault f :
+       {Fault::kServerError, Fault::kRateLimited, Fault::kUnavailable, Fault::kReset,
+        Fault::kTruncate, Fault::kEmpty, Fault::kDropAfterCommit, Fault::kShort, Fault::kBadId})
     if (fault_name(f) == name) return f;
-  throw std::invalid_argument("unknown fault '" + std::string(name) +
-                              "'; use 5xx, 429, 503, reset, truncate, empty, drop_after_commit");
+  throw std::invalid_argument(
+      "unknown fault '" + std::string(name) +
+      "'; use 5xx, 429, 503, reset, truncate, empty, drop_after_commit, short, bad_id");
 }
 
 Faults::Faults(FaultRates rates) : rates_(rates), rng_(rates.seed) {}
@@ -50,11 +56,76 @@ int Faults::server_error_status() {
   return statuses[rng_() % statuses.size()];
 }
 
+std::string Faults::spoil_read_all(Fault f, const std::string& body) {
+  if (f != Fault::kShort && f != Fault::kBadId) return body;
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  json::array* content = nullptr;
+  if (!ec && v.is_object())
+    if (json::value* c = v.get_object().if_contains("content")) content = c->if_array();
+  if (content == nullptr || content->empty()) return body;
+  const std::size_t n = content->size();
+  if (f == Fault::kShort) {
+    // k of n dropped, chosen by a partial Fisher-Yates shuffle; the rest keep their order.
+    const std::size_t k = 1 + rng_() % n;
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::vector<bool> dropped(n, false);
+    for (std::size_t i = 0; i < k; ++i) {
+      std::swap(order[i], order[i + rng_() % (n - i)]);
+      dropped[order[i]] = true;
+    }
+    json::array kept;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!dropped[i]) kept.push_back(std::move((*content)[i]));
+    *content = std::move(kept);
+    return json::serialize(v);
+  }
+  // kBadId. The odd numbers (104.0, 1.04e2, 2^64) cannot be written by a JSON library that
+  // normalises numbers, so the element carries a marker string that the text then replaces.
+  json::object& victim = (*content)[rng_() % n].as_object();
+  const std::string_view bad = kBadIds[rng_() % std::size(kBadIds)];
+  std::string own;
+  if (const json::value* id = victim.if_contains("id")) {
+    if (const json::string* s = id->if_string())
+      own = std::string(*s);
+    else if (id->is_number())
+      own = json::serialize(*id);
+  }
+  if (own.empty()) own = "0";
+  std::string text;  // what replaces the marker
+  if (bad == "ID.0") {
+    text = own + ".0";
+  } else if (bad == "ID-exp") {  // 104 -> 1.04e2, 7 -> 7e0
+    const std::string digits = own.starts_with('-') ? own.substr(1) : own;
+    text = (own.starts_with('-') ? "-" : "") + digits.substr(0, 1) +
+           (digits.size() > 1 ? "." + digits.substr(1) : "") + "e" +
+           std::to_string(digits.size() - 1);
+  } else {
+    text = std::string(bad);
+  }
+  json::object spoiled;  // rebuilt, not erased in place: erase would reorder the keys
+  const json::string marker = "\u0001clevertim-emulator-bad-id\u0001";
+  for (auto& kv : victim) {
+    if (kv.key() != "id")
+      spoiled.emplace(kv.key(), std::move(kv.value()));
+    else if (!bad.empty())
+      spoiled.emplace("id", marker);
+  }
+  if (!bad.empty() && !victim.contains("id")) spoiled.emplace("id", marker);
+  victim = std::move(spoiled);
+  std::string out = json::serialize(v);
+  const std::string quoted_marker = json::serialize(json::value(marker));
+  if (const auto at = out.find(quoted_marker); at != std::string::npos)
+    out.replace(at, quoted_marker.size(), text);
+  return out;
+}
+
 Fault Faults::draw(std::string_view method, std::string_view path, bool read_all, bool write) {
   for (auto it = next_.begin(); it != next_.end(); ++it) {
     if (!it->method.empty() && it->method != method) continue;
     if (!it->path.empty() && !path.starts_with(it->path)) continue;
-    if ((it->fault == Fault::kEmpty && !read_all) ||
+    if ((hits_read_alls_only(it->fault) && !read_all) ||
         (it->fault == Fault::kDropAfterCommit && !write))
       continue;
     const Fault f = it->fault;
@@ -67,6 +138,9 @@ Fault Faults::draw(std::string_view method, std::string_view path, bool read_all
   if (roll(rates_.reset)) return Fault::kReset;
   if (roll(rates_.truncate)) return Fault::kTruncate;
   if (read_all && roll(rates_.empty)) return Fault::kEmpty;
+  // After the older faults, and rolled only when set: their draws stay what they were.
+  if (read_all && roll(rates_.short_list)) return Fault::kShort;
+  if (read_all && roll(rates_.bad_id)) return Fault::kBadId;
   if (write && roll(rates_.drop_after_commit)) return Fault::kDropAfterCommit;
   return Fault::kNone;
 }
@@ -84,6 +158,8 @@ json::object Faults::to_json() const {
           {"truncate", rates_.truncate},
           {"empty", rates_.empty},
           {"drop_after_commit", rates_.drop_after_commit},
+          {"short", rates_.short_list},
+          {"bad_id", rates_.bad_id},
           {"retry_after", rates_.retry_after_seconds},
           {"latency_ms", rates_.latency_ms},
           {"seed", rates_.seed},
@@ -149,6 +225,10 @@ void Faults::update(const json::object& s) {
       r.empty = rate_of(v, key);
     } else if (key == "drop_after_commit") {
       r.drop_after_commit = rate_of(v, key);
+    } else if (key == "short") {
+      r.short_list = rate_of(v, key);
+    } else if (key == "bad_id") {
+      r.bad_id = rate_of(v, key);
     } else if (key == "retry_after") {
       r.retry_after_seconds = static_cast<int>(count_of(v, key));
     } else if (key == "latency_ms") {

@@ -25,12 +25,19 @@ enum class Fault {
   kTruncate,         // a complete HTTP 200 whose JSON body is cut short
   kEmpty,            // a read-all answers {"status":"OK","content":[]}
   kDropAfterCommit,  // a write is done, then the connection closes before any answer
+  kShort,            // a read-all leaves out a random non-empty subset of its elements
+  kBadId,            // a read-all in which one element's `id` is unusable (see BadId)
 };
 
 // The name used by flags, the control API and the request log: "5xx", "429", "503", "reset",
-// "truncate", "empty", "drop_after_commit"; "" for kNone.
+// "truncate", "empty", "drop_after_commit", "short", "bad_id"; "" for kNone.
 std::string_view fault_name(Fault f);
 Fault parse_fault(std::string_view name);  // throws std::invalid_argument
+
+// Faults that only hit read-alls (GET BASE/{r}); a one-shot of these waits for one.
+inline bool hits_read_alls_only(Fault f) {
+  return f == Fault::kEmpty || f == Fault::kShort || f == Fault::kBadId;
+}
 
 // Faults that answer without touching the account: the request is not carried out.
 inline bool answers_before_commit(Fault f) {
@@ -39,7 +46,7 @@ inline bool answers_before_commit(Fault f) {
 
 struct FaultRates {  // each rate is a probability per request, 0..1
   double server_error = 0, rate_limited = 0, unavailable = 0, reset = 0, truncate = 0, empty = 0,
-         drop_after_commit = 0;
+         drop_after_commit = 0, short_list = 0, bad_id = 0;
   // The statuses an injected 5xx picks from (500 and 502: an HTML page; any other: plain
   // text; never the API's envelope, which API.md gives a 500 one meaning: "your JSON cannot be
   // parsed"). A test that wants only proxy-style failures sets {502, 503}.
@@ -60,6 +67,11 @@ class Faults {
   Fault draw(std::string_view method, std::string_view path, bool read_all, bool write);
   // The status of an injected 5xx, drawn from server_error_statuses.
   int server_error_status();
+  // The read-all answer `body` ({"status":"OK","content":[...]}) as `f` spoils it: kShort
+  // leaves out k random elements, 1 <= k <= all (the rest in order); kBadId replaces the `id`
+  // of one random element by one of the values kBadIds lists (with the element's own id where
+  // one is shown). An empty list, another fault, or a body that is not such a list: unchanged.
+  std::string spoil_read_all(Fault f, const std::string& body);
 
   const FaultRates& rates() const { return rates_; }
   // {"5xx":0.2,"5xx_statuses":[500,502,503],"429":0,...,"retry_after":1,"latency_ms":0,
@@ -82,6 +94,12 @@ class Faults {
   std::mt19937_64 rng_;
   std::deque<OneShot> next_;
 };
+
+// What a bad_id fault puts in place of an element's id ID, in the order drawn from: "" is no
+// `id` at all; "ID.0" and "ID-exp" are the element's own id written as a float ("104.0") and
+// in exponent notation ("1.04e2"); the rest are written as shown.
+inline constexpr std::string_view kBadIds[] = {
+    "", "null", "ID.0", "ID-exp", R"("abc")", "18446744073709551616", "-5", "0"};
 
 // [500, 502] -> {500, 502}; throws std::invalid_argument unless a non-empty list of 5xx.
 std::vector<int> parse_server_error_statuses(const boost::json::value& v);

@@ -135,6 +135,25 @@ int main(int argc, char** argv) {
                  "rate of writes carried out but never answered (the connection closes)")
       ->capture_default_str()
       ->check(rate);
+  app.add_option("--fault-short", options.faults.short_list,
+                 "rate of read-alls that leave out a random non-empty subset of the elements")
+      ->capture_default_str()
+      ->check(rate);
+  app.add_option("--fault-bad-id", options.faults.bad_id,
+                 "rate of read-alls in which one element's id is unusable (absent, null, 104.0, "
+                 "1.04e2, \"abc\", 2^64, -5, 0)")
+      ->capture_default_str()
+      ->check(rate);
+  ShapeOptions shapes;
+  app.add_option("--shape-seed", shapes.seed,
+                 "vary, from this seed, how answers write ids, time stamps, nulls and a note's "
+                 "cust (0: off, one canonical shape); implies --soft-delete-tasks")
+      ->capture_default_str();
+  app.add_flag("--shape-per-request", shapes.per_request,
+               "with --shape-seed: draw the shapes afresh for every answer, not per element");
+  app.add_flag(
+      "--soft-delete-tasks", shapes.soft_delete_tasks,
+      "a PUT setting a task's is_deleted to true deletes it (404 and gone from read-alls)");
   app.add_option("--fault-seed", options.faults.seed,
                  "seed of the fault generator: same seed, same requests, same faults")
       ->capture_default_str();
@@ -154,6 +173,7 @@ int main(int argc, char** argv) {
 
     Store store;
     store.cache_read_all(!no_cache);
+    store.set_shapes(shapes);
     if (!state.empty() && std::filesystem::exists(state)) {
       boost::json::value loaded = boost::json::parse(read_file(state));
       if (!loaded.is_object()) throw std::runtime_error(state + " is not a JSON object");

@@ -163,6 +163,8 @@ struct Server::Impl {
     out.body = std::move(r.body);
     if (out.fault == Fault::kTruncate)  // a complete 200 whose JSON stops half-way
       out.body = shared(out.body->substr(0, out.body->size() / 2));
+    if (out.status == 200 && (out.fault == Fault::kShort || out.fault == Fault::kBadId))
+      out.body = shared(faults.spoil_read_all(out.fault, *out.body));  // the cache stays whole
     return out;
   }
 

@@ -40,6 +40,22 @@ json::object parsed(const std::string& text) {
   return json::parse(text).as_object();
 }
 
+// The ids a value names, in order, or nullopt when any part of it is not an id.
+std::optional<std::vector<Id>> id_list(const json::value& v) {
+  std::vector<Id> out;
+  if (const json::array* list = v.if_array()) {
+    for (const json::value& one : *list) {
+      const auto id = as_id(one);
+      if (!id) return std::nullopt;
+      out.push_back(*id);
+    }
+    return out;
+  }
+  const auto id = as_id(v);
+  if (!id) return std::nullopt;
+  return std::vector<Id>{*id};
+}
+
 std::string not_found(const model::Resource& r, Id id) {
   return "no " + std::string(r.endpoint) + " with id " + std::to_string(id);
 }
@@ -170,32 +186,71 @@ std::string Store::element_json(const Collection& c, Id id, const std::string& t
   return out;
 }
 
+std::string Store::answer_json(const Collection& c, Id id, const std::string& text) {
+  if (!shapes_.active()) return element_json(c, id, text);
+  return shape_element(shapes_, *c.resource, element_json(c, id, text), answers_++);
+}
+
+void Store::set_shapes(ShapeOptions o) {
+  shapes_ = o;
+  for (Collection& c : collections_) c.cache.reset();
+}
+
+// With shapes on, a client may send back ids in any shape it was shown. Ids naming what is
+// stored already leave the stored value as it is (a PUT of the element as read changes
+// nothing and `lm` stays); other ids are stored as JSON numbers, so the account does not
+// depend on the shapes a client happened to see.
+void Store::settle_ids(const model::Resource& r, json::object& sent,
+                       const json::object* before) const {
+  if (!shapes_.active()) return;
+  for (auto& kv : sent) {
+    const model::Field* f = r.field_by_api(kv.key());
+    json::value& v = kv.value();
+    if (f == nullptr || v.is_null() || !holds_ids(r, kv.key())) continue;
+    const auto now = id_list(v);
+    if (!now) continue;  // not ids: validation answers 400
+    const json::value* old = before ? before->if_contains(kv.key()) : nullptr;
+    const bool same_form =
+        old != nullptr && (old->is_array() == v.is_array() || accepts_id_list(r, *f));
+    if (same_form && id_list(*old) == now)
+      v = *old;
+    else
+      v = ids_written_as(v, false);
+  }
+}
+
 std::shared_ptr<const std::string> Store::read_all(const model::Resource& r) {
   Collection& c = collections_[collection_of(r)];
   if (!c.cache) {
     std::string list;
+    const std::uint64_t answer = answers_++;
     for (const auto& [id, e] : c.elements) {
       if (!list.empty()) list += ',';
-      append_element(list, c, id, e);
+      if (shapes_.active())
+        list += shape_element(shapes_, r, element_json(c, id, e), answer);
+      else
+        append_element(list, c, id, e);
     }
     auto body = std::make_shared<const std::string>(ok_list(list));
-    if (!cache_read_all_) return body;
+    // Stable shapes depend only on the element, so the body can be cached like the plain one.
+    if (!cache_read_all_ || shapes_.per_request) return body;
     c.cache = std::move(body);
   }
   return c.cache;
 }
 
-Answer Store::read_one(const model::Resource& r, Id id) const {
+Answer Store::read_one(const model::Resource& r, Id id) {
   const Collection& c = collections_[collection_of(r)];
   const auto it = c.elements.find(id);
   if (it == c.elements.end()) return error(404, not_found(r, id));
-  return {200, ok_one(element_json(c, id, it->second))};
+  return {200, ok_one(answer_json(c, id, it->second))};
 }
 
 Answer Store::create(const model::Resource& r, const json::value& body, std::optional<Id> creator) {
   const json::object* in = body.if_object();
   if (in == nullptr) return error(400, "the body must be a JSON object");
-  const json::object sent = writable_part(r, *in);
+  json::object sent = writable_part(r, *in);
+  settle_ids(r, sent, nullptr);
   const ExistsFn exists = [this](std::string_view ep, Id id) { return this->exists(ep, id); };
   json::object e;
   e["id"] = 0;  // reserves the first position
@@ -222,7 +277,7 @@ Answer Store::create(const model::Resource& r, const json::value& body, std::opt
   where_[id] = c;
   const auto& stored = collections_[c].elements[id] = json::serialize(e);
   touch(c);
-  return {200, ok_one(element_json(collections_[c], id, stored))};
+  return {200, ok_one(answer_json(collections_[c], id, stored))};
 }
 
 Answer Store::update(const model::Resource& r, Id id, const json::value& body) {
@@ -234,15 +289,27 @@ Answer Store::update(const model::Resource& r, Id id, const json::value& body) {
   if (it == collections_[c].elements.end()) return error(404, not_found(r, id));
   const json::object* in = body.if_object();
   if (in == nullptr) return error(400, "the body must be a JSON object");
-  const json::object sent = writable_part(r, *in);
-  const ExistsFn exists = [this](std::string_view ep, Id id) { return this->exists(ep, id); };
   const json::object before = parsed(it->second);
+  json::object sent = writable_part(r, *in);
+  settle_ids(r, sent, &before);
+  const ExistsFn exists = [this](std::string_view ep, Id id) { return this->exists(ep, id); };
   json::object merged = before;
   for (const auto& kv : sent) merged[kv.key()] = kv.value();
   fill_server_fields(r, merged);
   for (const std::string& m : {check_types(r, sent), check_create_rule(r, merged, false),
                                check_references(r, sent, exists)})
     if (!m.empty()) return error(400, m);
+  if (const json::value* gone = merged.if_contains("is_deleted");
+      shapes_.deletes_tasks() && r.endpoint == "task" && gone && gone->is_bool() &&
+      gone->get_bool()) {
+    // API.md names this PUT as another way to delete a task, and the real service then no
+    // longer lists it: delete it (comments and all), answering with its last state.
+    const std::string now = utc_now();
+    if (r.has_field("lm")) merged["lm"] = now;
+    const std::string last = answer_json(collections_[c], id, json::serialize(merged));
+    remove_element(c, id, now);  // still indexed as `before`, which it removes
+    return {200, ok_one(last)};
+  }
   if (merged != before) {
     if (r.has_field("lm")) merged["lm"] = utc_now();
     index(c, id, before, false);
@@ -250,7 +317,7 @@ Answer Store::update(const model::Resource& r, Id id, const json::value& body) {
     it->second = json::serialize(merged);
     touch(c);
   }
-  return {200, ok_one(element_json(collections_[c], id, it->second))};
+  return {200, ok_one(answer_json(collections_[c], id, it->second))};
 }
 
 Answer Store::remove(const model::Resource& r, Id id) {
@@ -403,6 +470,10 @@ void Store::replace_state(json::object state) {
     }
   }
   if (next) fresh.next_id_ = std::max(fresh.next_id_, *next);
+  // The account changes, not how it is served.
+  fresh.cache_read_all_ = cache_read_all_;
+  fresh.shapes_ = shapes_;
+  fresh.answers_ = answers_;
   *this = std::move(fresh);
 }
 

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "emulator/envelope.h"
+#include "emulator/shapes.h"
 #include "emulator/validate.h"
 
 namespace clevertim::model {
@@ -52,15 +53,21 @@ class Store {
   // Off: every read-all serializes its body again, as a server without such a cache does. The
   // benchmarks use it so that every download they time costs the server the same.
   void cache_read_all(bool on) { cache_read_all_ = on; }
+  // How answers write elements (shapes.h) and whether `is_deleted` deletes a task. Drops the
+  // cached read-alls, which were written in the old shapes.
+  void set_shapes(ShapeOptions o);
+  const ShapeOptions& shapes() const { return shapes_; }
   // GET BASE/{r}/{id}: 200 with the element, or 404.
-  Answer read_one(const model::Resource& r, Id id) const;
+  Answer read_one(const model::Resource& r, Id id);
   // POST BASE/{r}: 200 with the stored element and its new id, or 400. `creator` fills
   // `userId` where the model has it (null when the account has no users).
   Answer create(const model::Resource& r, const boost::json::value& body,
                 std::optional<Id> creator);
   // PUT BASE/{r}/{id}: only the fields sent change (a whole element works the same way);
   // `lm` moves only when something changed. 200, 400, 404, or 501 where the model says the
-  // resource cannot be updated (comment).
+  // resource cannot be updated (comment). With shapes on (or soft_delete_tasks), a task whose
+  // `is_deleted` becomes or stays true is deleted as DELETE does; the answer shows it as it
+  // was last, `is_deleted: true`.
   Answer update(const model::Resource& r, Id id, const boost::json::value& body);
   // DELETE BASE/{r}/{id}: 200 {"status":"OK"} or 404.
   //   Cascades: a note goes with the contact/company in its `cust` (the CRM shows notes on
@@ -105,6 +112,8 @@ class Store {
   };
 
   bool cache_read_all_ = true;
+  ShapeOptions shapes_;
+  std::uint64_t answers_ = 0;  // answers written with shapes: per_request draws from it
 
   std::size_t collection_of(const model::Resource& r) const;
   bool exists(std::string_view endpoint, Id id) const;
@@ -116,6 +125,10 @@ class Store {
   void clear_reference(RefIndex& ref, Id holder, Id target, const std::string& now);
   void append_element(std::string& out, const Collection& c, Id id, const std::string& text) const;
   std::string element_json(const Collection& c, Id id, const std::string& text) const;
+  // element_json in the answer's shapes.
+  std::string answer_json(const Collection& c, Id id, const std::string& text);
+  void settle_ids(const model::Resource& r, boost::json::object& sent,
+                  const boost::json::object* before) const;
 
   std::vector<Collection> collections_;  // parallel to model::all_resources()
   std::vector<RefIndex> refs_;

@@ -1,6 +1,7 @@
 // Each fault flag, shown happening; one-shot faults; determinism under --fault-seed.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -164,4 +165,150 @@ TEST_CASE("faults never hit the control API and the log records faulted requests
   CHECK(log[0].at("path") == "/api/task");
   CHECK(log[0].at("fault") == "5xx");
   CHECK(log[0].at("status").as_int64() >= 500);
+}
+
+namespace {
+
+std::vector<std::int64_t> id_list(const json::array& elements) {
+  std::vector<std::int64_t> out;
+  for (const json::value& e : elements) out.push_back(e.at("id").as_int64());
+  return out;
+}
+
+// The faults named in the log, in order.
+std::vector<std::string> logged_faults(const EmulatorProcess& e) {
+  std::vector<std::string> out;
+  const json::value log = control(e, "GET", "log").json();  // outlives the loop
+  for (const json::value& r : log.at("requests").as_array())
+    out.emplace_back(r.at("fault").as_string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("--fault-short: a read-all leaves out a random non-empty subset, the rest in order") {
+  EmulatorProcess emulator({"--sample", "20", "--fault-short", "1"});
+  const std::vector<std::int64_t> all = id_list(state(emulator).at("contact").as_array());
+  REQUIRE(all.size() > 5);
+  std::set<std::size_t> sizes;
+  for (int i = 0; i < 60; ++i) {
+    const std::vector<std::int64_t> got =
+        id_list(all_elements(http_request("GET", emulator.url() + "/contact")));
+    CHECK(got.size() < all.size());
+    CHECK(std::includes(all.begin(), all.end(), got.begin(), got.end()));  // a subset, in order
+    sizes.insert(got.size());
+  }
+  CHECK(sizes.size() > 3);  // how much is missing varies
+  // The elements it does show are whole; reading one is not a read-all; nothing is lost.
+  CHECK(get_one(emulator, "contact", all[0]).at("id") == all[0]);
+  CHECK(id_list(state(emulator).at("contact").as_array()) == all);
+  const std::vector<std::string> faults = logged_faults(emulator);
+  CHECK(std::count(faults.begin(), faults.end(), "short") == 60);
+  CHECK(faults.back().empty());
+  // An empty list stays empty.
+  CHECK(http_request("GET", emulator.url() + "/group").status == 200);
+  REQUIRE(control(emulator, "PUT", "state", "{}").status == 200);
+  CHECK(http_request("GET", emulator.url() + "/contact").body == R"({"status":"OK","content":[]})");
+}
+
+TEST_CASE("--fault-short drops every element sometimes, and the same seed drops the same ones") {
+  auto run = [](const std::string& seed) {
+    EmulatorProcess emulator({"--sample", "5", "--fault-short", "0.5", "--fault-seed", seed});
+    std::vector<std::string> bodies;
+    for (int i = 0; i < 40; ++i)
+      bodies.push_back(http_request("GET", emulator.url() + "/contact").body);
+    return bodies;
+  };
+  const auto first = run("3");
+  CHECK(first == run("3"));
+  CHECK(std::count(first.begin(), first.end(), R"({"status":"OK","content":[]})") > 0);
+  CHECK(std::set<std::string>(first.begin(), first.end()).size() > 2);
+}
+
+TEST_CASE("--fault-bad-id: one element's id is unusable, in each documented way") {
+  EmulatorProcess emulator({"--sample", "10", "--fault-bad-id", "1"});
+  const json::array stored = state(emulator).at("company").as_array();
+  REQUIRE(stored.size() > 1);
+  std::set<std::string> kinds;
+  for (int i = 0; i < 120; ++i) {
+    const HttpAnswer a = http_request("GET", emulator.url() + "/company");
+    const json::array got = all_elements(a);
+    REQUIRE(got.size() == stored.size());
+    int spoiled = 0;
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      const json::value* id = got[k].as_object().if_contains("id");
+      const std::int64_t own = stored[k].at("id").as_int64();
+      if (id != nullptr && id->is_int64() && id->as_int64() == own) {
+        CHECK(got[k] == stored[k]);
+        continue;
+      }
+      ++spoiled;
+      // Everything but the id is as stored.
+      json::object rest = got[k].as_object();
+      json::object want = stored[k].as_object();
+      rest.erase("id");
+      want.erase("id");
+      CHECK(rest == want);
+      const std::string o = std::to_string(own);
+      const std::string exp = o.substr(0, 1) + (o.size() > 1 ? "." + o.substr(1) : "") + "e" +
+                              std::to_string(o.size() - 1);
+      if (id == nullptr)
+        kinds.insert("absent");
+      else if (id->is_null())
+        kinds.insert("null");
+      else if (*id == "abc")
+        kinds.insert("abc");
+      else if (*id == -5 || *id == 0)
+        kinds.insert(json::serialize(*id));
+      else if (a.body.find(R"("id":18446744073709551616,)") != std::string::npos)
+        kinds.insert("2^64");
+      else if (a.body.find(R"("id":)" + o + ".0,") != std::string::npos)
+        kinds.insert("float");
+      else if (a.body.find(R"("id":)" + exp + ",") != std::string::npos)
+        kinds.insert("exponent");
+      else
+        FAIL("unexpected id " << *id);
+    }
+    CHECK(spoiled == 1);
+  }
+  CHECK(kinds ==
+        std::set<std::string>{"absent", "null", "abc", "-5", "0", "2^64", "float", "exponent"});
+  // The account keeps its ids; reading one is untouched.
+  CHECK(state(emulator).at("company").as_array() == stored);
+  CHECK(get_one(emulator, "company", stored[0].at("id").as_int64()) == stored[0]);
+  const std::vector<std::string> faults = logged_faults(emulator);
+  CHECK(std::count(faults.begin(), faults.end(), "bad_id") == 120);
+}
+
+TEST_CASE("short and bad_id one-shots wait for a read-all - fire once - show in settings") {
+  EmulatorProcess emulator({"--sample", "10"});
+  const std::string url = emulator.url();
+  const json::array contacts = state(emulator).at("contact").as_array();
+  const HttpAnswer set = control(emulator, "PUT", "faults", R"({"next":[
+      {"fault":"short","path":"/api/contact"},{"fault":"bad_id","method":"GET","path":"/api/company"}]})");
+  REQUIRE_MESSAGE(set.status == 200, set.body);
+  // Not read-alls: the one-shots wait.
+  const std::int64_t first = contacts[0].at("id").as_int64();
+  CHECK(get_one(emulator, "contact", first).at("id") == first);
+  CHECK(
+      http_request("PUT", url + "/contact/" + std::to_string(first), R"({"city":"Oslo"})").status ==
+      200);
+  CHECK(all_elements(http_request("GET", url + "/contact")).size() < contacts.size());
+  CHECK(all_elements(http_request("GET", url + "/contact")).size() == contacts.size());
+  const json::array spoiled = all_elements(http_request("GET", url + "/company"));
+  // 104.0, 1.04e2 and 2^64 parse as doubles: not int64 either.
+  CHECK(std::count_if(spoiled.begin(), spoiled.end(), [](const json::value& e) {
+          const json::value* id = e.as_object().if_contains("id");
+          return id == nullptr || !id->is_int64() || id->as_int64() <= 0;
+        }) == 1);
+  CHECK(control(emulator, "GET", "faults").json().at("next").as_array().empty());
+  const std::vector<std::string> faults = logged_faults(emulator);
+  CHECK(faults == std::vector<std::string>{"", "", "short", "", "bad_id"});
+
+  REQUIRE(control(emulator, "PUT", "faults", R"({"short":0.25,"bad_id":0.5})").status == 200);
+  const json::value f = control(emulator, "GET", "faults").json();
+  CHECK(f.at("short") == 0.25);
+  CHECK(f.at("bad_id") == 0.5);
+  CHECK(control(emulator, "PUT", "faults", R"({"short":2})").status == 400);
+  CHECK(control(emulator, "PUT", "faults", R"({"next":[{"fault":"bad-id"}]})").status == 400);
 }

@@ -19,7 +19,8 @@ json::array all_elements(const HttpAnswer& a);
 // The `error` of an error envelope, after checking its shape.
 std::string error_of(const HttpAnswer& a);
 
-// POST BASE/{resource} with the read-write token; returns the new id (the test fails otherwise).
+// POST BASE/{resource} with the read-write token; returns the new id, written as a number or
+// (with shapes) a numeric string; the test fails otherwise.
 std::int64_t create(const EmulatorProcess& e, const std::string& resource, const std::string& body);
 json::object get_one(const EmulatorProcess& e, const std::string& resource, std::int64_t id);
 // The ids in a JSON array of ids, e.g. a contact's `notes`.
