@@ -168,6 +168,7 @@ class PushRun {
     std::vector<Item> items = load_items();
     cancel_created_then_deleted(items);
     hold_mass_deletions(items);
+    co_await read_current_versions(items);
 
     std::map<int, std::vector<Item>> creates;                  // by push order
     std::map<int, std::vector<Item>, std::greater<>> deletes;  // dependents first
@@ -867,6 +868,51 @@ class PushRun {
   }
 
   // ---- before sending -------------------------------------------------------------------
+
+  // A push without a pull just before it (the daemon's immediate push, or a resource left out
+  // of sync.resources) would merge with the CRM's version as the last pull saw it, minutes
+  // old: a same-field edit made in the CRM since then was overwritten without a conflict.
+  // So the current version of each element about to be PUT or DELETEd is read first, and
+  // what changed there becomes its remote version. What remains is the time between this
+  // GET and the PUT: one round trip.
+  asio::awaitable<void> read_current_versions(std::vector<Item>& items) {
+    std::vector<Item*> stale;
+    for (Item& item : items)
+      if (item.id > 0 && !item.has_insert &&
+          !options_.freshly_pulled.contains(std::string(item.resource->endpoint)))
+        stale.push_back(&item);
+    co_await for_each_concurrently(stale, options_.concurrency, options_.stop_requested,
+                                   [this](Item*& item) { return read_current_version(*item); });
+    batch_->commit();
+  }
+
+  asio::awaitable<void> read_current_version(Item& item) {
+    const model::Resource& r = *item.resource;
+    const WriteResult current = co_await writer_.read_one(r.endpoint, item.id);
+    if (current.status == Status::kNotFound) {
+      batch_->add([&] { table_for(r).record_remote_version(item.id, nullptr); });
+      may_have_remote_version_.emplace(r.endpoint, item.id);
+      co_return;
+    }
+    if (!current.ok()) {
+      blocked_.insert({r.endpoint, item.id});
+      mark_waiting(item, "the CRM's current version could not be read first (" + current.message +
+                             "); sent with the next cycle");
+      co_return;
+    }
+    // Recorded only when a field a push could overwrite differs from the base: an answer
+    // spelled differently from the list (ids as text, say) is no edit.
+    const std::optional<std::string> base =
+        item.has_delete ? item.deleted_raw : table_for(r).raw_of(item.id);
+    const std::vector<Cell> theirs = storage::cells_of(r, current.element);
+    const std::vector<Cell> known = cells_of_raw(r, base);
+    bool changed = false;
+    for (size_t i : writable_indexes(r)) changed = changed || theirs[i] != known[i];
+    if (!changed) co_return;
+    const std::string raw = json::serialize(current.element);
+    batch_->add([&] { table_for(r).record_remote_version(item.id, &raw); });
+    may_have_remote_version_.emplace(r.endpoint, item.id);
+  }
 
   void cancel_created_then_deleted(std::vector<Item>& items) {
     std::erase_if(items, [this](const Item& item) {

@@ -186,3 +186,30 @@ TEST_CASE("READY, STATUS and WATCHDOG reach the NOTIFY_SOCKET") {
   CHECK(daemon.stop() == 0);
   close(fd);
 }
+
+// An immediate push happens minutes after the last pull: it must not merge with that stale
+// version of the element (issue 12, item 1). Under every policy that keeps the CRM's edit, a
+// same-field CRM edit made since the pull survives and a conflict says so.
+TEST_CASE("run: an immediate push never overwrites a CRM edit made since the last pull") {
+  for (const char* policy : {"manual", "remote-wins"}) {
+    CAPTURE(policy);
+    SyncFixture f({"--sample", "10"},
+                  std::string("interval = \"20s\"\nconflict_policy = \"") + policy + "\"\n");
+    REQUIRE(f.sync() == 0);
+    const auto id = std::to_string(f.remote("contact")[0].at("id").as_int64());
+    Daemon daemon(f.config, f.dir / "daemon.log");
+    REQUIRE(eventually([&] { return daemon.output().find("sync:") != std::string::npos; }));
+    REQUIRE(f.web("PUT", "contact/" + id, R"({"title": "Set in the CRM"})").status == 200);
+    f.shell("UPDATE contacts SET title = 'Set here' WHERE id = " + id + ";");
+    // The push happened (nothing left in the outbox, or the row waits for a person).
+    REQUIRE(eventually([&] {
+      return f.number("SELECT count(*) FROM conflicts WHERE record_id = " + id) > 0 ||
+             f.number("SELECT count(*) FROM outbox") == 0;
+    }));
+    daemon.stop();
+    CHECK(f.remote_element("contact", std::stoll(id)).at("title") == "Set in the CRM");
+    CHECK(f.number("SELECT count(*) FROM conflicts WHERE record_id = " + id) == 1);
+    CHECK(f.query("SELECT remote FROM conflicts WHERE record_id = " + id).find("Set in the CRM") !=
+          std::string::npos);
+  }
+}
