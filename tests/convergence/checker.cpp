@@ -27,7 +27,7 @@ namespace json = boost::json;
 constexpr TrackedField kFields[] = {
     {"contacts", "contact", "title", "title"}, {"contacts", "contact", "city", "city"},
     {"companies", "company", "city", "city"},  {"companies", "company", "region", "region"},
-    {"notes", "note", "type", "type"},
+    {"notes", "note", "type", "type"},         {"tasks", "task", "location", "location"},
 };
 
 constexpr const char* kPolicies[] = {"newest", "remote-wins", "local-wins", "manual"};
@@ -78,21 +78,23 @@ class Generator {
 
   void one_step(int step) {
     const auto kind = pick(100);
-    if (kind < 26)
+    if (kind < 24)
       local_update(step);
-    else if (kind < 40)
+    else if (kind < 36)
       local_insert(step);
-    else if (kind < 47)
+    else if (kind < 42)
       local_delete(step);
-    else if (kind < 65)
+    else if (kind < 58)
       remote_update(step);
-    else if (kind < 71)
+    else if (kind < 63)
       remote_create(step);
-    else if (kind < 76)
+    else if (kind < 66)
       remote_delete(step);
-    else if (kind < 86 && options_.faults)
+    else if (kind < 68)
+      remote_soft_delete_task(step);
+    else if (kind < 78 && options_.faults)
       fault(step);
-    else if (kind < 93 || !options_.daemon)
+    else if (kind < 90 || !options_.daemon)
       sync(step);
     else
       daemon_phase(step);
@@ -208,9 +210,11 @@ class Generator {
         if (std::string(t.table) == field.table)
           d.seen[t.api] = text_of(
               db, std::string("SELECT ") + t.column + " FROM " + t.table + " WHERE id = ?", id);
-      const char* naming = std::string(field.table) == "companies"  ? "name"
-                           : std::string(field.table) == "contacts" ? "first_name"
-                                                                    : "description";
+      const std::string table = field.table;
+      const char* naming = table == "companies"  ? "name"
+                           : table == "contacts" ? "first_name"
+                           : table == "tasks"    ? "name"
+                                                 : "description";
       d.marker = text_of(
           db, std::string("SELECT ") + naming + " FROM " + field.table + " WHERE id = ?", id);
       SQLite::Statement q(db, std::string("DELETE FROM ") + field.table + " WHERE id = ?");
@@ -269,6 +273,18 @@ class Generator {
     say(step, "CRM DELETE " + std::string(resource) + " " + std::to_string(id) + " -> " +
                   std::to_string(a.status));
     if (a.status == 200) history_.deletes.push_back(std::move(d));
+  }
+
+  // API.md names `PUT is_deleted: true` as a way to delete a task; the CRM then drops it
+  // from its lists (the emulator does so with shapes on).
+  void remote_soft_delete_task(int step) {
+    const auto all = remote_elements("task");
+    if (all.empty()) return;
+    const std::int64_t id = all[pick(all.size())].at("id").to_number<std::int64_t>();
+    const HttpAnswer a = f_.web("PUT", "task/" + std::to_string(id), R"({"is_deleted": true})");
+    say(step,
+        "CRM PUT task " + std::to_string(id) + " is_deleted = true -> " + std::to_string(a.status));
+    if (a.status == 200) history_.deletes.push_back({step, "task", id, false, "", {}});
   }
 
   // ---- faults, syncs, the daemon -------------------------------------------------------

@@ -23,7 +23,7 @@ namespace clevertim::testing::convergence {
 
 struct Options {
   std::uint64_t seed = 1;
-  int steps = 14;      // random steps before quiescence
+  int steps = 20;      // random steps before quiescence
   bool faults = true;  // one-shot faults before requests
   bool daemon = true;  // some steps run the daemon (`run`) and SIGKILL it
 };

@@ -25,6 +25,12 @@ void run_seeds(std::uint64_t first, std::uint64_t count, bool daemon) {
     options.seed = seed;
     options.daemon = daemon;
     const Outcome outcome = run_history(options);
+    if (from_environment("CLEVERTIM_CONVERGENCE_VERBOSE", 0) != 0) {
+      std::string all;
+      for (const std::string& s : outcome.history.steps) all += s + "\n";
+      MESSAGE("seed " << seed << " (" << outcome.history.policy << "):\n"
+                      << all << outcome.details);
+    }
     if (outcome.violations.empty()) continue;
     ++failed;
     std::string report =

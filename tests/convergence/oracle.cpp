@@ -186,7 +186,10 @@ class Oracle {
   }
 
   static std::string table_of(const std::string& resource) {
-    return resource == "company" ? "companies" : resource == "contact" ? "contacts" : "notes";
+    return resource == "company"   ? "companies"
+           : resource == "contact" ? "contacts"
+           : resource == "task"    ? "tasks"
+                                   : "notes";
   }
   static std::string naming_column(const std::string& resource) {
     return resource == "company" ? "name" : resource == "contact" ? "first_name" : "description";
@@ -225,9 +228,19 @@ class Oracle {
     }
   }
 
+  // A local writer that read the CRM's value before replacing it made an ordinary edit.
+  bool overwritten_knowingly(const Write& r) const {
+    for (const Write& l : h_.local_writes)
+      if (l.resource == r.resource && l.id == r.id && l.api == r.api && l.step > r.step &&
+          l.seen == r.value)
+        return true;
+    return false;
+  }
+
   void crm_edits_not_lost() {
     const bool local_may_win = h_.policy == "newest" || h_.policy == "local-wins";
     for (const Write* r : last_writes(h_.remote_writes)) {
+      if (overwritten_knowingly(*r)) continue;
       const json::object* e = crm(r->resource, r->id);
       if (e == nullptr) {
         // Deleted since. By the CRM itself: fine. By our DELETE: only if the local deleter had
@@ -246,12 +259,6 @@ class Oracle {
         continue;
       }
       if (text(e->if_contains(r->api)) == r->value) continue;
-      bool overwritten_knowingly = false;
-      for (const Write& l : h_.local_writes)
-        if (l.resource == r->resource && l.id == r->id && l.api == r->api && l.step > r->step &&
-            l.seen == r->value)
-          overwritten_knowingly = true;
-      if (overwritten_knowingly) continue;
       if (local_may_win && conflict_holds(r->resource, "remote", r->value)) continue;
       fail("CRM edit lost: " + r->resource + " " + std::to_string(r->id) + " " + r->api + " = " +
            r->value + " (step " + std::to_string(r->step) + ") is now '" +
