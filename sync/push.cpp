@@ -19,6 +19,7 @@
 #include "storage/local_ids.h"
 #include "storage/schema.h"
 #include "storage/statement_cache.h"
+#include "sync/mass_delete.h"
 #include "sync/write_batch.h"
 
 namespace clevertim::sync {
@@ -849,8 +850,7 @@ class PushRun {
     for (const auto& [resource, count] : deletions) {
       const std::int64_t rows = table_for(*resource).count() + count;
       const bool mass =
-          count > options_.mass_delete_min &&
-          static_cast<double>(count) > options_.mass_delete_share * static_cast<double>(rows);
+          is_mass_deletion(count, rows, options_.mass_delete_share, options_.mass_delete_min);
       std::optional<std::string> reason;
       if (mass && !options_.allow_mass_delete) {
         reason = std::to_string(count) + " of " + std::to_string(rows) + " " +

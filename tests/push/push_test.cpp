@@ -7,6 +7,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
+#include <limits>
 #include <map>
 
 #include "fake_crm.h"
@@ -316,4 +317,21 @@ TEST_CASE_FIXTURE(Fixture, "a mass deletion from the shell is held until allowed
   report = push();
   CHECK(report.deleted == 11);
   CHECK(crm.elements["company"].empty());
+}
+
+// NaN compares false with everything: `deletions > NaN * rows` was never true. Whatever the
+// settings say, a share that is not a number from 0 to 1 must not switch the guard off.
+TEST_CASE_FIXTURE(Fixture,
+                  "the push's mass-deletion guard holds with a share that is not a share") {
+  for (int i = 0; i < 10; ++i) crm.store("company", json::parse(R"({"cn": "Co"})").as_object());
+  pull("company");
+  shell("DELETE FROM companies;");
+  for (double share : {std::numeric_limits<double>::quiet_NaN(),
+                       std::numeric_limits<double>::infinity(), -0.1, 1.5}) {
+    CAPTURE(share);
+    options.mass_delete_share = share;
+    const auto report = push();
+    CHECK(report.held == 11);
+    CHECK(crm.requests.empty());
+  }
 }
