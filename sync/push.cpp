@@ -655,7 +655,7 @@ class PushRun {
       Winner winner = Winner::kLocal;
       if (merge.has_conflict()) {
         const json::object remote_object = json::parse(*remote->raw).as_object();
-        winner = choose_winner(options_.policy, item.last_edit, remote_object);
+        winner = choose_winner(options_.policy, parse_timestamp(item.last_edit), remote_object);
         std::string fields;
         for (size_t i : merge.both)
           fields += (fields.empty() ? "" : ",") + std::string(r.fields[i].api);

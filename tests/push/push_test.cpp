@@ -319,6 +319,62 @@ TEST_CASE_FIXTURE(Fixture, "a mass deletion from the shell is held until allowed
   CHECK(crm.elements["company"].empty());
 }
 
+namespace {
+
+// The local edits of contact 42 happened at these times (the outbox's capture times).
+void set_edit_time(Fixture& f, const std::string& column, const std::string& when) {
+  f.shell("UPDATE outbox SET created_at = '" + when +
+          "' WHERE resource = 'contact' AND record_id = 42 AND ',' || changed || ',' LIKE '%," +
+          column + ",%';");
+}
+
+}  // namespace
+
+// `lm` is read as an instant whatever its shape; `newest` compares instants, not text (a
+// number always lost to the local edit's text, an offset or a space compared as letters).
+TEST_CASE("newest: the CRM's lm is read as an instant in any of its shapes") {
+  struct Case {
+    const char* lm;
+    const char* local_edit;
+    const char* winner;
+  };
+  const Case cases[] = {
+      // 1764355200 is 2025-11-28T18:40:00Z.
+      {"1764355200", "2025-11-28T18:40:01.000Z", "Paris"},
+      {"1764355200", "2025-11-28T18:39:59.000Z", "Rome"},
+      {"1764355200000", "2025-11-28T18:40:01.000Z", "Paris"},
+      {"1764355200000", "2025-11-28T18:39:59.000Z", "Rome"},
+      {"1764355200500", "2025-11-28T18:40:00.400Z", "Rome"},
+      {"1764355200500", "2025-11-28T18:40:00.600Z", "Paris"},
+      {R"("2025-11-28T13:40:00-05:00")", "2025-11-28T18:39:00.000Z", "Rome"},
+      {R"("2025-11-28T13:40:00-05:00")", "2025-11-28T18:41:00.000Z", "Paris"},
+      {R"("2025-11-28T20:40:00+02:00")", "2025-11-28T18:39:00.000Z", "Rome"},
+      {R"("2025-11-28 18:40:00")", "2025-11-28T18:39:00.000Z", "Rome"},
+      {R"("2025-11-28 18:40:00Z")", "2025-11-28T18:41:00.000Z", "Paris"},
+      {R"("2025-11-28T18:40:00.750Z")", "2025-11-28T18:40:00.500Z", "Rome"},
+      {R"("2025-11-28T18:40:00.750Z")", "2025-11-28T18:40:00.800Z", "Paris"},
+      // Ties (lm has whole seconds: the local edit in the same second) go to the CRM.
+      {R"("2025-11-28T18:40:00Z")", "2025-11-28T18:40:00.300Z", "Rome"},
+      {R"("2025-11-28T18:40:00Z")", "2025-11-28T18:40:01.000Z", "Paris"},
+      // Not a time: the CRM, as when there is no lm.
+      {R"("yesterday")", "2025-11-28T18:40:01.000Z", "Rome"},
+      {"null", "2025-11-28T18:40:01.000Z", "Rome"},
+  };
+  for (const Case& c : cases) {
+    INFO(std::string(c.lm));
+    INFO(std::string(c.local_edit));
+    Fixture f;
+    f.shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+    set_edit_time(f, "city", c.local_edit);
+    f.remote_edit("contact", 42, std::string(R"({"city": "Rome", "lm": )") + c.lm + "}");
+    f.pull("contact");
+    const auto report = f.push();
+    CHECK(report.conflicts == 1);
+    CHECK(f.text("SELECT city FROM contacts WHERE id = 42") == c.winner);
+    CHECK(f.crm.elements["contact"][42]["city"] == c.winner);
+  }
+}
+
 // NaN compares false with everything: `deletions > NaN * rows` was never true. Whatever the
 // settings say, a share that is not a number from 0 to 1 must not switch the guard off.
 TEST_CASE_FIXTURE(Fixture,
