@@ -301,6 +301,55 @@ class PushRun {
     return items;
   }
 
+  // When each field of a row was last edited here, from the outbox entries this push sends.
+  struct LocalEditTimes {
+    std::map<std::string, Timestamp, std::less<>> by_column;
+    std::optional<Timestamp> every_column;  // an insert, or an entry that names no columns
+    std::optional<Timestamp> row;           // the row's latest edit, of any field
+
+    // The latest edit of `column`; the row's latest edit when no entry names it (then it is
+    // the best there is: an entry written by something other than the capture triggers).
+    std::optional<Timestamp> of(std::string_view column) const {
+      std::optional<Timestamp> latest = every_column;
+      if (auto it = by_column.find(column); it != by_column.end())
+        if (!latest || it->second.at > latest->at) latest = it->second;
+      return latest ? latest : row;
+    }
+  };
+
+  LocalEditTimes local_edit_times(const Item& item) {
+    LocalEditTimes times;
+    times.row = parse_timestamp(item.last_edit);
+    SQLite::Statement& q = statement(
+        "SELECT operation, changed, created_at FROM outbox WHERE resource = ? AND record_id = ? "
+        "AND seq <= ?");
+    q.bind(1, std::string(item.resource->endpoint));
+    q.bind(2, item.id);
+    q.bind(3, item.last_seq);
+    auto later = [](std::optional<Timestamp>& slot, const Timestamp& t) {
+      if (!slot || t.at > slot->at) slot = t;
+    };
+    while (q.executeStep()) {
+      const auto when = parse_timestamp(q.getColumn(2).getString());
+      if (!when) continue;
+      if (q.getColumn(0).getString() == "insert" || q.getColumn(1).isNull()) {
+        later(times.every_column, *when);
+        continue;
+      }
+      const std::string changed = q.getColumn(1).getString();  // "city,title"
+      for (size_t start = 0; start <= changed.size();) {
+        const size_t comma = std::min(changed.find(',', start), changed.size());
+        if (comma > start) {
+          auto [it, fresh] =
+              times.by_column.try_emplace(changed.substr(start, comma - start), *when);
+          if (!fresh && when->at > it->second.at) it->second = *when;
+        }
+        start = comma + 1;
+      }
+    }
+    return times;
+  }
+
   std::optional<RemoteVersion> remote_version(const model::Resource& r, std::int64_t id) {
     if (!may_have_remote_version_.contains({r.endpoint, id})) return std::nullopt;
     SQLite::Statement& q =
@@ -434,6 +483,13 @@ class PushRun {
     q.exec();
     ++report_.conflicts;
     spdlog::warn("conflict on {}: {}", label(r, id), outcome);
+  }
+
+  // "title,city": the API names of the fields, as `conflicts.fields` lists them.
+  static std::string field_list(const model::Resource& r, const std::vector<size_t>& indexes) {
+    std::string fields;
+    for (size_t i : indexes) fields += (fields.empty() ? "" : ",") + std::string(r.fields[i].api);
+    return fields;
   }
 
   // The local row as an element: its base with the local values of the writable fields.
@@ -652,15 +708,22 @@ class PushRun {
       const std::vector<Cell> theirs = cells_of_raw(r, remote->raw);
       count_own_unanswered_put_as_base(r, item.id, row->raw, theirs, base);
       const FieldMerge merge = merge_fields(r, base, row->cells, theirs);
-      Winner winner = Winner::kLocal;
+      // Under `newest` each conflicting field is judged by its own latest local edit: the
+      // row's latest edit may be of another field, made after the CRM's edit of this one.
+      std::vector<size_t> won_here, won_there;
       if (merge.has_conflict()) {
         const json::object remote_object = json::parse(*remote->raw).as_object();
-        winner = choose_winner(options_.policy, parse_timestamp(item.last_edit), remote_object);
-        std::string fields;
-        for (size_t i : merge.both)
-          fields += (fields.empty() ? "" : ",") + std::string(r.fields[i].api);
+        const LocalEditTimes edits = local_edit_times(item);
+        bool for_a_person = false;
+        for (size_t i : merge.both) {
+          const Winner winner =
+              choose_winner(options_.policy, edits.of(r.fields[i].column), remote_object);
+          if (winner == Winner::kPerson) for_a_person = true;
+          (winner == Winner::kLocal ? won_here : won_there).push_back(i);
+        }
         const std::string local = local_json(r, row->raw, row->cells);
-        if (winner == Winner::kPerson) {
+        if (for_a_person) {
+          const std::string fields = field_list(r, merge.both);
           batch_->add([&] {
             record_conflict(r, item.id, fields, row->raw, local, remote->raw,
                             "changed here and in the CRM; waiting for a person: set "
@@ -674,21 +737,23 @@ class PushRun {
           ++report_.waiting;
           return std::nullopt;
         }
+        // One record per outcome, naming the fields decided that way.
         batch_->add([&] {
-          record_conflict(r, item.id, fields, row->raw, local, remote->raw,
-                          winner == Winner::kLocal ? "the local edit was kept and sent to the CRM"
-                                                   : "the CRM's version was kept",
-                          winner == Winner::kLocal ? "local" : "remote");
+          if (!won_here.empty())
+            record_conflict(r, item.id, field_list(r, won_here), row->raw, local, remote->raw,
+                            "the local edit was kept and sent to the CRM", "local");
+          if (!won_there.empty())
+            record_conflict(r, item.id, field_list(r, won_there), row->raw, local, remote->raw,
+                            "the CRM's version was kept", "remote");
         });
       }
       target = theirs;
       for (size_t i : merge.local_only) target[i] = row->cells[i];
       send = merge.local_only;
-      if (winner == Winner::kLocal)
-        for (size_t i : merge.both) {
-          target[i] = row->cells[i];
-          send.push_back(i);
-        }
+      for (size_t i : won_here) {
+        target[i] = row->cells[i];
+        send.push_back(i);
+      }
       new_base = remote->raw;
     } else {
       for (size_t i : writable_indexes(r))

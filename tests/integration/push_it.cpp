@@ -257,3 +257,23 @@ TEST_CASE_FIXTURE(SyncFixture, "a DELETE FROM in the shell is held as a mass del
   run_clevertim_sync(config, {"status"}, &status);
   CHECK(status.find("held by the mass-deletion guard") != std::string::npos);
 }
+
+// `newest` takes each conflicting field's own latest local edit: editing another field later
+// must not make an older local edit of this one beat the CRM's newer edit.
+TEST_CASE_FIXTURE(SyncFixture, "newest: a later local edit of another field does not win a field") {
+  REQUIRE(sync() == 0);
+  const auto id = std::to_string(first_id(*this, "contact"));
+  shell("UPDATE contacts SET title = 'Local title' WHERE id = " + id + ";");  // t0
+  // lm and the outbox's times: make each step clearly later than the previous one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  REQUIRE(web("PUT", "contact/" + id, R"({"title": "CRM title"})").status == 200);  // t0 + 1 s
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  shell("UPDATE contacts SET city = 'Local city' WHERE id = " + id + ";");  // t0 + 2 s
+  REQUIRE_MESSAGE(sync() == 0, output);
+  const auto e = remote_element("contact", std::stoll(id));
+  CHECK(e.at("title") == "CRM title");
+  CHECK(e.at("city") == "Local city");
+  CHECK(query("SELECT title || '/' || city FROM contacts WHERE id = " + id) ==
+        "CRM title/Local city");
+  CHECK(query("SELECT fields || '/' || resolution FROM conflicts") == "title/remote");
+}

@@ -375,6 +375,63 @@ TEST_CASE("newest: the CRM's lm is read as an instant in any of its shapes") {
   }
 }
 
+// The edit time of a conflicting field is that field's own latest local edit, not the row's.
+TEST_CASE_FIXTURE(Fixture, "newest: each conflicting field is judged by its own edit time") {
+  shell("UPDATE contacts SET title = 'Local title' WHERE id = 42;");
+  set_edit_time(*this, "title", "2025-11-28T18:40:00.000Z");
+  shell("UPDATE contacts SET city = 'Local city' WHERE id = 42;");
+  set_edit_time(*this, "city", "2025-11-28T18:40:04.000Z");
+
+  SUBCASE("an older local edit of one field loses to the CRM's newer one") {
+    remote_edit("contact", 42, R"({"title": "CRM title", "lm": "2025-11-28T18:40:02Z"})");
+    pull("contact");
+    const auto report = push();
+    CHECK(report.conflicts == 1);
+    CHECK(text("SELECT title || '/' || city FROM contacts WHERE id = 42") ==
+          "CRM title/Local city");
+    CHECK(crm.elements["contact"][42]["title"] == "CRM title");
+    CHECK(crm.elements["contact"][42]["city"] == "Local city");
+    CHECK(text("SELECT fields || '/' || resolution FROM conflicts") == "title/remote");
+    CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+  }
+  SUBCASE("two conflicting fields are decided each on its own, and recorded so") {
+    remote_edit("contact", 42,
+                R"({"title": "CRM title", "city": "CRM city", "lm": "2025-11-28T18:40:02Z"})");
+    pull("contact");
+    const auto report = push();
+    CHECK(report.conflicts == 2);
+    CHECK(text("SELECT title || '/' || city FROM contacts WHERE id = 42") ==
+          "CRM title/Local city");
+    CHECK(crm.elements["contact"][42]["title"] == "CRM title");
+    CHECK(crm.elements["contact"][42]["city"] == "Local city");
+    CHECK(text("SELECT group_concat(fields || '/' || resolution, ' ') FROM (SELECT * FROM "
+               "conflicts ORDER BY fields)") == "city/local title/remote");
+  }
+  SUBCASE("a later edit of the same field counts, whatever came between") {
+    shell("UPDATE contacts SET title = 'Local title 2' WHERE id = 42;");
+    shell(
+        "UPDATE outbox SET created_at = '2025-11-28T18:40:05.000Z' WHERE seq = (SELECT max(seq) "
+        "FROM outbox);");
+    remote_edit("contact", 42, R"({"title": "CRM title", "lm": "2025-11-28T18:40:02Z"})");
+    pull("contact");
+    push();
+    CHECK(crm.elements["contact"][42]["title"] == "Local title 2");
+  }
+}
+
+TEST_CASE_FIXTURE(Fixture, "newest: a row created here counts as edited in every field") {
+  // A row inserted locally, pushed, whose answer was recorded; then both sides edit it.
+  shell("INSERT INTO contacts (id, first_name, city) VALUES (-9, 'New', 'Here');");
+  push();
+  const long long id = number("SELECT id FROM contacts WHERE first_name = 'New'");
+  shell("UPDATE contacts SET city = 'Local' WHERE id = " + std::to_string(id) + ";");
+  shell("UPDATE outbox SET created_at = '2025-11-28T18:40:04.000Z';");
+  remote_edit("contact", id, R"({"city": "CRM", "lm": "2025-11-28T18:40:02Z"})");
+  pull("contact");
+  push();
+  CHECK(text("SELECT city FROM contacts WHERE id = " + std::to_string(id)) == "Local");
+}
+
 // NaN compares false with everything: `deletions > NaN * rows` was never true. Whatever the
 // settings say, a share that is not a number from 0 to 1 must not switch the guard off.
 TEST_CASE_FIXTURE(Fixture,
