@@ -152,13 +152,18 @@ asio::awaitable<void> for_each_concurrently(std::vector<T>& items, int concurren
 
 class PushRun {
  public:
+  // The bookkeeping is noted here, not in run(): settle() is also called on its own (`resolve`
+  // from the command line), and with empty key sets it would neither see the CRM version the
+  // pull kept aside nor drop it, leaving a stale one to undo a later DELETE or to make a later
+  // edit of the field a false conflict.
   PushRun(storage::Mirror& mirror, CrmWriter& writer, const PushOptions& options)
-      : db_(mirror.db()), writer_(writer), options_(options) {}
+      : db_(mirror.db()), writer_(writer), options_(options) {
+    note_existing_bookkeeping();
+  }
 
   asio::awaitable<PushReport> run() {
     batch_.emplace(db_, co_await asio::this_coro::executor);
-    forget_answered_updates();
-    note_existing_bookkeeping();
+    forget_answered_updates();  // only removes rows: the noted key sets stay supersets
     settle_resolved_conflicts();
     recognise_lost_creates();
     std::vector<Item> items = load_items();
@@ -485,6 +490,44 @@ class PushRun {
     spdlog::warn("conflict on {}: {}", label(r, id), outcome);
   }
 
+  // A row waits for a person on one open conflict: a later cycle that finds the row in
+  // conflict again (edited again on both sides) updates that one with what it found instead
+  // of adding another, which would keep `sync` failing after the first was settled.
+  void record_waiting_conflict(const model::Resource& r, std::int64_t id, const std::string& fields,
+                               const std::optional<std::string>& base, const std::string& local,
+                               const std::optional<std::string>& remote) {
+    SQLite::Statement& q = statement(
+        "UPDATE conflicts SET fields = ?, base = ?, local = ?, remote = ?, detected_at = ? WHERE "
+        "resource = ? AND record_id = ? AND resolved_at IS NULL");
+    q.bind(1, fields);
+    base ? q.bind(2, *base) : q.bind(2);
+    q.bind(3, local);
+    remote ? q.bind(4, *remote) : q.bind(4);
+    q.bind(5, storage::utc_now_iso());
+    q.bind(6, std::string(r.endpoint));
+    q.bind(7, id);
+    if (q.exec() > 0) {
+      spdlog::warn("conflict on {} still waits for a person; updated with what changed since",
+                   label(r, id));
+      return;
+    }
+    record_conflict(r, id, fields, base, local, remote,
+                    "changed here and in the CRM; waiting for a person: set "
+                    "conflicts.resolution to 'local' or 'remote', or run clevertim-sync resolve",
+                    std::nullopt);
+  }
+
+  void refresh_open_conflict(const model::Resource& r, std::int64_t id, const std::string& remote) {
+    SQLite::Statement& q = statement(
+        "UPDATE conflicts SET remote = ? WHERE resource = ? AND record_id = ? AND resolved_at IS "
+        "NULL AND remote IS NOT ?");
+    q.bind(1, remote);
+    q.bind(2, std::string(r.endpoint));
+    q.bind(3, id);
+    q.bind(4, remote);
+    q.exec();
+  }
+
   // "title,city": the API names of the fields, as `conflicts.fields` lists them.
   static std::string field_list(const model::Resource& r, const std::vector<size_t>& indexes) {
     std::string fields;
@@ -692,6 +735,10 @@ class PushRun {
       return std::nullopt;
     }
     if (row->state == SyncState::kConflict) {
+      // The CRM may have changed the row again since: the open conflict shows its newest
+      // version, which is also what `remote` settles on.
+      if (auto remote = remote_version(r, item.id); remote && remote->raw)
+        batch_->add([&] { refresh_open_conflict(r, item.id, *remote->raw); });
       ++report_.waiting;
       report_.problems.push_back(label(r, item.id) +
                                  ": a conflict waits for a person (clevertim-sync conflicts)");
@@ -725,11 +772,7 @@ class PushRun {
         if (for_a_person) {
           const std::string fields = field_list(r, merge.both);
           batch_->add([&] {
-            record_conflict(r, item.id, fields, row->raw, local, remote->raw,
-                            "changed here and in the CRM; waiting for a person: set "
-                            "conflicts.resolution to 'local' or 'remote', or run clevertim-sync "
-                            "resolve",
-                            std::nullopt);
+            record_waiting_conflict(r, item.id, fields, row->raw, local, remote->raw);
             table.set_state(
                 item.id, SyncState::kConflict,
                 "changed here and in the CRM (" + fields + "): see the conflicts table");
@@ -1053,9 +1096,18 @@ class PushRun {
         queue.exec();
       }
     }
-    SQLite::Statement done(db_, "UPDATE conflicts SET resolved_at = ? WHERE id = ?");
+    // The choice settles the row, so every open conflict of it is settled with this one
+    // (mirrors written by earlier releases may hold several).
+    SQLite::Statement done(
+        db_,
+        "UPDATE conflicts SET resolved_at = ?, resolution = coalesce(resolution, "
+        "?) WHERE id = ? OR (resource = ? AND record_id = ? AND resolved_at IS "
+        "NULL)");
     done.bind(1, storage::utc_now_iso());
-    done.bind(2, conflict_id);
+    done.bind(2, keep_local ? "local" : "remote");
+    done.bind(3, conflict_id);
+    done.bind(4, std::string(r->endpoint));
+    done.bind(5, id);
     done.exec();
     tx.commit();
     return true;

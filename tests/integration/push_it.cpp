@@ -277,3 +277,62 @@ TEST_CASE_FIXTURE(SyncFixture, "newest: a later local edit of another field does
         "CRM title/Local city");
   CHECK(query("SELECT fields || '/' || resolution FROM conflicts") == "title/remote");
 }
+
+// A row in a manual conflict keeps one open conflict, however many cycles pass; settling it
+// lets `sync` succeed.
+TEST_CASE("manual: one open conflict per row across cycles; settling it lets sync exit 0") {
+  SyncFixture f({"--sample", "10"}, "conflict_policy = \"manual\"\n");
+  REQUIRE(f.sync() == 0);
+  const auto id = std::to_string(first_id(f, "contact"));
+  REQUIRE(f.web("PUT", "contact/" + id, R"({"title": "Remote"})").status == 200);
+  f.shell("UPDATE contacts SET title = 'Local' WHERE id = " + id + ";");
+  CHECK(f.sync() == 1);
+  // Both sides change the row again.
+  REQUIRE(f.web("PUT", "contact/" + id, R"({"title": "Remote 2"})").status == 200);
+  f.shell("UPDATE contacts SET title = 'Local 2' WHERE id = " + id + ";");
+  CHECK(f.sync() == 1);
+  CHECK(f.sync() == 1);
+  CHECK(f.number("SELECT count(*) FROM conflicts") == 1);
+  CHECK(f.query("SELECT remote FROM conflicts").find("Remote 2") != std::string::npos);
+  std::string out;
+  CHECK(run_clevertim_sync(f.config, {"resolve", f.query("SELECT id FROM conflicts"), "remote"},
+                           &out) == 0);
+  CHECK_MESSAGE(f.sync() == 0, f.output);
+  CHECK(f.query("SELECT title || '/' || sync_state FROM contacts WHERE id = " + id) ==
+        "Remote 2/synced");
+}
+
+// `resolve` from the command line must drop the CRM version the pull kept aside, as a push
+// does: otherwise a later local DELETE brings the stale version back, and a later edit of the
+// field is a false conflict.
+TEST_CASE("resolve remote from the command line leaves no stale CRM version behind") {
+  for (const bool delete_after : {true, false}) {
+    CAPTURE(delete_after);
+    SyncFixture f({"--sample", "10"}, "conflict_policy = \"manual\"\n");
+    REQUIRE(f.sync() == 0);
+    const auto id = std::to_string(first_id(f, "contact"));
+    const std::string where = " WHERE id = " + id + ";";
+    REQUIRE(f.web("PUT", "contact/" + id, R"({"city": "Remote"})").status == 200);
+    f.shell("UPDATE contacts SET city = 'Local'" + where);
+    CHECK(f.sync() == 1);
+    // The CRM changes again while the conflict waits: the pull keeps that version aside.
+    REQUIRE(f.web("PUT", "contact/" + id, R"({"city": "Remote 2"})").status == 200);
+    CHECK(f.sync() == 1);
+    std::string out;
+    REQUIRE(run_clevertim_sync(f.config, {"resolve", f.query("SELECT id FROM conflicts"), "remote"},
+                               &out) == 0);
+    CHECK(f.number("SELECT count(*) FROM remote_versions") == 0);
+    CHECK(f.query("SELECT city || '/' || sync_state FROM contacts" + where) == "Remote 2/synced");
+    if (delete_after) {
+      f.shell("DELETE FROM contacts" + where);
+      CHECK_MESSAGE(f.sync() == 0, f.output);
+      CHECK(f.number("SELECT count(*) FROM contacts" + where) == 0);
+      CHECK(http_request("GET", f.emulator->url() + "/contact/" + id).status == 404);
+    } else {
+      f.shell("UPDATE contacts SET city = 'Later'" + where);
+      CHECK_MESSAGE(f.sync() == 0, f.output);
+      CHECK(f.remote_element("contact", std::stoll(id)).at("city") == "Later");
+    }
+    CHECK(f.number("SELECT count(*) FROM conflicts") == 1);
+  }
+}

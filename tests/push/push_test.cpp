@@ -432,6 +432,92 @@ TEST_CASE_FIXTURE(Fixture, "newest: a row created here counts as edited in every
   CHECK(text("SELECT city FROM contacts WHERE id = " + std::to_string(id)) == "Local");
 }
 
+// A row in a manual conflict edited again on both sides has one open conflict, kept up to date
+// with the CRM's newest version; settling it settles the row.
+TEST_CASE_FIXTURE(Fixture, "manual: one open conflict per row, updated in later cycles") {
+  options.policy = sync::ConflictPolicy::kManual;
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"city": "Rome", "lm": "2025-11-28T18:40:00Z"})");
+  pull("contact");
+  push();
+  CHECK(number("SELECT count(*) FROM conflicts") == 1);
+
+  shell("UPDATE contacts SET city = 'Lyon' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"city": "Milan", "lm": "2025-11-28T18:41:00Z"})");
+  pull("contact");
+  auto report = push();
+  CHECK_FALSE(report.complete());
+  CHECK(number("SELECT count(*) FROM conflicts") == 1);
+  CHECK(text("SELECT remote FROM conflicts").find("Milan") != std::string::npos);
+  CHECK(text("SELECT local FROM conflicts").find("Lyon") != std::string::npos);
+
+  // The CRM alone changes again: the open conflict shows its newest version.
+  remote_edit("contact", 42, R"({"city": "Turin", "lm": "2025-11-28T18:42:00Z"})");
+  pull("contact");
+  push();
+  CHECK(number("SELECT count(*) FROM conflicts") == 1);
+  CHECK(text("SELECT remote FROM conflicts").find("Turin") != std::string::npos);
+
+  CHECK(sync::resolve_conflict(mirror, number("SELECT id FROM conflicts"), "remote"));
+  CHECK(number("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL") == 0);
+  report = push();
+  CHECK(report.complete());
+  CHECK(text("SELECT city || '/' || sync_state FROM contacts WHERE id = 42") == "Turin/synced");
+}
+
+// Mirrors written by earlier releases may hold several open conflicts for one row: settling
+// one settles the row, so the others are closed with it.
+TEST_CASE_FIXTURE(Fixture, "manual: settling a row closes every open conflict of that row") {
+  options.policy = sync::ConflictPolicy::kManual;
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"city": "Rome"})");
+  pull("contact");
+  push();
+  shell(
+      "INSERT INTO conflicts (resource, record_id, fields, local, outcome, detected_at) SELECT "
+      "resource, record_id, fields, local, outcome, detected_at FROM conflicts;");
+  REQUIRE(number("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL") == 2);
+  CHECK(sync::resolve_conflict(mirror, number("SELECT min(id) FROM conflicts"), "local"));
+  CHECK(number("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL") == 0);
+  CHECK(push().complete());
+  CHECK(crm.elements["contact"][42]["city"] == "Paris");
+}
+
+// `resolve` from the command line runs outside a push: it must still see and drop the CRM
+// version the pull kept aside, or that stale version later brings a deleted row back or
+// makes a later edit of the field a false conflict.
+TEST_CASE_FIXTURE(Fixture, "resolve outside a push takes the newest CRM version and drops it") {
+  options.policy = sync::ConflictPolicy::kManual;
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"city": "Rome"})");
+  pull("contact");
+  push();
+  remote_edit("contact", 42, R"({"city": "Milan"})");  // after the conflict was recorded
+  pull("contact");
+  REQUIRE(number("SELECT count(*) FROM remote_versions") == 1);
+
+  CHECK(sync::resolve_conflict(mirror, number("SELECT id FROM conflicts"), "remote"));
+  CHECK(number("SELECT count(*) FROM remote_versions") == 0);
+  CHECK(text("SELECT city || '/' || sync_state FROM contacts WHERE id = 42") == "Milan/synced");
+
+  SUBCASE("a later edit of the same field is sent, no conflict") {
+    shell("UPDATE contacts SET city = 'Bergen' WHERE id = 42;");
+    const auto report = push();
+    CHECK(report.complete());
+    CHECK(report.conflicts == 0);
+    CHECK(crm.elements["contact"][42]["city"] == "Bergen");
+    CHECK(number("SELECT count(*) FROM conflicts") == 1);
+  }
+  SUBCASE("a later local DELETE is sent, not undone") {
+    shell("DELETE FROM contacts WHERE id = 42;");
+    const auto report = push();
+    CHECK(report.deleted == 1);
+    CHECK(report.conflicts == 0);
+    CHECK(number("SELECT count(*) FROM contacts WHERE id = 42") == 0);
+    CHECK_FALSE(crm.elements["contact"].contains(42));
+  }
+}
+
 // NaN compares false with everything: `deletions > NaN * rows` was never true. Whatever the
 // settings say, a share that is not a number from 0 to 1 must not switch the guard off.
 TEST_CASE_FIXTURE(Fixture,
