@@ -42,6 +42,7 @@ struct Item {
   bool has_delete = false;
   std::string last_edit;                   // when the latest local edit was captured
   std::optional<std::string> deleted_raw;  // the base of a deleted row
+  bool handled = false;                    // sent, or settled without a request, this run
 };
 
 struct RemoteVersion {
@@ -121,18 +122,18 @@ std::variant<json::object, PayloadProblem> build_payload(const model::Resource& 
 }
 
 // Runs `work` on every item with at most `concurrency` at a time, on this coroutine's
-// executor, until `stop` is set. The first exception (a database failure) is rethrown once
+// executor, until `stop()` is true. The first exception (a database failure) is rethrown once
 // all have stopped.
-template <class T, class Work>
-asio::awaitable<void> for_each_concurrently(std::vector<T>& items, int concurrency,
-                                            const std::atomic<bool>* stop, Work work) {
+template <class T, class Stop, class Work>
+asio::awaitable<void> for_each_concurrently(std::vector<T>& items, int concurrency, Stop stop,
+                                            Work work) {
   auto executor = co_await asio::this_coro::executor;
   size_t next = 0;
   int running = 0;
   std::exception_ptr failure;
   asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
   auto worker = [&]() -> asio::awaitable<void> {
-    while (next < items.size() && !failure && !(stop && stop->load())) co_await work(items[next++]);
+    while (next < items.size() && !failure && !stop()) co_await work(items[next++]);
   };
   const int workers = std::max(1, std::min<int>(concurrency, static_cast<int>(items.size())));
   for (int i = 0; i < workers && !items.empty(); ++i) {
@@ -186,8 +187,15 @@ class PushRun {
       for (auto& [order, wave] : creates) co_await push_creates(wave);
       co_await push_updates(updates);
       for (auto& [order, wave] : deletes)
-        co_await for_each_concurrently(wave, options_.concurrency, options_.stop_requested,
-                                       [this](Item& i) { return push_delete(i); });
+        if (!halted())
+          co_await for_each_concurrently(
+              wave, options_.concurrency, [this] { return halted(); },
+              [this](Item& i) { return push_delete(i); });
+      if (token_refused_) {
+        for (auto& [order, wave] : creates) wait_for_token(wave);
+        wait_for_token(updates);
+        for (auto& [order, wave] : deletes) wait_for_token(wave);
+      }
       batch_->commit();
       forget_answered_updates();
     } catch (const std::exception& failure) {
@@ -201,6 +209,9 @@ class PushRun {
   bool stop_requested() const {
     return options_.stop_requested != nullptr && options_.stop_requested->load();
   }
+
+  // Whether to send no more: a stop was requested, or the CRM refused the token.
+  bool halted() const { return stop_requested() || token_refused_.has_value(); }
 
   // The answers recorded before a failure are kept: they reached the CRM.
   void keep_what_was_recorded(const std::exception& failure) {
@@ -616,8 +627,41 @@ class PushRun {
       case Status::kRejected:
         mark_rejected(item, "the CRM refused the " + std::string(what) + ": " + result.message);
         return true;
+      case Status::kUnauthorized:
+        if (!token_refused_) {
+          token_refused_ = token_problem(result.message);
+          spdlog::error("push stopped: {}", *token_refused_);
+          report_.problems.push_back("push stopped: " + *token_refused_);
+        }
+        wait_for_token(item);
+        return true;
     }
     return true;
+  }
+
+  // The token is named by where it comes from, never shown.
+  static std::string token_problem(const std::string& answer) {
+    return "the CRM refused the API token (" + answer +
+           "): it is wrong, expired, or has no write access. Put a token with write access "
+           "(Clevertim: Account / My Info & Settings) in server.token_file, "
+           "$CREDENTIALS_DIRECTORY/token or $CLEVERTIM_TOKEN, and run clevertim-sync "
+           "check-config; waiting changes go out with the next sync, no retry needed";
+  }
+
+  // A change not sent because the token was refused: it stays pending (not `error`: it is
+  // nothing wrong with the change), with the reason, and goes out once the token works.
+  void wait_for_token(const Item& item) {
+    ++report_.waiting;
+    batch_->add([&] {
+      table_for(*item.resource).set_state(item.id, SyncState::kPending, *token_refused_);
+    });
+  }
+  void wait_for_token(std::vector<Item>& items) {
+    for (Item& item : items)
+      if (!item.handled) {
+        item.handled = true;
+        wait_for_token(item);
+      }
   }
 
   std::optional<storage::MappedElement> map_answer(const Item& item, const WriteResult& result) {
@@ -661,12 +705,16 @@ class PushRun {
   asio::awaitable<void> send_in_committed_chunks(std::vector<Item>& items, Prepare prepare,
                                                  Send send) {
     constexpr size_t kChunk = 256;
-    for (size_t start = 0; start < items.size() && !stop_requested(); start += kChunk) {
+    for (size_t start = 0; start < items.size() && !halted(); start += kChunk) {
       std::vector<Ready> chunk;
       for (size_t i = start; i < std::min(items.size(), start + kChunk); ++i)
-        if (auto ready = prepare(items[i])) chunk.push_back(std::move(*ready));
+        if (auto ready = prepare(items[i]))
+          chunk.push_back(std::move(*ready));
+        else
+          items[i].handled = true;  // what it needed was recorded by prepare
       batch_->commit();
-      co_await for_each_concurrently(chunk, options_.concurrency, options_.stop_requested, send);
+      co_await for_each_concurrently(
+          chunk, options_.concurrency, [this] { return halted(); }, send);
     }
   }
 
@@ -691,6 +739,7 @@ class PushRun {
 
   asio::awaitable<void> send_create(Create& create) {
     Item& item = *create.item;
+    item.handled = true;
     const WriteResult result = co_await writer_.create(item.resource->endpoint, create.body);
     if (result.status != Status::kUnknown && result.status != Status::kOk)
       batch_->add([&] { drop_intent(*item.resource, item.id); });
@@ -834,6 +883,7 @@ class PushRun {
 
   asio::awaitable<void> send_update(Update& update) {
     Item& item = *update.item;
+    item.handled = true;
     switch (update.kind) {
       case Update::Kind::kRecreate:
         co_return co_await recreate(item, *update.row);
@@ -845,7 +895,8 @@ class PushRun {
     const model::Resource& r = *item.resource;
     const WriteResult result = co_await writer_.update(r.endpoint, item.id, std::move(update.body));
     // A refusal changed nothing in the CRM; any other failure (a 5xx, a lost answer) may have.
-    if (result.status == Status::kRejected || result.status == Status::kNotFound)
+    if (result.status == Status::kRejected || result.status == Status::kNotFound ||
+        result.status == Status::kUnauthorized)
       batch_->add([&] { drop_sent_update(r, item.id); });
     if (handle_failure(item, result, "update")) co_return;
     const auto element = map_answer(item, result);
@@ -907,6 +958,7 @@ class PushRun {
   }
 
   asio::awaitable<void> push_delete(Item& item) {
+    item.handled = true;
     const model::Resource& r = *item.resource;
     const auto remote = remote_version(r, item.id);
     if (remote && !remote->deleted && remote->raw &&
@@ -1133,7 +1185,8 @@ class PushRun {
   const PushOptions& options_;
   PushReport report_;
   RowKeys blocked_;
-  std::optional<WriteBatch> batch_;  // while sending; see write_batch.h
+  std::optional<std::string> token_refused_;  // why the push stopped sending: a 401/403
+  std::optional<WriteBatch> batch_;           // while sending; see write_batch.h
 };
 
 // Settling a conflict is local work only; it never talks to the CRM.

@@ -85,33 +85,59 @@ TEST_CASE_FIXTURE(SyncFixture, "DELETE reaches the CRM, and a comment edit becom
   CHECK(remote_element("comment", fresh).at("comment") == "edited");
 }
 
-TEST_CASE("a read-only token's 403 is kept as an error, then pushed with a read-write token") {
+// A refused token is not a property of a change: the push stops at the first 401/403, the
+// changes stay pending with a reason that names the token, and go out by themselves once the
+// token is fixed (no `retry`).
+TEST_CASE("a read-only token's 403 stops the push; the changes wait and go out with a good token") {
   EmulatorProcess emulator({"--sample", "10"});
   TempDir dir;
   auto config = write_sync_config(dir, emulator, "", kReadOnlyToken);
   std::string output;
   REQUIRE(run_clevertim_sync(config, {"sync"}, &output) == 0);  // reading works
   const std::string db = (dir / "crm.db").string();
-  REQUIRE(
-      std::system(
-          ("sqlite3 '" + db +
-           "' \"UPDATE contacts SET city = 'Denied' WHERE id = (SELECT min(id) FROM contacts)\"")
-              .c_str()) == 0);
+  REQUIRE(std::system(("sqlite3 '" + db +
+                       "' \"UPDATE contacts SET city = 'Denied' WHERE id IN (SELECT id FROM "
+                       "contacts ORDER BY id LIMIT 3); INSERT INTO companies (name) VALUES "
+                       "('Denied Co')\"")
+                          .c_str()) == 0);
+  control(emulator, "DELETE", "log");
   CHECK(run_clevertim_sync(config, {"sync"}, &output) == 1);
   CHECK(output.find("403") != std::string::npos);
+  CHECK(output.find("token") != std::string::npos);
   CHECK(output.find(kReadOnlyToken) == std::string::npos);
-  SQLite::Database mirror(db, SQLite::OPEN_READONLY);
-  CHECK(mirror.execAndGet("SELECT sync_state FROM contacts WHERE city = 'Denied'").getString() ==
-        "error");
-  CHECK(mirror.execAndGet("SELECT sync_error FROM contacts WHERE city = 'Denied'")
-            .getString()
-            .find("read-only") != std::string::npos);
-  // With the read-write token and `retry`, it goes through.
+  // Stopped at the first refusal: one write was tried, not every change.
+  int writes = 0;
+  const json::value log = control(emulator, "GET", "log").json();
+  for (const auto& r : log.at("requests").as_array())
+    if (r.at("method") != "GET") ++writes;
+  CHECK(writes == 1);
+  {
+    SQLite::Database mirror(db, SQLite::OPEN_READONLY);
+    for (const char* row :
+         {"contacts WHERE city = 'Denied'", "companies WHERE name = 'Denied Co'"}) {
+      CAPTURE(row);
+      SQLite::Statement q(mirror, std::string("SELECT sync_state, sync_error FROM ") + row);
+      int rows = 0;
+      while (q.executeStep()) {
+        ++rows;
+        CHECK(q.getColumn(0).getString() == "pending");
+        const std::string why = q.getColumn(1).getString();
+        CHECK(why.find("token") != std::string::npos);
+        CHECK(why.find(kReadOnlyToken) == std::string::npos);
+      }
+      CHECK(rows > 0);
+    }
+    CHECK(mirror.execAndGet("SELECT count(*) FROM outbox WHERE error IS NOT NULL").getInt() == 0);
+  }
+  // With the read-write token, the next sync sends them: no `retry` needed.
   config = write_sync_config(dir, emulator, "", kTestToken);
-  REQUIRE(run_clevertim_sync(config, {"retry"}, &output) == 0);
   CHECK(run_clevertim_sync(config, {"sync"}, &output) == 0);
-  CHECK(mirror.execAndGet("SELECT sync_state FROM contacts WHERE city = 'Denied'").getString() ==
-        "synced");
+  SQLite::Database mirror(db, SQLite::OPEN_READONLY);
+  CHECK(mirror
+            .execAndGet("SELECT count(*) FROM contacts WHERE city = 'Denied' AND sync_state = "
+                        "'synced' AND sync_error IS NULL")
+            .getInt() == 3);
+  CHECK(mirror.execAndGet("SELECT id > 0 FROM companies WHERE name = 'Denied Co'").getInt() == 1);
 }
 
 TEST_CASE_FIXTURE(SyncFixture, "a refused create waits as an error with the server's reason") {

@@ -534,3 +534,39 @@ TEST_CASE_FIXTURE(Fixture,
     CHECK(crm.requests.empty());
   }
 }
+
+// A refused token (401/403) is not a property of a change: the push stops at the first such
+// answer, nothing is marked `error`, every change waits with a reason that names the token,
+// and the next push (the token fixed) sends them all without `retry`.
+TEST_CASE_FIXTURE(Fixture, "a refused token stops the push; the changes wait, pending") {
+  shell(
+      "INSERT INTO companies (name) VALUES ('New Co');"
+      "UPDATE contacts SET city = 'Paris' WHERE id = 42;"
+      "UPDATE notes SET description = 'edited' WHERE id = 5;"
+      "DELETE FROM comments WHERE id = 8;");
+  crm.next_failures = {Status::kUnauthorized};
+  auto report = push();
+  CHECK(crm.requests.size() == 1);  // the first write; nothing after it
+  CHECK_FALSE(report.complete());
+  CHECK(report.rejected == 0);
+  CHECK(report.waiting == 4);
+  CHECK(number("SELECT count(*) FROM outbox WHERE error IS NOT NULL") == 0);
+  for (const char* table : {"companies", "contacts", "notes"}) {
+    INFO(std::string(table));
+    const std::string where = std::string(" FROM ") + table + " WHERE sync_state <> 'synced'";
+    CHECK(text("SELECT group_concat(sync_state)" + where) == "pending");
+    CHECK(text("SELECT sync_error" + where).find("API token") != std::string::npos);
+    CHECK(text("SELECT sync_error" + where).find("server.token_file") != std::string::npos);
+  }
+  REQUIRE_FALSE(report.problems.empty());
+  CHECK(report.problems.back().find("API token") != std::string::npos);
+
+  crm.requests.clear();
+  report = push();
+  CHECK(report.complete());
+  CHECK(report.created == 1);
+  CHECK(report.updated == 2);
+  CHECK(report.deleted == 1);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+  CHECK(number("SELECT count(*) FROM contacts WHERE sync_error IS NOT NULL") == 0);
+}
