@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -63,6 +64,12 @@ class Reader {
         out = node->as_floating_point()->get();
       else
         wrong_type(*node, name, "a number");
+      // TOML has nan and inf. NaN compares false with everything, so a range check written
+      // as `x < low || x > high` lets it through, and it then switches off whatever it
+      // bounds. No key means anything by them: refuse them here, for every number.
+      if (!std::isfinite(out))
+        throw ConfigError(where(file_, node->source()) + name + " = " + number_text(out) +
+                          " is not a finite number");
     } else {
       if (!node->is_integer()) wrong_type(*node, name, "a whole number");
       // TOML integers are 64 bits: one beyond T would wrap (max_connections = 4294967297 read
@@ -114,6 +121,13 @@ class Reader {
   static std::string qualified(std::string_view section, std::string_view key) {
     return section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
   }
+  static std::string number_text(double value) {
+    if (std::isnan(value)) return "nan";
+    if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
+    std::ostringstream text;
+    text << value;
+    return text.str();
+  }
   [[noreturn]] void wrong_type(const toml::node& node, const std::string& name,
                                std::string_view expected) {
     throw ConfigError(where(file_, node.source()) + name + " must be " + std::string(expected));
@@ -122,6 +136,10 @@ class Reader {
   const toml::table& root_;
   std::string file_;
 };
+
+// A failing request is retried at most this often: with the waits capped at sync.retry_cap
+// (30 s by default), more would keep one request going for most of an hour.
+constexpr int kMostRetryAttempts = 100;
 
 void check_values(Config& c, Reader& reader) {
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
@@ -142,13 +160,27 @@ void check_values(Config& c, Reader& reader) {
                   "sync.resources names '" + r +
                       "', which is not a Clevertim resource; use contact, company, case, "
                       "opportunity, task, note, comment, customfield, user, group");
-  if (c.sync.mass_delete_share < 0 || c.sync.mass_delete_share > 1)
-    reader.fail("sync", "mass_delete_share", "sync.mass_delete_share must be between 0 and 1");
-  if (c.sync.mass_delete_min < 0)
+  // Every range is written as "not inside", so that a value no comparison holds for (NaN)
+  // is refused too, should one ever get past the reader.
+  if (!(c.sync.mass_delete_share >= 0 && c.sync.mass_delete_share <= 1)) {
+    std::ostringstream value;
+    value << c.sync.mass_delete_share;
+    reader.fail("sync", "mass_delete_share",
+                "sync.mass_delete_share = " + value.str() +
+                    " is not a share from 0 to 1; e.g. 0.5 holds a deletion of more than half "
+                    "of a resource's rows (and more than sync.mass_delete_min rows)");
+  }
+  if (!(c.sync.mass_delete_min >= 0))
     reader.fail("sync", "mass_delete_min", "sync.mass_delete_min must not be negative");
-  if (c.sync.retry_attempts < 1)
-    reader.fail("sync", "retry_attempts", "sync.retry_attempts must be at least 1");
-  if (c.server.max_connections < 1 || c.server.max_connections > 64)
+  if (!(c.sync.retry_attempts >= 1 && c.sync.retry_attempts <= kMostRetryAttempts))
+    reader.fail("sync", "retry_attempts",
+                "sync.retry_attempts must be from 1 to " + std::to_string(kMostRetryAttempts) +
+                    " (attempts of one request, waits between them up to sync.retry_cap)");
+  if (!(c.sync.retry_cap >= c.sync.retry_base))
+    reader.fail("sync", "retry_cap",
+                "sync.retry_cap must not be shorter than sync.retry_base (the cap bounds the "
+                "growing wait between retries, which starts at the base)");
+  if (!(c.server.max_connections >= 1 && c.server.max_connections <= 64))
     reader.fail("server", "max_connections", "server.max_connections must be between 1 and 64");
   if (c.storage.database.empty())
     reader.fail("storage", "database", "storage.database must name the mirror file");

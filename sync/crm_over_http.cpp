@@ -26,9 +26,10 @@ WriteResult write_failure(const Failure& f, bool is_create, bool shutting_down) 
   switch (f.kind) {
     case FailureKind::kNotFound:
       return {Status::kNotFound, {}, f.describe()};
-    case FailureKind::kBadRequest:
     case FailureKind::kUnauthorized:
     case FailureKind::kForbidden:
+      return {Status::kUnauthorized, {}, f.describe()};
+    case FailureKind::kBadRequest:
     case FailureKind::kBadBody:
     case FailureKind::kNotSupported:
     case FailureKind::kOtherStatus:

@@ -14,12 +14,15 @@ namespace clevertim::sync {
 
 struct WriteResult {
   enum class Status {
-    kOk,          // done; `element` is the CRM's stored element (create / update)
-    kNotFound,    // 404: no such element (a DELETE counts this as done)
-    kRejected,    // 400 / 401 / 403 / 404 / 500 / 501: will fail again until something changes
-    kRetryLater,  // 5xx / 429 / network, retries exhausted: nothing changed remotely
-    kUnknown,     // the request may have reached the CRM, but no answer arrived (a POST
-                  // that timed out): it must be checked before being sent again
+    kOk,            // done; `element` is the CRM's stored element (create / update)
+    kNotFound,      // 404: no such element (a DELETE counts this as done)
+    kRejected,      // 400 / 404 / 500 / 501: this change will fail again until it changes
+    kUnauthorized,  // 401 / 403: the API token was refused. Not a property of the change:
+                    // nothing changed remotely, and no other write fares better until the
+                    // token is fixed
+    kRetryLater,    // 5xx / 429 / network, retries exhausted: nothing changed remotely
+    kUnknown,       // the request may have reached the CRM, but no answer arrived (a POST
+                    // that timed out): it must be checked before being sent again
   };
   Status status = Status::kOk;
   boost::json::object element;

@@ -2,6 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
 #include "model/resources.h"
 
 namespace clevertim::sync {
@@ -47,7 +52,137 @@ FieldMerge merge_fields(const model::Resource& resource, const std::vector<stora
   return merge;
 }
 
-Winner choose_winner(ConflictPolicy policy, std::string_view local_edit_time,
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Instant = std::chrono::sys_time<milliseconds>;
+
+// Reads exactly `n` digits at `pos`; advances `pos`.
+std::optional<int> digits(std::string_view text, size_t& pos, size_t n) {
+  if (pos + n > text.size()) return std::nullopt;
+  int value = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  pos += n;
+  return value;
+}
+
+// Seconds or milliseconds since the epoch. Below 10^11 a number is taken as seconds (10^11
+// seconds is the year 5138; 10^11 milliseconds is 1973): the two never meet in practice.
+std::optional<Timestamp> from_epoch_number(long double number) {
+  if (!std::isfinite(number) || number < 0) return std::nullopt;
+  constexpr long double kMillisecondsFrom = 1e11L;
+  constexpr long double kLatest = 1e15L;  // about the year 33658 in milliseconds
+  if (number >= kLatest) return std::nullopt;
+  if (number < kMillisecondsFrom) {
+    const bool whole = number == std::floor(number);
+    return Timestamp{Instant(milliseconds(std::llround(std::floor(number * 1000)))),
+                     whole ? milliseconds(seconds(1)) : milliseconds(1)};
+  }
+  return Timestamp{Instant(milliseconds(std::llround(std::floor(number)))), milliseconds(1)};
+}
+
+}  // namespace
+
+std::optional<Timestamp> parse_timestamp(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  if (text.empty()) return std::nullopt;
+  // A number of seconds or milliseconds since the epoch, as text.
+  if (std::all_of(text.begin(), text.end(),
+                  [](char c) { return (c >= '0' && c <= '9') || c == '.'; })) {
+    if (text.size() > 30 || std::count(text.begin(), text.end(), '.') > 1 || text.front() == '.' ||
+        text.back() == '.')
+      return std::nullopt;
+    return from_epoch_number(std::strtold(std::string(text).c_str(), nullptr));
+  }
+  // ISO 8601: YYYY-MM-DD, then T or a space, HH:MM[:SS[.fraction]], then Z, an offset
+  // (+HH:MM, +HHMM, +HH) or nothing (UTC, which is what the API means).
+  size_t pos = 0;
+  const auto year = digits(text, pos, 4);
+  if (!year || pos >= text.size() || text[pos++] != '-') return std::nullopt;
+  const auto month = digits(text, pos, 2);
+  if (!month || pos >= text.size() || text[pos++] != '-') return std::nullopt;
+  const auto day = digits(text, pos, 2);
+  if (!day) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(*year),
+                                         std::chrono::month(static_cast<unsigned>(*month)),
+                                         std::chrono::day(static_cast<unsigned>(*day))};
+  if (!date.ok()) return std::nullopt;
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' '))
+    return std::nullopt;
+  ++pos;
+  const auto hour = digits(text, pos, 2);
+  if (!hour || pos >= text.size() || text[pos++] != ':') return std::nullopt;
+  const auto minute = digits(text, pos, 2);
+  if (!minute) return std::nullopt;
+  int second = 0;
+  milliseconds fraction{0};
+  milliseconds resolution = seconds(60);
+  if (pos < text.size() && text[pos] == ':') {
+    ++pos;
+    const auto s = digits(text, pos, 2);
+    if (!s) return std::nullopt;
+    second = *s;
+    resolution = seconds(1);
+    if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
+      ++pos;
+      const size_t start = pos;
+      int millis = 0;
+      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+        if (pos - start < 3) millis = millis * 10 + (text[pos] - '0');
+        ++pos;
+      }
+      if (pos == start) return std::nullopt;
+      for (size_t n = pos - start; n < 3; ++n) millis *= 10;  // ".5" is 500 ms
+      fraction = milliseconds(millis);
+      resolution = milliseconds(1);
+    }
+  }
+  // 24:00 and leap seconds (:60) are not what the API sends; refusing them is safer than
+  // guessing.
+  if (*hour > 23 || *minute > 59 || second > 59) return std::nullopt;
+  milliseconds offset{0};
+  if (pos < text.size()) {
+    const char sign = text[pos++];
+    if (sign == 'Z' || sign == 'z') {
+      // UTC
+    } else if (sign == '+' || sign == '-') {
+      const auto oh = digits(text, pos, 2);
+      if (!oh) return std::nullopt;
+      int om = 0;
+      if (pos < text.size()) {
+        if (text[pos] == ':') ++pos;
+        const auto m = digits(text, pos, 2);
+        if (!m) return std::nullopt;
+        om = *m;
+      }
+      if (*oh > 23 || om > 59) return std::nullopt;
+      offset = std::chrono::hours(*oh) + std::chrono::minutes(om);
+      if (sign == '-') offset = -offset;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (pos != text.size()) return std::nullopt;
+  const Instant at = std::chrono::sys_days(date) + std::chrono::hours(*hour) +
+                     std::chrono::minutes(*minute) + seconds(second) + fraction - offset;
+  return Timestamp{at, resolution};
+}
+
+std::optional<Timestamp> parse_timestamp(const boost::json::value& value) {
+  if (value.is_string()) return parse_timestamp(std::string_view(value.get_string()));
+  if (value.is_int64()) return from_epoch_number(static_cast<long double>(value.get_int64()));
+  if (value.is_uint64()) return from_epoch_number(static_cast<long double>(value.get_uint64()));
+  if (value.is_double()) return from_epoch_number(static_cast<long double>(value.get_double()));
+  return std::nullopt;
+}
+
+Winner choose_winner(ConflictPolicy policy, const std::optional<Timestamp>& local_edit,
                      const boost::json::object& remote) {
   switch (policy) {
     case ConflictPolicy::kRemoteWins:
@@ -60,10 +195,13 @@ Winner choose_winner(ConflictPolicy policy, std::string_view local_edit_time,
       break;
   }
   const boost::json::value* lm = remote.if_contains("lm");
-  if (lm == nullptr || !lm->is_string() || lm->get_string().size() < 19) return Winner::kRemote;
-  // Both are ISO-8601 UTC; to the second, text order is time order. A tie goes to the CRM.
-  const std::string_view remote_time(lm->get_string().data(), 19);
-  return local_edit_time.substr(0, 19) > remote_time ? Winner::kLocal : Winner::kRemote;
+  const std::optional<Timestamp> remote_edit = lm ? parse_timestamp(*lm) : std::nullopt;
+  if (!local_edit || !remote_edit) return Winner::kRemote;
+  // Compared as instants (text order breaks on offsets, spaces and numbers). `lm` names a
+  // whole second: the local edit is surely later only from the end of that second on; within
+  // it, it is a tie, and a tie goes to the CRM.
+  return local_edit->at >= remote_edit->at + remote_edit->resolution ? Winner::kLocal
+                                                                     : Winner::kRemote;
 }
 
 }  // namespace clevertim::sync

@@ -4,6 +4,7 @@
 
 #include <boost/json/fwd.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -40,11 +41,32 @@ FieldMerge merge_fields(const model::Resource& resource, const std::vector<stora
                         const std::vector<storage::Cell>& local,
                         const std::vector<storage::Cell>& remote);
 
+// A point in time read from the CRM or the outbox, with how precise its source was: `lm` has
+// whole seconds (an edit at 12:00:00 may have happened until 12:00:00.999), the outbox
+// milliseconds.
+struct Timestamp {
+  std::chrono::sys_time<std::chrono::milliseconds> at;
+  std::chrono::milliseconds resolution{1};
+};
+
+// An instant, whatever its shape: ISO 8601 with `T` or a space between date and time, with or
+// without seconds and a fraction of them, with `Z`, an offset (`-05:00`, `+0200`, `+02`) or no
+// zone (UTC); or a number of seconds, or of milliseconds, since 1970 (from 10^11 on, a number
+// is taken as milliseconds), as a JSON number or as text. Nothing for anything else.
+std::optional<Timestamp> parse_timestamp(std::string_view text);
+std::optional<Timestamp> parse_timestamp(const boost::json::value& value);
+// A string literal converts to both of the above; it is text.
+inline std::optional<Timestamp> parse_timestamp(const char* text) {
+  return parse_timestamp(std::string_view(text));
+}
+
 enum class Winner { kLocal, kRemote, kPerson };
 
-// Applies the policy. `local_edit_time` is the ISO time of the latest local edit; the CRM's
-// time is its `lm` field, when it has one.
-Winner choose_winner(ConflictPolicy policy, std::string_view local_edit_time,
+// Applies the policy to one conflicting field. `local_edit` is when that field was last
+// edited here; the CRM's time is the element's `lm`. Under `newest` the local edit wins only
+// when it is surely later: an unknown time on either side, or a tie within the precision of
+// `lm`, goes to the CRM.
+Winner choose_winner(ConflictPolicy policy, const std::optional<Timestamp>& local_edit,
                      const boost::json::object& remote);
 
 }  // namespace clevertim::sync

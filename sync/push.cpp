@@ -19,6 +19,7 @@
 #include "storage/local_ids.h"
 #include "storage/schema.h"
 #include "storage/statement_cache.h"
+#include "sync/mass_delete.h"
 #include "sync/write_batch.h"
 
 namespace clevertim::sync {
@@ -41,6 +42,7 @@ struct Item {
   bool has_delete = false;
   std::string last_edit;                   // when the latest local edit was captured
   std::optional<std::string> deleted_raw;  // the base of a deleted row
+  bool handled = false;                    // sent, or settled without a request, this run
 };
 
 struct RemoteVersion {
@@ -125,18 +127,18 @@ std::variant<json::object, PayloadProblem> build_payload(const model::Resource& 
 }
 
 // Runs `work` on every item with at most `concurrency` at a time, on this coroutine's
-// executor, until `stop` is set. The first exception (a database failure) is rethrown once
+// executor, until `stop()` is true. The first exception (a database failure) is rethrown once
 // all have stopped.
-template <class T, class Work>
-asio::awaitable<void> for_each_concurrently(std::vector<T>& items, int concurrency,
-                                            const std::atomic<bool>* stop, Work work) {
+template <class T, class Stop, class Work>
+asio::awaitable<void> for_each_concurrently(std::vector<T>& items, int concurrency, Stop stop,
+                                            Work work) {
   auto executor = co_await asio::this_coro::executor;
   size_t next = 0;
   int running = 0;
   std::exception_ptr failure;
   asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
   auto worker = [&]() -> asio::awaitable<void> {
-    while (next < items.size() && !failure && !(stop && stop->load())) co_await work(items[next++]);
+    while (next < items.size() && !failure && !stop()) co_await work(items[next++]);
   };
   const int workers = std::max(1, std::min<int>(concurrency, static_cast<int>(items.size())));
   for (int i = 0; i < workers && !items.empty(); ++i) {
@@ -156,13 +158,18 @@ asio::awaitable<void> for_each_concurrently(std::vector<T>& items, int concurren
 
 class PushRun {
  public:
+  // The bookkeeping is noted here, not in run(): settle() is also called on its own (`resolve`
+  // from the command line), and with empty key sets it would neither see the CRM version the
+  // pull kept aside nor drop it, leaving a stale one to undo a later DELETE or to make a later
+  // edit of the field a false conflict.
   PushRun(storage::Mirror& mirror, CrmWriter& writer, const PushOptions& options)
-      : db_(mirror.db()), writer_(writer), options_(options) {}
+      : db_(mirror.db()), writer_(writer), options_(options) {
+    note_existing_bookkeeping();
+  }
 
   asio::awaitable<PushReport> run() {
     batch_.emplace(db_, co_await asio::this_coro::executor);
-    forget_answered_updates();
-    note_existing_bookkeeping();
+    forget_answered_updates();  // only removes rows: the noted key sets stay supersets
     settle_resolved_conflicts();
     recognise_lost_creates();
     std::vector<Item> items = load_items();
@@ -186,8 +193,15 @@ class PushRun {
       for (auto& [order, wave] : creates) co_await push_creates(wave);
       co_await push_updates(updates);
       for (auto& [order, wave] : deletes)
-        co_await for_each_concurrently(wave, options_.concurrency, options_.stop_requested,
-                                       [this](Item& i) { return push_delete(i); });
+        if (!halted())
+          co_await for_each_concurrently(
+              wave, options_.concurrency, [this] { return halted(); },
+              [this](Item& i) { return push_delete(i); });
+      if (token_refused_) {
+        for (auto& [order, wave] : creates) wait_for_token(wave);
+        wait_for_token(updates);
+        for (auto& [order, wave] : deletes) wait_for_token(wave);
+      }
       batch_->commit();
       forget_answered_updates();
     } catch (const std::exception& failure) {
@@ -201,6 +215,9 @@ class PushRun {
   bool stop_requested() const {
     return options_.stop_requested != nullptr && options_.stop_requested->load();
   }
+
+  // Whether to send no more: a stop was requested, or the CRM refused the token.
+  bool halted() const { return stop_requested() || token_refused_.has_value(); }
 
   // The answers recorded before a failure are kept: they reached the CRM.
   void keep_what_was_recorded(const std::exception& failure) {
@@ -304,6 +321,55 @@ class PushRun {
       items.push_back(std::move(item));
     }
     return items;
+  }
+
+  // When each field of a row was last edited here, from the outbox entries this push sends.
+  struct LocalEditTimes {
+    std::map<std::string, Timestamp, std::less<>> by_column;
+    std::optional<Timestamp> every_column;  // an insert, or an entry that names no columns
+    std::optional<Timestamp> row;           // the row's latest edit, of any field
+
+    // The latest edit of `column`; the row's latest edit when no entry names it (then it is
+    // the best there is: an entry written by something other than the capture triggers).
+    std::optional<Timestamp> of(std::string_view column) const {
+      std::optional<Timestamp> latest = every_column;
+      if (auto it = by_column.find(column); it != by_column.end())
+        if (!latest || it->second.at > latest->at) latest = it->second;
+      return latest ? latest : row;
+    }
+  };
+
+  LocalEditTimes local_edit_times(const Item& item) {
+    LocalEditTimes times;
+    times.row = parse_timestamp(item.last_edit);
+    SQLite::Statement& q = statement(
+        "SELECT operation, changed, created_at FROM outbox WHERE resource = ? AND record_id = ? "
+        "AND seq <= ?");
+    q.bind(1, std::string(item.resource->endpoint));
+    q.bind(2, item.id);
+    q.bind(3, item.last_seq);
+    auto later = [](std::optional<Timestamp>& slot, const Timestamp& t) {
+      if (!slot || t.at > slot->at) slot = t;
+    };
+    while (q.executeStep()) {
+      const auto when = parse_timestamp(q.getColumn(2).getString());
+      if (!when) continue;
+      if (q.getColumn(0).getString() == "insert" || q.getColumn(1).isNull()) {
+        later(times.every_column, *when);
+        continue;
+      }
+      const std::string changed = q.getColumn(1).getString();  // "city,title"
+      for (size_t start = 0; start <= changed.size();) {
+        const size_t comma = std::min(changed.find(',', start), changed.size());
+        if (comma > start) {
+          auto [it, fresh] =
+              times.by_column.try_emplace(changed.substr(start, comma - start), *when);
+          if (!fresh && when->at > it->second.at) it->second = *when;
+        }
+        start = comma + 1;
+      }
+    }
+    return times;
   }
 
   std::optional<RemoteVersion> remote_version(const model::Resource& r, std::int64_t id) {
@@ -441,6 +507,51 @@ class PushRun {
     spdlog::warn("conflict on {}: {}", label(r, id), outcome);
   }
 
+  // A row waits for a person on one open conflict: a later cycle that finds the row in
+  // conflict again (edited again on both sides) updates that one with what it found instead
+  // of adding another, which would keep `sync` failing after the first was settled.
+  void record_waiting_conflict(const model::Resource& r, std::int64_t id, const std::string& fields,
+                               const std::optional<std::string>& base, const std::string& local,
+                               const std::optional<std::string>& remote) {
+    SQLite::Statement& q = statement(
+        "UPDATE conflicts SET fields = ?, base = ?, local = ?, remote = ?, detected_at = ? WHERE "
+        "resource = ? AND record_id = ? AND resolved_at IS NULL");
+    q.bind(1, fields);
+    base ? q.bind(2, *base) : q.bind(2);
+    q.bind(3, local);
+    remote ? q.bind(4, *remote) : q.bind(4);
+    q.bind(5, storage::utc_now_iso());
+    q.bind(6, std::string(r.endpoint));
+    q.bind(7, id);
+    if (q.exec() > 0) {
+      spdlog::warn("conflict on {} still waits for a person; updated with what changed since",
+                   label(r, id));
+      return;
+    }
+    record_conflict(r, id, fields, base, local, remote,
+                    "changed here and in the CRM; waiting for a person: set "
+                    "conflicts.resolution to 'local' or 'remote', or run clevertim-sync resolve",
+                    std::nullopt);
+  }
+
+  void refresh_open_conflict(const model::Resource& r, std::int64_t id, const std::string& remote) {
+    SQLite::Statement& q = statement(
+        "UPDATE conflicts SET remote = ? WHERE resource = ? AND record_id = ? AND resolved_at IS "
+        "NULL AND remote IS NOT ?");
+    q.bind(1, remote);
+    q.bind(2, std::string(r.endpoint));
+    q.bind(3, id);
+    q.bind(4, remote);
+    q.exec();
+  }
+
+  // "title,city": the API names of the fields, as `conflicts.fields` lists them.
+  static std::string field_list(const model::Resource& r, const std::vector<size_t>& indexes) {
+    std::string fields;
+    for (size_t i : indexes) fields += (fields.empty() ? "" : ",") + std::string(r.fields[i].api);
+    return fields;
+  }
+
   // The local row as an element: its base with the local values of the writable fields.
   std::string local_json(const model::Resource& r, const std::optional<std::string>& base,
                          const std::vector<Cell>& cells) {
@@ -542,8 +653,41 @@ class PushRun {
       case Status::kRejected:
         mark_rejected(item, "the CRM refused the " + std::string(what) + ": " + result.message);
         return true;
+      case Status::kUnauthorized:
+        if (!token_refused_) {
+          token_refused_ = token_problem(result.message);
+          spdlog::error("push stopped: {}", *token_refused_);
+          report_.problems.push_back("push stopped: " + *token_refused_);
+        }
+        wait_for_token(item);
+        return true;
     }
     return true;
+  }
+
+  // The token is named by where it comes from, never shown.
+  static std::string token_problem(const std::string& answer) {
+    return "the CRM refused the API token (" + answer +
+           "): it is wrong, expired, or has no write access. Put a token with write access "
+           "(Clevertim: Account / My Info & Settings) in server.token_file, "
+           "$CREDENTIALS_DIRECTORY/token or $CLEVERTIM_TOKEN, and run clevertim-sync "
+           "check-config; waiting changes go out with the next sync, no retry needed";
+  }
+
+  // A change not sent because the token was refused: it stays pending (not `error`: it is
+  // nothing wrong with the change), with the reason, and goes out once the token works.
+  void wait_for_token(const Item& item) {
+    ++report_.waiting;
+    batch_->add([&] {
+      table_for(*item.resource).set_state(item.id, SyncState::kPending, *token_refused_);
+    });
+  }
+  void wait_for_token(std::vector<Item>& items) {
+    for (Item& item : items)
+      if (!item.handled) {
+        item.handled = true;
+        wait_for_token(item);
+      }
   }
 
   std::optional<storage::MappedElement> map_answer(const Item& item, const WriteResult& result) {
@@ -587,12 +731,16 @@ class PushRun {
   asio::awaitable<void> send_in_committed_chunks(std::vector<Item>& items, Prepare prepare,
                                                  Send send) {
     constexpr size_t kChunk = 256;
-    for (size_t start = 0; start < items.size() && !stop_requested(); start += kChunk) {
+    for (size_t start = 0; start < items.size() && !halted(); start += kChunk) {
       std::vector<Ready> chunk;
       for (size_t i = start; i < std::min(items.size(), start + kChunk); ++i)
-        if (auto ready = prepare(items[i])) chunk.push_back(std::move(*ready));
+        if (auto ready = prepare(items[i]))
+          chunk.push_back(std::move(*ready));
+        else
+          items[i].handled = true;  // what it needed was recorded by prepare
       batch_->commit();
-      co_await for_each_concurrently(chunk, options_.concurrency, options_.stop_requested, send);
+      co_await for_each_concurrently(
+          chunk, options_.concurrency, [this] { return halted(); }, send);
     }
   }
 
@@ -616,6 +764,7 @@ class PushRun {
 
   asio::awaitable<void> send_create(Create& create) {
     Item& item = *create.item;
+    item.handled = true;
     const WriteResult result = co_await writer_.create(item.resource->endpoint, create.body);
     if (result.status != Status::kUnknown && result.status != Status::kOk)
       batch_->add([&] { drop_intent(*item.resource, item.id); });
@@ -660,6 +809,10 @@ class PushRun {
       return std::nullopt;
     }
     if (row->state == SyncState::kConflict) {
+      // The CRM may have changed the row again since: the open conflict shows its newest
+      // version, which is also what `remote` settles on.
+      if (auto remote = remote_version(r, item.id); remote && remote->raw)
+        batch_->add([&] { refresh_open_conflict(r, item.id, *remote->raw); });
       ++report_.waiting;
       report_.problems.push_back(label(r, item.id) +
                                  ": a conflict waits for a person (clevertim-sync conflicts)");
@@ -676,21 +829,24 @@ class PushRun {
       const std::vector<Cell> theirs = cells_of_raw(r, remote->raw);
       count_own_unanswered_put_as_base(r, item.id, row->raw, theirs, base);
       const FieldMerge merge = merge_fields(r, base, row->cells, theirs);
-      Winner winner = Winner::kLocal;
+      // Under `newest` each conflicting field is judged by its own latest local edit: the
+      // row's latest edit may be of another field, made after the CRM's edit of this one.
+      std::vector<size_t> won_here, won_there;
       if (merge.has_conflict()) {
         const json::object remote_object = json::parse(*remote->raw).as_object();
-        winner = choose_winner(options_.policy, item.last_edit, remote_object);
-        std::string fields;
-        for (size_t i : merge.both)
-          fields += (fields.empty() ? "" : ",") + std::string(r.fields[i].api);
+        const LocalEditTimes edits = local_edit_times(item);
+        bool for_a_person = false;
+        for (size_t i : merge.both) {
+          const Winner winner =
+              choose_winner(options_.policy, edits.of(r.fields[i].column), remote_object);
+          if (winner == Winner::kPerson) for_a_person = true;
+          (winner == Winner::kLocal ? won_here : won_there).push_back(i);
+        }
         const std::string local = local_json(r, row->raw, row->cells);
-        if (winner == Winner::kPerson) {
+        if (for_a_person) {
+          const std::string fields = field_list(r, merge.both);
           batch_->add([&] {
-            record_conflict(r, item.id, fields, row->raw, local, remote->raw,
-                            "changed here and in the CRM; waiting for a person: set "
-                            "conflicts.resolution to 'local' or 'remote', or run clevertim-sync "
-                            "resolve",
-                            std::nullopt);
+            record_waiting_conflict(r, item.id, fields, row->raw, local, remote->raw);
             table.set_state(
                 item.id, SyncState::kConflict,
                 "changed here and in the CRM (" + fields + "): see the conflicts table");
@@ -698,21 +854,23 @@ class PushRun {
           ++report_.waiting;
           return std::nullopt;
         }
+        // One record per outcome, naming the fields decided that way.
         batch_->add([&] {
-          record_conflict(r, item.id, fields, row->raw, local, remote->raw,
-                          winner == Winner::kLocal ? "the local edit was kept and sent to the CRM"
-                                                   : "the CRM's version was kept",
-                          winner == Winner::kLocal ? "local" : "remote");
+          if (!won_here.empty())
+            record_conflict(r, item.id, field_list(r, won_here), row->raw, local, remote->raw,
+                            "the local edit was kept and sent to the CRM", "local");
+          if (!won_there.empty())
+            record_conflict(r, item.id, field_list(r, won_there), row->raw, local, remote->raw,
+                            "the CRM's version was kept", "remote");
         });
       }
       target = theirs;
       for (size_t i : merge.local_only) target[i] = row->cells[i];
       send = merge.local_only;
-      if (winner == Winner::kLocal)
-        for (size_t i : merge.both) {
-          target[i] = row->cells[i];
-          send.push_back(i);
-        }
+      for (size_t i : won_here) {
+        target[i] = row->cells[i];
+        send.push_back(i);
+      }
       new_base = remote->raw;
     } else {
       for (size_t i : writable_indexes(r))
@@ -749,6 +907,7 @@ class PushRun {
 
   asio::awaitable<void> send_update(Update& update) {
     Item& item = *update.item;
+    item.handled = true;
     switch (update.kind) {
       case Update::Kind::kRecreate:
         co_return co_await recreate(item, *update.row);
@@ -760,7 +919,8 @@ class PushRun {
     const model::Resource& r = *item.resource;
     const WriteResult result = co_await writer_.update(r.endpoint, item.id, std::move(update.body));
     // A refusal changed nothing in the CRM; any other failure (a 5xx, a lost answer) may have.
-    if (result.status == Status::kRejected || result.status == Status::kNotFound)
+    if (result.status == Status::kRejected || result.status == Status::kNotFound ||
+        result.status == Status::kUnauthorized)
       batch_->add([&] { drop_sent_update(r, item.id); });
     if (handle_failure(item, result, "update")) co_return;
     const auto element = map_answer(item, result);
@@ -837,6 +997,7 @@ class PushRun {
   }
 
   asio::awaitable<void> push_delete(Item& item) {
+    item.handled = true;
     const model::Resource& r = *item.resource;
     const auto remote = remote_version(r, item.id);
     if (remote && !remote->deleted && remote->raw &&
@@ -881,8 +1042,9 @@ class PushRun {
       if (item.id > 0 && !item.has_insert &&
           !options_.freshly_pulled.contains(std::string(item.resource->endpoint)))
         stale.push_back(&item);
-    co_await for_each_concurrently(stale, options_.concurrency, options_.stop_requested,
-                                   [this](Item*& item) { return read_current_version(*item); });
+    co_await for_each_concurrently(
+        stale, options_.concurrency, [this] { return halted(); },
+        [this](Item*& item) { return read_current_version(*item); });
     batch_->commit();
   }
 
@@ -933,8 +1095,7 @@ class PushRun {
     for (const auto& [resource, count] : deletions) {
       const std::int64_t rows = table_for(*resource).count() + count;
       const bool mass =
-          count > options_.mass_delete_min &&
-          static_cast<double>(count) > options_.mass_delete_share * static_cast<double>(rows);
+          is_mass_deletion(count, rows, options_.mass_delete_share, options_.mass_delete_min);
       std::optional<std::string> reason;
       if (mass && !options_.allow_mass_delete) {
         reason = std::to_string(count) + " of " + std::to_string(rows) + " " +
@@ -1072,9 +1233,18 @@ class PushRun {
         queue.exec();
       }
     }
-    SQLite::Statement done(db_, "UPDATE conflicts SET resolved_at = ? WHERE id = ?");
+    // The choice settles the row, so every open conflict of it is settled with this one
+    // (mirrors written by earlier releases may hold several).
+    SQLite::Statement done(
+        db_,
+        "UPDATE conflicts SET resolved_at = ?, resolution = coalesce(resolution, "
+        "?) WHERE id = ? OR (resource = ? AND record_id = ? AND resolved_at IS "
+        "NULL)");
     done.bind(1, storage::utc_now_iso());
-    done.bind(2, conflict_id);
+    done.bind(2, keep_local ? "local" : "remote");
+    done.bind(3, conflict_id);
+    done.bind(4, std::string(r->endpoint));
+    done.bind(5, id);
     done.exec();
     tx.commit();
     return true;
@@ -1100,7 +1270,8 @@ class PushRun {
   const PushOptions& options_;
   PushReport report_;
   RowKeys blocked_;
-  std::optional<WriteBatch> batch_;  // while sending; see write_batch.h
+  std::optional<std::string> token_refused_;  // why the push stopped sending: a 401/403
+  std::optional<WriteBatch> batch_;           // while sending; see write_batch.h
 };
 
 // Settling a conflict is local work only; it never talks to the CRM.

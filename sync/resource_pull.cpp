@@ -11,6 +11,7 @@
 
 #include "model/resources.h"
 #include "sync/json_stream.h"
+#include "sync/mass_delete.h"
 
 namespace clevertim::sync {
 namespace {
@@ -134,8 +135,7 @@ PullReport ResourcePull::apply(const PullOptions& options) {
 
   const auto rows = static_cast<std::int64_t>(known_.size());
   const auto deletions = static_cast<std::int64_t>(gone.size());
-  if (deletions > options.mass_delete_min &&
-      static_cast<double>(deletions) > options.mass_delete_share * static_cast<double>(rows) &&
+  if (is_mass_deletion(deletions, rows, options.mass_delete_share, options.mass_delete_min) &&
       !options.allow_mass_delete) {
     report_.mass_delete_held = true;
     report_.held_reason = "the CRM's " + std::string(resource_.endpoint) + " list lacks " +

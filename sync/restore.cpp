@@ -113,7 +113,9 @@ class Restorer {
                                      " was refused: " + result.message);
           continue;
         }
-        if (result.status == Status::kRetryLater) forget(r, old_id);
+        // Nothing was created: a refused token, like a failure for now, changed nothing.
+        if (result.status == Status::kRetryLater || result.status == Status::kUnauthorized)
+          forget(r, old_id);
         report_.interrupted = true;
         report_.problems.push_back("stopped at " + std::string(r.singular) + " " +
                                    std::to_string(old_id) + ": " + result.message +

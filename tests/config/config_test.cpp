@@ -209,3 +209,65 @@ TEST_CASE("the example configuration loads as it is") {
   CHECK(c.sync.interval == 5min);
   CHECK(c.server.token_file.empty());
 }
+
+// NaN compares false with everything, so `share < 0 || share > 1` let it through, and then
+// `deletions > share * rows` was never true: both mass-deletion guards were off.
+TEST_CASE("mass_delete_share must be a finite share from 0 to 1") {
+  for (const char* bad :
+       {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "-0.1", "1.5", "1.0000001", "2", "-1"}) {
+    INFO(std::string(bad));
+    CHECK(error_of(std::string("[sync]\nmass_delete_share = ") + bad)
+              .find("sync.mass_delete_share") != std::string::npos);
+  }
+  for (const char* good : {"0", "0.0", "0.25", "1", "1.0"}) {
+    INFO(std::string(good));
+    CHECK(error_of(std::string("[sync]\nmass_delete_share = ") + good).empty());
+  }
+  CHECK(error_of("[sync]\nmass_delete_share = nan") ==
+        "/etc/cs.toml:2:21: sync.mass_delete_share = nan is not a finite number");
+  CHECK(error_of("[sync]\nmass_delete_share = 1.5")
+            .find("/etc/cs.toml:2:21: sync.mass_delete_share = 1.5 is not a share from 0 to 1") ==
+        0);
+}
+
+// The same class for every other number of the file: each is refused, with its key, when it
+// is not a number, not finite, or out of its range.
+TEST_CASE("every numeric key refuses values outside its range") {
+  const std::pair<const char*, const char*> bad[] = {
+      {"[sync]\nmass_delete_min = -1", "sync.mass_delete_min"},
+      {"[sync]\nmass_delete_min = nan", "sync.mass_delete_min"},
+      {"[sync]\nmass_delete_min = 2.5", "sync.mass_delete_min"},
+      {"[sync]\nretry_attempts = 0", "sync.retry_attempts"},
+      {"[sync]\nretry_attempts = nan", "sync.retry_attempts"},
+      {"[sync]\nretry_attempts = 1000000", "sync.retry_attempts"},
+      {"[sync]\nretry_base = nan", "sync.retry_base"},
+      {"[sync]\nretry_base = \"nan\"", "sync.retry_base"},
+      {"[sync]\nretry_base = \"infs\"", "sync.retry_base"},
+      {"[sync]\nretry_cap = \"-5s\"", "sync.retry_cap"},
+      {"[sync]\nretry_base = \"1m\"\nretry_cap = \"1s\"", "sync.retry_cap"},
+      {"[sync]\ninterval = inf", "sync.interval"},
+      {"[sync]\ninterval = \"0ms\"", "sync.interval"},
+      {"[server]\nconnect_timeout = nan", "server.connect_timeout"},
+      {"[server]\nconnect_timeout = \"0s\"", "server.connect_timeout"},
+      {"[server]\nrequest_timeout = -inf", "server.request_timeout"},
+      {"[server]\nrequest_timeout = \"1e9s\"", "server.request_timeout"},
+      {"[server]\nmax_connections = nan", "server.max_connections"},
+      {"[server]\nmax_connections = 0", "server.max_connections"},
+      {"[server]\nmax_connections = 65", "server.max_connections"},
+  };
+  for (const auto& [text, key] : bad) {
+    INFO(std::string(text));
+    CHECK(error_of(text).find(key) != std::string::npos);
+  }
+  CHECK(parse_config("[sync]\nretry_base = \"1s\"\nretry_cap = \"1s\"", "x.toml").sync.retry_cap ==
+        1s);
+}
+
+TEST_CASE("--interval refuses what the file refuses") {
+  Config c;
+  for (const char* bad : {"nan", "inf", "0s", "-1s", "nans"}) {
+    INFO(std::string(bad));
+    CHECK_THROWS_AS(apply_overrides(c, {std::nullopt, std::nullopt, bad, std::nullopt}),
+                    ConfigError);
+  }
+}

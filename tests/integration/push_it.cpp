@@ -85,33 +85,59 @@ TEST_CASE_FIXTURE(SyncFixture, "DELETE reaches the CRM, and a comment edit becom
   CHECK(remote_element("comment", fresh).at("comment") == "edited");
 }
 
-TEST_CASE("a read-only token's 403 is kept as an error, then pushed with a read-write token") {
+// A refused token is not a property of a change: the push stops at the first 401/403, the
+// changes stay pending with a reason that names the token, and go out by themselves once the
+// token is fixed (no `retry`).
+TEST_CASE("a read-only token's 403 stops the push; the changes wait and go out with a good token") {
   EmulatorProcess emulator({"--sample", "10"});
   TempDir dir;
   auto config = write_sync_config(dir, emulator, "", kReadOnlyToken);
   std::string output;
   REQUIRE(run_clevertim_sync(config, {"sync"}, &output) == 0);  // reading works
   const std::string db = (dir / "crm.db").string();
-  REQUIRE(
-      std::system(
-          ("sqlite3 '" + db +
-           "' \"UPDATE contacts SET city = 'Denied' WHERE id = (SELECT min(id) FROM contacts)\"")
-              .c_str()) == 0);
+  REQUIRE(std::system(("sqlite3 '" + db +
+                       "' \"UPDATE contacts SET city = 'Denied' WHERE id IN (SELECT id FROM "
+                       "contacts ORDER BY id LIMIT 3); INSERT INTO companies (name) VALUES "
+                       "('Denied Co')\"")
+                          .c_str()) == 0);
+  control(emulator, "DELETE", "log");
   CHECK(run_clevertim_sync(config, {"sync"}, &output) == 1);
   CHECK(output.find("403") != std::string::npos);
+  CHECK(output.find("token") != std::string::npos);
   CHECK(output.find(kReadOnlyToken) == std::string::npos);
-  SQLite::Database mirror(db, SQLite::OPEN_READONLY);
-  CHECK(mirror.execAndGet("SELECT sync_state FROM contacts WHERE city = 'Denied'").getString() ==
-        "error");
-  CHECK(mirror.execAndGet("SELECT sync_error FROM contacts WHERE city = 'Denied'")
-            .getString()
-            .find("read-only") != std::string::npos);
-  // With the read-write token and `retry`, it goes through.
+  // Stopped at the first refusal: one write was tried, not every change.
+  int writes = 0;
+  const json::value log = control(emulator, "GET", "log").json();
+  for (const auto& r : log.at("requests").as_array())
+    if (r.at("method") != "GET") ++writes;
+  CHECK(writes == 1);
+  {
+    SQLite::Database mirror(db, SQLite::OPEN_READONLY);
+    for (const char* row :
+         {"contacts WHERE city = 'Denied'", "companies WHERE name = 'Denied Co'"}) {
+      CAPTURE(row);
+      SQLite::Statement q(mirror, std::string("SELECT sync_state, sync_error FROM ") + row);
+      int rows = 0;
+      while (q.executeStep()) {
+        ++rows;
+        CHECK(q.getColumn(0).getString() == "pending");
+        const std::string why = q.getColumn(1).getString();
+        CHECK(why.find("token") != std::string::npos);
+        CHECK(why.find(kReadOnlyToken) == std::string::npos);
+      }
+      CHECK(rows > 0);
+    }
+    CHECK(mirror.execAndGet("SELECT count(*) FROM outbox WHERE error IS NOT NULL").getInt() == 0);
+  }
+  // With the read-write token, the next sync sends them: no `retry` needed.
   config = write_sync_config(dir, emulator, "", kTestToken);
-  REQUIRE(run_clevertim_sync(config, {"retry"}, &output) == 0);
   CHECK(run_clevertim_sync(config, {"sync"}, &output) == 0);
-  CHECK(mirror.execAndGet("SELECT sync_state FROM contacts WHERE city = 'Denied'").getString() ==
-        "synced");
+  SQLite::Database mirror(db, SQLite::OPEN_READONLY);
+  CHECK(mirror
+            .execAndGet("SELECT count(*) FROM contacts WHERE city = 'Denied' AND sync_state = "
+                        "'synced' AND sync_error IS NULL")
+            .getInt() == 3);
+  CHECK(mirror.execAndGet("SELECT id > 0 FROM companies WHERE name = 'Denied Co'").getInt() == 1);
 }
 
 TEST_CASE_FIXTURE(SyncFixture, "a refused create waits as an error with the server's reason") {
@@ -256,4 +282,83 @@ TEST_CASE_FIXTURE(SyncFixture, "a DELETE FROM in the shell is held as a mass del
   std::string status;
   run_clevertim_sync(config, {"status"}, &status);
   CHECK(status.find("held by the mass-deletion guard") != std::string::npos);
+}
+
+// `newest` takes each conflicting field's own latest local edit: editing another field later
+// must not make an older local edit of this one beat the CRM's newer edit.
+TEST_CASE_FIXTURE(SyncFixture, "newest: a later local edit of another field does not win a field") {
+  REQUIRE(sync() == 0);
+  const auto id = std::to_string(first_id(*this, "contact"));
+  shell("UPDATE contacts SET title = 'Local title' WHERE id = " + id + ";");  // t0
+  // lm and the outbox's times: make each step clearly later than the previous one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  REQUIRE(web("PUT", "contact/" + id, R"({"title": "CRM title"})").status == 200);  // t0 + 1 s
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  shell("UPDATE contacts SET city = 'Local city' WHERE id = " + id + ";");  // t0 + 2 s
+  REQUIRE_MESSAGE(sync() == 0, output);
+  const auto e = remote_element("contact", std::stoll(id));
+  CHECK(e.at("title") == "CRM title");
+  CHECK(e.at("city") == "Local city");
+  CHECK(query("SELECT title || '/' || city FROM contacts WHERE id = " + id) ==
+        "CRM title/Local city");
+  CHECK(query("SELECT fields || '/' || resolution FROM conflicts") == "title/remote");
+}
+
+// A row in a manual conflict keeps one open conflict, however many cycles pass; settling it
+// lets `sync` succeed.
+TEST_CASE("manual: one open conflict per row across cycles; settling it lets sync exit 0") {
+  SyncFixture f({"--sample", "10"}, "conflict_policy = \"manual\"\n");
+  REQUIRE(f.sync() == 0);
+  const auto id = std::to_string(first_id(f, "contact"));
+  REQUIRE(f.web("PUT", "contact/" + id, R"({"title": "Remote"})").status == 200);
+  f.shell("UPDATE contacts SET title = 'Local' WHERE id = " + id + ";");
+  CHECK(f.sync() == 1);
+  // Both sides change the row again.
+  REQUIRE(f.web("PUT", "contact/" + id, R"({"title": "Remote 2"})").status == 200);
+  f.shell("UPDATE contacts SET title = 'Local 2' WHERE id = " + id + ";");
+  CHECK(f.sync() == 1);
+  CHECK(f.sync() == 1);
+  CHECK(f.number("SELECT count(*) FROM conflicts") == 1);
+  CHECK(f.query("SELECT remote FROM conflicts").find("Remote 2") != std::string::npos);
+  std::string out;
+  CHECK(run_clevertim_sync(f.config, {"resolve", f.query("SELECT id FROM conflicts"), "remote"},
+                           &out) == 0);
+  CHECK_MESSAGE(f.sync() == 0, f.output);
+  CHECK(f.query("SELECT title || '/' || sync_state FROM contacts WHERE id = " + id) ==
+        "Remote 2/synced");
+}
+
+// `resolve` from the command line must drop the CRM version the pull kept aside, as a push
+// does: otherwise a later local DELETE brings the stale version back, and a later edit of the
+// field is a false conflict.
+TEST_CASE("resolve remote from the command line leaves no stale CRM version behind") {
+  for (const bool delete_after : {true, false}) {
+    CAPTURE(delete_after);
+    SyncFixture f({"--sample", "10"}, "conflict_policy = \"manual\"\n");
+    REQUIRE(f.sync() == 0);
+    const auto id = std::to_string(first_id(f, "contact"));
+    const std::string where = " WHERE id = " + id + ";";
+    REQUIRE(f.web("PUT", "contact/" + id, R"({"city": "Remote"})").status == 200);
+    f.shell("UPDATE contacts SET city = 'Local'" + where);
+    CHECK(f.sync() == 1);
+    // The CRM changes again while the conflict waits: the pull keeps that version aside.
+    REQUIRE(f.web("PUT", "contact/" + id, R"({"city": "Remote 2"})").status == 200);
+    CHECK(f.sync() == 1);
+    std::string out;
+    REQUIRE(run_clevertim_sync(f.config, {"resolve", f.query("SELECT id FROM conflicts"), "remote"},
+                               &out) == 0);
+    CHECK(f.number("SELECT count(*) FROM remote_versions") == 0);
+    CHECK(f.query("SELECT city || '/' || sync_state FROM contacts" + where) == "Remote 2/synced");
+    if (delete_after) {
+      f.shell("DELETE FROM contacts" + where);
+      CHECK_MESSAGE(f.sync() == 0, f.output);
+      CHECK(f.number("SELECT count(*) FROM contacts" + where) == 0);
+      CHECK(http_request("GET", f.emulator->url() + "/contact/" + id).status == 404);
+    } else {
+      f.shell("UPDATE contacts SET city = 'Later'" + where);
+      CHECK_MESSAGE(f.sync() == 0, f.output);
+      CHECK(f.remote_element("contact", std::stoll(id)).at("city") == "Later");
+    }
+    CHECK(f.number("SELECT count(*) FROM conflicts") == 1);
+  }
 }

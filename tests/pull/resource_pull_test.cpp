@@ -3,6 +3,8 @@
 
 #include <boost/json.hpp>
 
+#include <limits>
+
 #include "mirror_fixture.h"
 #include "model/resources.h"
 #include "sync/resource_pull.h"
@@ -91,6 +93,21 @@ TEST_CASE_FIXTURE(Fixture, "a mass deletion is held unless allowed") {
   report = pull(contacts(3), allow);
   CHECK_FALSE(report.mass_delete_held);
   CHECK(report.deleted == 17);
+}
+
+// NaN compares false with everything: `deletions > NaN * rows` was never true, so an empty
+// list deleted every row. A share that is not a number from 0 to 1 must not switch it off.
+TEST_CASE_FIXTURE(Fixture,
+                  "the pull's mass-deletion guard holds with a share that is not a share") {
+  pull(contacts(20));
+  for (double share : {std::numeric_limits<double>::quiet_NaN(),
+                       std::numeric_limits<double>::infinity(), -0.1, 1.5}) {
+    CAPTURE(share);
+    sync::PullOptions options;
+    options.mass_delete_share = share;
+    CHECK(pull("[]", options).mass_delete_held);
+    CHECK(number("SELECT count(*) FROM contacts") == 20);
+  }
 }
 
 TEST_CASE_FIXTURE(Fixture, "a few deletions in a small table are not a mass deletion") {

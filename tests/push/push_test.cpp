@@ -7,6 +7,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
+#include <limits>
 #include <map>
 
 #include "fake_crm.h"
@@ -377,4 +378,256 @@ TEST_CASE_FIXTURE(Fixture, "a row written with a new base takes its read-only co
     tx.commit();
   }
   CHECK(text("SELECT last_modified FROM contacts WHERE id = 42") == "2026-02-02T00:00:00Z");
+}
+
+namespace {
+
+// The local edits of contact 42 happened at these times (the outbox's capture times).
+void set_edit_time(Fixture& f, const std::string& column, const std::string& when) {
+  f.shell("UPDATE outbox SET created_at = '" + when +
+          "' WHERE resource = 'contact' AND record_id = 42 AND ',' || changed || ',' LIKE '%," +
+          column + ",%';");
+}
+
+}  // namespace
+
+// `lm` is read as an instant whatever its shape; `newest` compares instants, not text (a
+// number always lost to the local edit's text, an offset or a space compared as letters).
+TEST_CASE("newest: the CRM's lm is read as an instant in any of its shapes") {
+  struct Case {
+    const char* lm;
+    const char* local_edit;
+    const char* winner;
+  };
+  const Case cases[] = {
+      // 1764355200 is 2025-11-28T18:40:00Z.
+      {"1764355200", "2025-11-28T18:40:01.000Z", "Paris"},
+      {"1764355200", "2025-11-28T18:39:59.000Z", "Rome"},
+      {"1764355200000", "2025-11-28T18:40:01.000Z", "Paris"},
+      {"1764355200000", "2025-11-28T18:39:59.000Z", "Rome"},
+      {"1764355200500", "2025-11-28T18:40:00.400Z", "Rome"},
+      {"1764355200500", "2025-11-28T18:40:00.600Z", "Paris"},
+      {R"("2025-11-28T13:40:00-05:00")", "2025-11-28T18:39:00.000Z", "Rome"},
+      {R"("2025-11-28T13:40:00-05:00")", "2025-11-28T18:41:00.000Z", "Paris"},
+      {R"("2025-11-28T20:40:00+02:00")", "2025-11-28T18:39:00.000Z", "Rome"},
+      {R"("2025-11-28 18:40:00")", "2025-11-28T18:39:00.000Z", "Rome"},
+      {R"("2025-11-28 18:40:00Z")", "2025-11-28T18:41:00.000Z", "Paris"},
+      {R"("2025-11-28T18:40:00.750Z")", "2025-11-28T18:40:00.500Z", "Rome"},
+      {R"("2025-11-28T18:40:00.750Z")", "2025-11-28T18:40:00.800Z", "Paris"},
+      // Ties (lm has whole seconds: the local edit in the same second) go to the CRM.
+      {R"("2025-11-28T18:40:00Z")", "2025-11-28T18:40:00.300Z", "Rome"},
+      {R"("2025-11-28T18:40:00Z")", "2025-11-28T18:40:01.000Z", "Paris"},
+      // Not a time: the CRM, as when there is no lm.
+      {R"("yesterday")", "2025-11-28T18:40:01.000Z", "Rome"},
+      {"null", "2025-11-28T18:40:01.000Z", "Rome"},
+  };
+  for (const Case& c : cases) {
+    INFO(std::string(c.lm));
+    INFO(std::string(c.local_edit));
+    Fixture f;
+    f.shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+    set_edit_time(f, "city", c.local_edit);
+    f.remote_edit("contact", 42, std::string(R"({"city": "Rome", "lm": )") + c.lm + "}");
+    f.pull("contact");
+    const auto report = f.push();
+    CHECK(report.conflicts == 1);
+    CHECK(f.text("SELECT city FROM contacts WHERE id = 42") == c.winner);
+    CHECK(f.crm.elements["contact"][42]["city"] == c.winner);
+  }
+}
+
+// The edit time of a conflicting field is that field's own latest local edit, not the row's.
+TEST_CASE_FIXTURE(Fixture, "newest: each conflicting field is judged by its own edit time") {
+  shell("UPDATE contacts SET title = 'Local title' WHERE id = 42;");
+  set_edit_time(*this, "title", "2025-11-28T18:40:00.000Z");
+  shell("UPDATE contacts SET city = 'Local city' WHERE id = 42;");
+  set_edit_time(*this, "city", "2025-11-28T18:40:04.000Z");
+
+  SUBCASE("an older local edit of one field loses to the CRM's newer one") {
+    remote_edit("contact", 42, R"({"title": "CRM title", "lm": "2025-11-28T18:40:02Z"})");
+    pull("contact");
+    const auto report = push();
+    CHECK(report.conflicts == 1);
+    CHECK(text("SELECT title || '/' || city FROM contacts WHERE id = 42") ==
+          "CRM title/Local city");
+    CHECK(crm.elements["contact"][42]["title"] == "CRM title");
+    CHECK(crm.elements["contact"][42]["city"] == "Local city");
+    CHECK(text("SELECT fields || '/' || resolution FROM conflicts") == "title/remote");
+    CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+  }
+  SUBCASE("two conflicting fields are decided each on its own, and recorded so") {
+    remote_edit("contact", 42,
+                R"({"title": "CRM title", "city": "CRM city", "lm": "2025-11-28T18:40:02Z"})");
+    pull("contact");
+    const auto report = push();
+    CHECK(report.conflicts == 2);
+    CHECK(text("SELECT title || '/' || city FROM contacts WHERE id = 42") ==
+          "CRM title/Local city");
+    CHECK(crm.elements["contact"][42]["title"] == "CRM title");
+    CHECK(crm.elements["contact"][42]["city"] == "Local city");
+    CHECK(text("SELECT group_concat(fields || '/' || resolution, ' ') FROM (SELECT * FROM "
+               "conflicts ORDER BY fields)") == "city/local title/remote");
+  }
+  SUBCASE("a later edit of the same field counts, whatever came between") {
+    shell("UPDATE contacts SET title = 'Local title 2' WHERE id = 42;");
+    shell(
+        "UPDATE outbox SET created_at = '2025-11-28T18:40:05.000Z' WHERE seq = (SELECT max(seq) "
+        "FROM outbox);");
+    remote_edit("contact", 42, R"({"title": "CRM title", "lm": "2025-11-28T18:40:02Z"})");
+    pull("contact");
+    push();
+    CHECK(crm.elements["contact"][42]["title"] == "Local title 2");
+  }
+}
+
+TEST_CASE_FIXTURE(Fixture, "newest: a row created here counts as edited in every field") {
+  // A row inserted locally, pushed, whose answer was recorded; then both sides edit it.
+  shell("INSERT INTO contacts (id, first_name, city) VALUES (-9, 'New', 'Here');");
+  push();
+  const long long id = number("SELECT id FROM contacts WHERE first_name = 'New'");
+  shell("UPDATE contacts SET city = 'Local' WHERE id = " + std::to_string(id) + ";");
+  shell("UPDATE outbox SET created_at = '2025-11-28T18:40:04.000Z';");
+  remote_edit("contact", id, R"({"city": "CRM", "lm": "2025-11-28T18:40:02Z"})");
+  pull("contact");
+  push();
+  CHECK(text("SELECT city FROM contacts WHERE id = " + std::to_string(id)) == "Local");
+}
+
+// A row in a manual conflict edited again on both sides has one open conflict, kept up to date
+// with the CRM's newest version; settling it settles the row.
+TEST_CASE_FIXTURE(Fixture, "manual: one open conflict per row, updated in later cycles") {
+  options.policy = sync::ConflictPolicy::kManual;
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"city": "Rome", "lm": "2025-11-28T18:40:00Z"})");
+  pull("contact");
+  push();
+  CHECK(number("SELECT count(*) FROM conflicts") == 1);
+
+  shell("UPDATE contacts SET city = 'Lyon' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"city": "Milan", "lm": "2025-11-28T18:41:00Z"})");
+  pull("contact");
+  auto report = push();
+  CHECK_FALSE(report.complete());
+  CHECK(number("SELECT count(*) FROM conflicts") == 1);
+  CHECK(text("SELECT remote FROM conflicts").find("Milan") != std::string::npos);
+  CHECK(text("SELECT local FROM conflicts").find("Lyon") != std::string::npos);
+
+  // The CRM alone changes again: the open conflict shows its newest version.
+  remote_edit("contact", 42, R"({"city": "Turin", "lm": "2025-11-28T18:42:00Z"})");
+  pull("contact");
+  push();
+  CHECK(number("SELECT count(*) FROM conflicts") == 1);
+  CHECK(text("SELECT remote FROM conflicts").find("Turin") != std::string::npos);
+
+  CHECK(sync::resolve_conflict(mirror, number("SELECT id FROM conflicts"), "remote"));
+  CHECK(number("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL") == 0);
+  report = push();
+  CHECK(report.complete());
+  CHECK(text("SELECT city || '/' || sync_state FROM contacts WHERE id = 42") == "Turin/synced");
+}
+
+// Mirrors written by earlier releases may hold several open conflicts for one row: settling
+// one settles the row, so the others are closed with it.
+TEST_CASE_FIXTURE(Fixture, "manual: settling a row closes every open conflict of that row") {
+  options.policy = sync::ConflictPolicy::kManual;
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"city": "Rome"})");
+  pull("contact");
+  push();
+  shell(
+      "INSERT INTO conflicts (resource, record_id, fields, local, outcome, detected_at) SELECT "
+      "resource, record_id, fields, local, outcome, detected_at FROM conflicts;");
+  REQUIRE(number("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL") == 2);
+  CHECK(sync::resolve_conflict(mirror, number("SELECT min(id) FROM conflicts"), "local"));
+  CHECK(number("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL") == 0);
+  CHECK(push().complete());
+  CHECK(crm.elements["contact"][42]["city"] == "Paris");
+}
+
+// `resolve` from the command line runs outside a push: it must still see and drop the CRM
+// version the pull kept aside, or that stale version later brings a deleted row back or
+// makes a later edit of the field a false conflict.
+TEST_CASE_FIXTURE(Fixture, "resolve outside a push takes the newest CRM version and drops it") {
+  options.policy = sync::ConflictPolicy::kManual;
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"city": "Rome"})");
+  pull("contact");
+  push();
+  remote_edit("contact", 42, R"({"city": "Milan"})");  // after the conflict was recorded
+  pull("contact");
+  REQUIRE(number("SELECT count(*) FROM remote_versions") == 1);
+
+  CHECK(sync::resolve_conflict(mirror, number("SELECT id FROM conflicts"), "remote"));
+  CHECK(number("SELECT count(*) FROM remote_versions") == 0);
+  CHECK(text("SELECT city || '/' || sync_state FROM contacts WHERE id = 42") == "Milan/synced");
+
+  SUBCASE("a later edit of the same field is sent, no conflict") {
+    shell("UPDATE contacts SET city = 'Bergen' WHERE id = 42;");
+    const auto report = push();
+    CHECK(report.complete());
+    CHECK(report.conflicts == 0);
+    CHECK(crm.elements["contact"][42]["city"] == "Bergen");
+    CHECK(number("SELECT count(*) FROM conflicts") == 1);
+  }
+  SUBCASE("a later local DELETE is sent, not undone") {
+    shell("DELETE FROM contacts WHERE id = 42;");
+    const auto report = push();
+    CHECK(report.deleted == 1);
+    CHECK(report.conflicts == 0);
+    CHECK(number("SELECT count(*) FROM contacts WHERE id = 42") == 0);
+    CHECK_FALSE(crm.elements["contact"].contains(42));
+  }
+}
+
+// NaN compares false with everything: `deletions > NaN * rows` was never true. Whatever the
+// settings say, a share that is not a number from 0 to 1 must not switch the guard off.
+TEST_CASE_FIXTURE(Fixture,
+                  "the push's mass-deletion guard holds with a share that is not a share") {
+  for (int i = 0; i < 10; ++i) crm.store("company", json::parse(R"({"cn": "Co"})").as_object());
+  pull("company");
+  shell("DELETE FROM companies;");
+  for (double share : {std::numeric_limits<double>::quiet_NaN(),
+                       std::numeric_limits<double>::infinity(), -0.1, 1.5}) {
+    CAPTURE(share);
+    options.mass_delete_share = share;
+    const auto report = push();
+    CHECK(report.held == 11);
+    CHECK(crm.requests.empty());
+  }
+}
+
+// A refused token (401/403) is not a property of a change: the push stops at the first such
+// answer, nothing is marked `error`, every change waits with a reason that names the token,
+// and the next push (the token fixed) sends them all without `retry`.
+TEST_CASE_FIXTURE(Fixture, "a refused token stops the push; the changes wait, pending") {
+  shell(
+      "INSERT INTO companies (name) VALUES ('New Co');"
+      "UPDATE contacts SET city = 'Paris' WHERE id = 42;"
+      "UPDATE notes SET description = 'edited' WHERE id = 5;"
+      "DELETE FROM comments WHERE id = 8;");
+  crm.next_failures = {Status::kUnauthorized};
+  auto report = push();
+  CHECK(crm.requests.size() == 1);  // the first write; nothing after it
+  CHECK_FALSE(report.complete());
+  CHECK(report.rejected == 0);
+  CHECK(report.waiting == 4);
+  CHECK(number("SELECT count(*) FROM outbox WHERE error IS NOT NULL") == 0);
+  for (const char* table : {"companies", "contacts", "notes"}) {
+    INFO(std::string(table));
+    const std::string where = std::string(" FROM ") + table + " WHERE sync_state <> 'synced'";
+    CHECK(text("SELECT group_concat(sync_state)" + where) == "pending");
+    CHECK(text("SELECT sync_error" + where).find("API token") != std::string::npos);
+    CHECK(text("SELECT sync_error" + where).find("server.token_file") != std::string::npos);
+  }
+  REQUIRE_FALSE(report.problems.empty());
+  CHECK(report.problems.back().find("API token") != std::string::npos);
+
+  crm.requests.clear();
+  report = push();
+  CHECK(report.complete());
+  CHECK(report.created == 1);
+  CHECK(report.updated == 2);
+  CHECK(report.deleted == 1);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+  CHECK(number("SELECT count(*) FROM contacts WHERE sync_error IS NOT NULL") == 0);
 }
