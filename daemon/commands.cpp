@@ -151,6 +151,7 @@ int sync_once(const ServiceSettings& s, bool allow_mass_delete) {
         run_to_completion(io, sync::run_cycle(mirror, crm, crm, options));
     std::cout << report.summary() << "\n";
     for (const auto& f : report.pull_failures) std::cout << "not pulled: " << f << "\n";
+    for (const auto& k : report.skipped_elements) std::cout << "not pulled: " << k << "\n";
     for (const auto& p : report.push.problems) std::cout << "not pushed: " << p << "\n";
     // Changes refused earlier, or waiting for a person, are not pushed either.
     const storage::MirrorStatus status = storage::read_status(mirror);

@@ -45,6 +45,7 @@ std::int64_t start_run(SQLite::Database& db) {
 void finish_run(SQLite::Database& db, const CycleReport& report) {
   std::string error;
   for (const std::string& f : report.pull_failures) error += (error.empty() ? "" : "; ") + f;
+  for (const std::string& k : report.skipped_elements) error += (error.empty() ? "" : "; ") + k;
   for (const std::string& p : report.push.problems) error += (error.empty() ? "" : "; ") + p;
   SQLite::Statement q(db,
                       "UPDATE sync_runs SET ended_at = ?, pulled = ?, pushed = ?, failed = ?, "
@@ -52,8 +53,9 @@ void finish_run(SQLite::Database& db, const CycleReport& report) {
   q.bind(1, storage::utc_now_iso());
   q.bind(2, report.pulled());
   q.bind(3, report.push.pushed());
-  q.bind(4, static_cast<std::int64_t>(report.pull_failures.size()) + report.push.rejected +
-                report.push.waiting + report.push.held);
+  q.bind(4,
+         static_cast<std::int64_t>(report.pull_failures.size() + report.skipped_elements.size()) +
+             report.push.rejected + report.push.waiting + report.push.held);
   error.empty() ? q.bind(5) : q.bind(5, error);
   q.bind(6, report.run_id);
   q.exec();
@@ -122,6 +124,41 @@ asio::awaitable<void> wait_for(InFlight& f, bool rethrow = true) {
   if (f.failure && rethrow) std::rethrow_exception(f.failure);
 }
 
+// How many rows a list may lack before its deletions are confirmed by a sample only.
+constexpr std::size_t kConfirmEach = 50;
+
+// A read-all that lacks rows is not proof that they were deleted: a proxy, a replica behind
+// or a paging bug answers short lists, and a resource with fewer rows than
+// `mass_delete_min` had no protection at all. Each missing row is looked up (GET) before it
+// is deleted; when many are missing, a sample is, and one that exists proves the list short:
+// nothing is deleted then. A lookup that fails proves nothing either: the row stays.
+asio::awaitable<void> confirm_deletions(InFlight& f, CrmWriter& writer) {
+  if (!f.outcome.ok() || f.failure) co_return;
+  const std::vector<std::int64_t> missing = f.pull->missing_ids();
+  if (missing.empty()) co_return;
+  const std::size_t step = std::max<std::size_t>(1, missing.size() / kConfirmEach);
+  bool short_list = false;
+  for (std::size_t i = 0; i < missing.size(); i += step) {
+    const WriteResult found = co_await writer.read_one(f.resource.endpoint, missing[i]);
+    if (found.status == WriteResult::Status::kNotFound) continue;
+    if (found.ok())
+      spdlog::warn("{} {} is missing from the CRM's list but exists: its row is kept",
+                   f.resource.endpoint, missing[i]);
+    else
+      spdlog::warn(
+          "{} {} is missing from the CRM's list and could not be looked up ({}): its "
+          "row is kept",
+          f.resource.endpoint, missing[i], found.message);
+    f.pull->keep(missing[i]);
+    short_list = true;
+  }
+  if (step > 1 && short_list) {
+    spdlog::warn("{}: the CRM's list lacks {} rows, and some of them exist: none is deleted",
+                 f.resource.endpoint, missing.size());
+    for (std::int64_t id : missing) f.pull->keep(id);
+  }
+}
+
 // A fetched collection: applied when it arrived whole, reported either way.
 void apply_fetched(InFlight& f, CycleOptions& options, CycleReport& report) {
   const model::Resource& r = f.resource;
@@ -135,6 +172,10 @@ void apply_fetched(InFlight& f, CycleOptions& options, CycleReport& report) {
     return;
   }
   PullReport pulled = f.pull->apply(options.pull);
+  if (pulled.skipped > 0)
+    report.skipped_elements.push_back(
+        std::string(r.endpoint) + ": " + std::to_string(pulled.skipped) +
+        " elements of the CRM's list skipped (see the log for why); rows they may be are kept");
   if (pulled.mass_delete_held) spdlog::error("{}", pulled.held_reason);
   options.push.freshly_pulled.insert(std::string(r.endpoint));
   report.pulls.push_back(std::move(pulled));
@@ -154,7 +195,8 @@ bool CycleReport::mass_delete_held() const {
 }
 
 bool CycleReport::ok() const {
-  return !stopped && pull_failures.empty() && !mass_delete_held() && push.complete();
+  return !stopped && pull_failures.empty() && skipped_elements.empty() && !mass_delete_held() &&
+         push.complete();
 }
 
 std::string CycleReport::summary() const {
@@ -176,6 +218,8 @@ std::string CycleReport::summary() const {
   if (mass_delete_held()) line += "; mass deletion held";
   if (!pull_failures.empty())
     line += "; " + std::to_string(pull_failures.size()) + " resources not pulled";
+  if (!skipped_elements.empty())
+    line += "; elements skipped in " + std::to_string(skipped_elements.size()) + " resources";
   return line;
 }
 
@@ -205,6 +249,7 @@ boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader
       if (i + 1 < order.size())
         next = start_fetch(executor, mirror, reader, *order[i + 1], options);
       co_await wait_for(*current);
+      co_await confirm_deletions(*current, writer);
       // Written on the mirror's own thread, while this one goes on reading the next collection
       // (on 2 cores a first pull takes about a third less). The connection is opened with
       // SQLite's full mutex; what this thread does with it meanwhile is reading.

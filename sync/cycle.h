@@ -34,6 +34,9 @@ struct CycleReport {
   std::vector<PullReport> pulls;
   std::vector<std::string> pull_failures;  // "contact: 503 ... (after 5 attempts)"
   std::vector<std::string> skipped;        // optional endpoints the server does not offer
+  // Elements a pull could not keep (not UTF-8, nested too deep, no usable id, too large):
+  // "contact: 2 elements skipped ...". The rest of their list was applied.
+  std::vector<std::string> skipped_elements;
   PushReport push;
   bool stopped = false;  // a stop was requested before the cycle finished
 

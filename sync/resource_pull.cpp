@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <boost/json/monotonic_resource.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cinttypes>
 #include <cstdlib>
@@ -73,6 +74,7 @@ void ResourcePull::accept(const json::value& element) {
   const auto id = id_value ? storage::element_id(*id_value) : std::nullopt;
   if (!id || *id <= 0) {
     ++report_.skipped;
+    ++report_.unidentified;
     spdlog::warn("{} element #{} skipped: {}", resource_.endpoint, report_.received,
                  object == nullptr ? "not a JSON object"
                  : id_value == nullptr
@@ -125,13 +127,34 @@ void ResourcePull::skip(const SkippedElement& skipped) {
         resource_.endpoint, *id, skipped.position, skipped.why);
     return;
   }
+  ++report_.unidentified;
   spdlog::warn("{} element #{} skipped: it {}", resource_.endpoint, skipped.position, skipped.why);
 }
 
-PullReport ResourcePull::apply(const PullOptions& options) {
+std::vector<std::int64_t> ResourcePull::missing_ids() const {
   std::vector<std::int64_t> gone;
   for (const auto& [id, row] : known_)
     if (!seen_.contains(id)) gone.push_back(id);
+  std::sort(gone.begin(), gone.end());
+  return gone;
+}
+
+void ResourcePull::keep(std::int64_t id) {
+  if (seen_.insert(id).second) ++report_.confirmed_present;
+}
+
+PullReport ResourcePull::apply(const PullOptions& options) {
+  std::vector<std::int64_t> gone = missing_ids();
+  // An element whose id cannot be read may be any of the rows the list seems to lack: none
+  // is deleted until a list arrives whose every element can be told apart.
+  if (report_.unidentified > 0 && !gone.empty()) {
+    report_.deletions_withheld = static_cast<std::int64_t>(gone.size());
+    spdlog::warn(
+        "{}: the list lacks {} rows of the mirror but holds {} elements without a usable id; "
+        "no row is deleted until the CRM's list can be read whole",
+        resource_.endpoint, gone.size(), report_.unidentified);
+    gone.clear();
+  }
 
   const auto rows = static_cast<std::int64_t>(known_.size());
   const auto deletions = static_cast<std::int64_t>(gone.size());

@@ -40,9 +40,12 @@ struct PullReport {
   std::int64_t updated = 0;
   std::int64_t deleted = 0;
   std::int64_t unchanged = 0;
-  std::int64_t skipped = 0;     // malformed elements (no id, duplicate id, not an object)
-  std::int64_t kept_local = 0;  // rows with unpushed local changes: remote version recorded
-  std::int64_t warnings = 0;    // fields kept in raw only
+  std::int64_t skipped = 0;             // malformed elements (no id, duplicate id, not an object)
+  std::int64_t unidentified = 0;        // of those, elements whose id could not be read
+  std::int64_t confirmed_present = 0;   // missing from the list, but a GET found them: kept
+  std::int64_t deletions_withheld = 0;  // not deleted: the list could not be trusted
+  std::int64_t kept_local = 0;          // rows with unpushed local changes: remote version recorded
+  std::int64_t warnings = 0;            // fields kept in raw only
   bool mass_delete_held = false;
   std::string held_reason;  // why deletions were held, in words
 
@@ -63,6 +66,11 @@ class ResourcePull {
   // it), before it is built: counted unchanged or staged, and true returned. False when the id
   // is unusable or repeated: hand the element to accept(), which says why it is skipped.
   bool accept_compact(const boost::json::value& id, std::string_view compact);
+
+  // Rows with a CRM id that the list did not hold: deleted by apply() unless kept.
+  std::vector<std::int64_t> missing_ids() const;
+  // The element exists after all (a GET found it): the list was short; its row stays.
+  void keep(std::int64_t id);
 
   // Applies the staged diff in one transaction. Call only after the whole collection arrived.
   PullReport apply(const PullOptions& options);

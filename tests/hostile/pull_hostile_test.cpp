@@ -1,7 +1,8 @@
 // Hostile answers to a read-all, served over a real socket to the real clevertim-sync, and what
 // they leave in the mirror file (issue: proof / bad input). The rules under test: a malformed
 // element is skipped with a warning that names it and the rest of the list still syncs (and a
-// skipped element whose id is known keeps its row as last synced); a malformed answer changes
+// skipped element whose id is known keeps its row as last synced; `sync` then exits 1: not
+// everything was pulled); a malformed answer changes
 // nothing; nothing crashes, however deep or large the input.
 #include <doctest/doctest.h>
 
@@ -70,7 +71,7 @@ TEST_CASE("a field nested a million levels deep skips only its element, without 
       R"({"fn":"Q4","x":)" + nested_objects(10'000) + R"(,"id":4})",
       contact(5, "Q5"),
   }));
-  CHECK_MESSAGE(crm.sync_with(body) == 0, crm.output);
+  CHECK_MESSAGE(crm.sync_with(body) == 1, crm.output);
   CHECK(crm.text("SELECT first_name FROM contacts WHERE id = 1") == "Q1");
   CHECK(crm.text("SELECT first_name FROM contacts WHERE id = 3") == "Q3");
   CHECK(crm.text("SELECT first_name FROM contacts WHERE id = 5") == "Q5");
@@ -99,7 +100,7 @@ TEST_CASE("nesting up to 32 levels is kept whole and one level more is skipped")
   const std::string brackets_in_text =
       R"({"id":3,"fn":")" + std::string(100, '[') + R"(\"[{\\","description":"]]]}}}"})";
   const std::string body = envelope(list({deepest_kept, too_deep, brackets_in_text}));
-  CHECK_MESSAGE(crm.sync_with(body) == 0, crm.output);
+  CHECK_MESSAGE(crm.sync_with(body) == 1, crm.output);
   CHECK(crm.text("SELECT raw FROM contacts WHERE id = 1") == deepest_kept);
   CHECK(crm.number("SELECT json_valid(raw) FROM contacts WHERE id = 1") == 1);
   CHECK(crm.text("SELECT raw FROM contacts WHERE id = 3") == brackets_in_text);
@@ -109,7 +110,7 @@ TEST_CASE("nesting up to 32 levels is kept whole and one level more is skipped")
   CHECK_MESSAGE(logged(crm, "contact 2 (element #2 of the list) skipped"), crm.output);
   // Read again, stored again: the kept element parses back wherever the mirror reads it.
   const std::string before = crm.contacts_snapshot();
-  CHECK_MESSAGE(crm.sync_with(body) == 0, crm.output);
+  CHECK_MESSAGE(crm.sync_with(body) == 1, crm.output);
   CHECK(crm.contacts_snapshot() == before);
 }
 
@@ -202,7 +203,7 @@ TEST_CASE("text that is not UTF-8 skips its element with a warning and the rest 
       contact(7, "Q7"),                                         //
       "{\"fn\":\"\xf4\x90\x80\x80 above U+10FFFF\",\"id\":8}",  // id after the bad text
   }));
-  CHECK_MESSAGE(crm.sync_with(body) == 0, crm.output);
+  CHECK_MESSAGE(crm.sync_with(body) == 1, crm.output);
   CHECK(crm.text("SELECT first_name FROM contacts WHERE id = 1") == "Zoë 😀 😀");
   CHECK(crm.text("SELECT first_name FROM contacts WHERE id = 3") == "Q3");
   CHECK(crm.text("SELECT first_name FROM contacts WHERE id = 7") == "Q7");
@@ -259,7 +260,7 @@ TEST_CASE("unusable ids skip their element with a warning naming its position") 
       contact(21, "last"),                         // #22 kept
   };
   const std::string body = envelope(list(elements));
-  CHECK_MESSAGE(crm.sync_with(body) == 0, crm.output);
+  CHECK_MESSAGE(crm.sync_with(body) == 1, crm.output);
   CHECK(crm.number("SELECT count(*) FROM contacts") == 4);
   CHECK(crm.text("SELECT group_concat(first_name, '|') FROM (SELECT first_name FROM contacts "
                  "ORDER BY id)") == "one|last|numeric string|max");
@@ -274,7 +275,7 @@ TEST_CASE("unusable ids skip their element with a warning naming its position") 
   CHECK_MESSAGE(logged(crm, "contact element #17 skipped: no id"), crm.output);
   // The same answer again: the same outcome, nothing written.
   const std::string before = crm.contacts_snapshot();
-  CHECK(crm.sync_with(body) == 0);
+  CHECK(crm.sync_with(body) == 1);
   CHECK(crm.contacts_snapshot() == before);
 }
 
@@ -290,7 +291,7 @@ TEST_CASE("a duplicate id keeps the first copy in list order and skips the other
             R"({"id":"1","fn":"third, id as a string"})",
             contact(3, "three"),
             contact(3, "three again"),
-        }))) == 0);
+        }))) == 1);
   CHECK(crm.text("SELECT first_name FROM contacts WHERE id = 1") == "first");
   CHECK(crm.text("SELECT first_name FROM contacts WHERE id = 3") == "three");
   CHECK(crm.number("SELECT count(*) FROM contacts") == 3);
@@ -304,13 +305,13 @@ TEST_CASE("a duplicate id keeps the first copy in list order and skips the other
 
   // The order decides, every time: the other copy first, the other copy kept.
   CHECK(crm.sync_with(envelope(list({contact(1, "second"), contact(2, "two"), contact(1, "first"),
-                                     contact(3, "three")}))) == 0);
+                                     contact(3, "three")}))) == 1);
   CHECK(crm.text("SELECT first_name FROM contacts WHERE id = 1") == "second");
 
   // A first copy that cannot be kept still counts as the first: the row stays as last
   // synced, and the element is not taken for deleted.
   CHECK(crm.sync_with(envelope(list({"{\"id\":1,\"fn\":\"\xff\"}", contact(1, "later copy"),
-                                     contact(2, "two"), contact(3, "three")}))) == 0);
+                                     contact(2, "two"), contact(3, "three")}))) == 1);
   CHECK(crm.text("SELECT first_name || ' ' || sync_state FROM contacts WHERE id = 1") ==
         "second synced");
   CHECK(crm.number("SELECT count(*) FROM history WHERE operation = 'delete'") == 0);

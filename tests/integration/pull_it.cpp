@@ -156,3 +156,27 @@ TEST_CASE("TLS: the right certificate is accepted, a wrong one refused") {
     }
   }
 }
+
+// A list that is transiently empty or short (a proxy, a replica behind) must not delete rows,
+// whatever the resource's size: each missing row is looked up first (issue 12, item 2).
+TEST_CASE("a transiently empty or short list deletes nothing, however small the resource") {
+  for (const char* fault : {"empty", "short"}) {
+    for (const char* resource : {"customfield", "contact"}) {
+      CAPTURE(fault);
+      CAPTURE(resource);
+      SyncFixture f({"--sample", "30"});
+      REQUIRE(f.sync() == 0);
+      const std::string table = resource == std::string("contact") ? "contacts" : "custom_fields";
+      const long long rows = f.number("SELECT count(*) FROM " + table);
+      f.next_fault(fault, "GET", std::string("/api/") + resource);
+      CHECK_MESSAGE(f.sync() == 0, f.output);
+      CHECK(f.number("SELECT count(*) FROM " + table) == rows);
+      CHECK(f.number("SELECT count(*) FROM history WHERE operation = 'delete'") == 0);
+      // A real deletion still is one.
+      const auto id = f.remote(resource)[0].at("id").as_int64();
+      REQUIRE(f.web("DELETE", std::string(resource) + "/" + std::to_string(id)).status == 200);
+      CHECK_MESSAGE(f.sync() == 0, f.output);
+      CHECK(f.number("SELECT count(*) FROM " + table + " WHERE id = " + std::to_string(id)) == 0);
+    }
+  }
+}

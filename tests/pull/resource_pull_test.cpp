@@ -163,3 +163,23 @@ TEST_CASE_FIXTURE(Fixture, "a row deleted locally is not brought back by the pul
   CHECK(number("SELECT count(*) FROM contacts WHERE id = 3") == 0);
   CHECK(text("SELECT raw FROM remote_versions WHERE id = 3").find("Lima") != std::string::npos);
 }
+
+TEST_CASE_FIXTURE(Fixture, "an element without a usable id withholds every deletion of its list") {
+  pull(contacts(3));
+  // Element 2 arrives with an id that cannot be read: it may be row 2, which must not go.
+  for (const char* bad :
+       {R"("abc")", "null", "104.0", "1.02e2", "18446744073709551616", "-5", "0"}) {
+    CAPTURE(bad);
+    const auto report = pull(std::string(R"([{"id": 1, "fn": "P1", "city": "Oslo"}, {"id": )") +
+                             bad + R"(, "fn": "P2"}, {"id": 3, "fn": "P3", "city": "Oslo"}])");
+    CHECK(report.skipped == 1);
+    CHECK(report.deleted == 0);
+    CHECK(report.deletions_withheld == 1);
+    CHECK(number("SELECT count(*) FROM contacts WHERE id = 2") == 1);
+  }
+  // A list without the element at all: deleted (the cycle confirms deletions first).
+  const auto report = pull(R"([{"id": 1, "fn": "P1", "city": "Oslo"},
+                              {"id": 3, "fn": "P3", "city": "Oslo"}])");
+  CHECK(report.deleted == 1);
+  CHECK(number("SELECT count(*) FROM contacts WHERE id = 2") == 0);
+}
