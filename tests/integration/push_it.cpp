@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "integration_fixture.h"
@@ -361,4 +362,25 @@ TEST_CASE("resolve remote from the command line leaves no stale CRM version behi
     }
     CHECK(f.number("SELECT count(*) FROM conflicts") == 1);
   }
+}
+
+// Another client commits while a request is on its way: the push must hold neither a lock nor
+// a read snapshot across the round trip (issue 12, item 22: a statement left stepped kept a
+// snapshot open, and the answer could then not be recorded: SQLITE_BUSY_SNAPSHOT, exit 5).
+TEST_CASE("an outside write while a PUT is in flight: the answer is recorded, sync exits 0") {
+  SyncFixture f({"--sample", "10"}, "resources = [\"contact\"]\n");
+  REQUIRE(f.sync() == 0);
+  const auto id = std::to_string(f.remote("contact")[0].at("id").as_int64());
+  f.shell("UPDATE contacts SET city = 'In flight' WHERE id = " + id + ";");
+  REQUIRE(control(*f.emulator, "PUT", "faults", R"({"latency_ms": 1500})").status == 200);
+  std::string output;
+  auto sync = std::async(std::launch::async,
+                         [&] { return run_clevertim_sync(f.config, {"sync"}, &output); });
+  // The pull's GET takes 1.5 s, then the PUT 1.5 s: this lands while the PUT is on its way.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  f.shell("INSERT INTO notes (description) VALUES ('written meanwhile');");
+  CHECK_MESSAGE(sync.get() == 0, output);
+  CHECK(f.remote_element("contact", std::stoll(id)).at("city") == "In flight");
+  CHECK(f.query("SELECT sync_state FROM contacts WHERE id = " + id) == "synced");
+  CHECK(f.number("SELECT count(*) FROM notes WHERE description = 'written meanwhile'") == 1);
 }
