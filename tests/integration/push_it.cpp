@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -383,4 +384,25 @@ TEST_CASE("an outside write while a PUT is in flight: the answer is recorded, sy
   CHECK(f.remote_element("contact", std::stoll(id)).at("city") == "In flight");
   CHECK(f.query("SELECT sync_state FROM contacts WHERE id = " + id) == "synced");
   CHECK(f.number("SELECT count(*) FROM notes WHERE description = 'written meanwhile'") == 1);
+}
+
+// A resource left out of sync.resources is not pulled, but its local changes are still sent:
+// never blind (issue 12, item 23). Each element is read before its PUT or DELETE.
+TEST_CASE("a resource left out of sync.resources is pushed against its current version") {
+  SyncFixture f({"--sample", "10"}, "conflict_policy = \"remote-wins\"\n");
+  REQUIRE(f.sync() == 0);
+  std::ofstream(f.config, std::ios::app) << "resources = [\"contact\", \"company\"]\n";
+  const json::array tasks = f.remote("task");
+  REQUIRE(tasks.size() >= 2);
+  const auto edited = std::to_string(tasks[0].at("id").as_int64());
+  const auto deleted = std::to_string(tasks[1].at("id").as_int64());
+  REQUIRE(f.web("PUT", "task/" + edited, R"({"location": "CRM room"})").status == 200);
+  REQUIRE(f.web("PUT", "task/" + deleted, R"({"location": "CRM hall"})").status == 200);
+  f.shell("UPDATE tasks SET location = 'Local room' WHERE id = " + edited +
+          "; DELETE FROM tasks WHERE id = " + deleted + ";");
+  f.sync();
+  CHECK(f.remote_element("task", std::stoll(edited)).at("location") == "CRM room");
+  CHECK(f.remote_element("task", std::stoll(deleted)).at("location") == "CRM hall");
+  CHECK(f.number("SELECT count(*) FROM conflicts WHERE resource = 'task'") == 2);
+  CHECK(f.query("SELECT location FROM tasks WHERE id = " + deleted) == "CRM hall");
 }
