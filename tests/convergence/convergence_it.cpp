@@ -51,13 +51,13 @@ TEST_CASE("one seed") {
   run_seeds(seed, 1, from_environment("CLEVERTIM_CONVERGENCE_DAEMON", 1) != 0);
 }
 
-// CI: a fixed set, split so that ctest runs the halves on both cores.
+// CI: a fixed set of 100 histories, split so that ctest runs the halves on both cores.
 TEST_CASE("fixed seeds: sync only") {
   run_seeds(from_environment("CLEVERTIM_CONVERGENCE_FIRST", 100),
-            from_environment("CLEVERTIM_CONVERGENCE_SEEDS", 12), false);
+            from_environment("CLEVERTIM_CONVERGENCE_SEEDS", 60), false);
 }
 
 TEST_CASE("fixed seeds: the daemon killed at random points") {
   run_seeds(from_environment("CLEVERTIM_CONVERGENCE_FIRST", 100) + 1000,
-            from_environment("CLEVERTIM_CONVERGENCE_SEEDS", 12), true);
+            from_environment("CLEVERTIM_CONVERGENCE_SEEDS", 40), true);
 }
