@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -50,6 +51,11 @@ pid_t start_daemon(const std::filesystem::path& config) {
   return pid;
 }
 
+// Steps that run on two threads at once (two local writers) draw from their own generator and
+// mark their values with their own number, so a history stays deterministic in what it asks.
+thread_local std::mt19937_64* thread_rng = nullptr;
+thread_local int thread_number = 0;
+
 class Generator {
  public:
   Generator(const Options& options, SyncFixture& f)
@@ -66,20 +72,28 @@ class Generator {
   }
 
  private:
-  std::uint64_t pick(std::uint64_t n) { return n == 0 ? 0 : rng_() % n; }
+  std::uint64_t pick(std::uint64_t n) {
+    std::mt19937_64& rng = thread_rng != nullptr ? *thread_rng : rng_;
+    return n == 0 ? 0 : rng() % n;
+  }
   bool chance(int percent) { return pick(100) < static_cast<std::uint64_t>(percent); }
-  std::string marker(char side, int step, int sub = 0) {
+  std::string marker(char side, int step, int sub = thread_number) {
     return std::string(1, side) + std::to_string(options_.seed) + "_" + std::to_string(step) +
            (sub ? "_" + std::to_string(sub) : "");
   }
   void say(int step, const std::string& line) {
-    history_.steps.push_back("step " + std::to_string(step) + ": " + line);
+    const std::lock_guard lock(mutex_);
+    history_.steps.push_back("step " + std::to_string(step) +
+                             (thread_number ? "." + std::to_string(thread_number) : "") + ": " +
+                             line);
   }
 
   void one_step(int step) {
     const auto kind = pick(100);
-    if (kind < 24)
+    if (kind < 19)
       local_update(step);
+    else if (kind < 24)
+      concurrent_local_writes(step);
     else if (kind < 36)
       local_insert(step);
     else if (kind < 42)
@@ -98,6 +112,34 @@ class Generator {
       sync(step);
     else
       daemon_phase(step);
+  }
+
+  template <class Change>
+  void record(Change change) {
+    const std::lock_guard lock(mutex_);
+    change(history_);
+  }
+
+  // Two writers at the same instant, each on its own connection, as a person in a GUI and a
+  // script do: one waits for the other's write lock (or gives up, which is then recorded).
+  void concurrent_local_writes(int step) {
+    std::mt19937_64 first(rng_()), second(rng_());
+    auto writer = [&](std::mt19937_64* rng, int number) {
+      thread_rng = rng;
+      thread_number = number;
+      const auto kind = pick(3);
+      if (kind == 0)
+        local_update(step);
+      else if (kind == 1)
+        local_insert(step);
+      else
+        local_delete(step);
+      thread_rng = nullptr;
+      thread_number = 0;
+    };
+    std::thread other(writer, &second, 2);
+    writer(&first, 1);
+    other.join();
   }
 
   // ---- local side: SQL from another process's point of view (own connections) ----------
@@ -125,7 +167,7 @@ class Generator {
     const TrackedField& field = kFields[pick(std::size(kFields))];
     try {
       SQLite::Database db = open();
-      SQLite::Transaction tx(db);
+      SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
       const auto all = ids(db, field.table);
       if (all.empty()) return;
       const std::int64_t id = all[pick(all.size())];
@@ -140,7 +182,7 @@ class Generator {
       tx.commit();
       say(step, "local UPDATE " + std::string(field.table) + " " + std::to_string(id) + " " +
                     field.column + " = " + w.value + " (saw '" + w.seen + "')");
-      history_.local_writes.push_back(std::move(w));
+      record([&](History& h) { h.local_writes.push_back(std::move(w)); });
     } catch (const std::exception& e) {
       say(step, std::string("local UPDATE refused: ") + e.what());
     }
@@ -151,11 +193,11 @@ class Generator {
   void local_insert(int step) {
     try {
       SQLite::Database db = open();
-      SQLite::Transaction tx(db);
+      SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
       const auto shape = pick(3);
       if (shape == 0) {
-        const std::int64_t local_id =
-            -(1000000 + static_cast<std::int64_t>(options_.seed) * 1000 + step);
+        const std::int64_t local_id = -(1000000 + static_cast<std::int64_t>(options_.seed) * 1000 +
+                                        step + 100 * thread_number);
         const std::string company = marker('C', step), person = marker('P', step);
         SQLite::Statement c(db, "INSERT INTO companies (id, name) VALUES (?, ?)");
         c.bind(1, local_id);
@@ -166,8 +208,10 @@ class Generator {
         p.bind(2, local_id);
         p.exec();
         tx.commit();
-        history_.creates.push_back({step, "company", "cn", company, true});
-        history_.creates.push_back({step, "contact", "fn", person, true});
+        record([&](History& h) {
+          h.creates.push_back({step, "company", "cn", company, true});
+          h.creates.push_back({step, "contact", "fn", person, true});
+        });
         say(step, "local INSERT company " + company + " (id " + std::to_string(local_id) +
                       ") and contact " + person + " linked to it");
       } else if (shape == 1) {
@@ -181,7 +225,7 @@ class Generator {
           n.bind(2, customers[pick(customers.size())]);
         n.exec();
         tx.commit();
-        history_.creates.push_back({step, "note", "desc", note, true});
+        record([&](History& h) { h.creates.push_back({step, "note", "desc", note, true}); });
         say(step, "local INSERT note " + note);
       } else {
         const std::string person = marker('P', step);
@@ -189,7 +233,7 @@ class Generator {
         p.bind(1, person);
         p.exec();
         tx.commit();
-        history_.creates.push_back({step, "contact", "fn", person, true});
+        record([&](History& h) { h.creates.push_back({step, "contact", "fn", person, true}); });
         say(step, "local INSERT contact " + person);
       }
     } catch (const std::exception& e) {
@@ -201,7 +245,7 @@ class Generator {
     const TrackedField& field = kFields[pick(std::size(kFields))];
     try {
       SQLite::Database db = open();
-      SQLite::Transaction tx(db);
+      SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
       const auto all = ids(db, field.table);
       if (all.empty()) return;
       const std::int64_t id = all[pick(all.size())];
@@ -222,7 +266,7 @@ class Generator {
       q.exec();
       tx.commit();
       say(step, "local DELETE " + std::string(field.table) + " " + std::to_string(id));
-      history_.deletes.push_back(std::move(d));
+      record([&](History& h) { h.deletes.push_back(std::move(d)); });
     } catch (const std::exception& e) {
       say(step, std::string("local DELETE refused: ") + e.what());
     }
@@ -317,6 +361,7 @@ class Generator {
   const Options& options_;
   SyncFixture& f_;
   std::mt19937_64 rng_;
+  std::mutex mutex_;  // history_ while two local writers run
   History history_;
 };
 
