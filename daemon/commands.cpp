@@ -379,36 +379,63 @@ int verify(const ServiceSettings& s) {
   }
 }
 
-int backup(const ServiceSettings& s, const fs::path& file, bool compress) {
+// Commands that read the mirror never create it: a mistyped --database must not leave a new
+// empty mirror (and a lock file) behind, nor back up an empty one as if it were the account.
+bool mirror_exists(const ServiceSettings& s) {
+  std::error_code ec;
+  if (fs::is_regular_file(s.database, ec)) return true;
+  spdlog::error("there is no mirror at {}; check storage.database or --database",
+                s.database.string());
+  return false;
+}
+
+int backup(const ServiceSettings& s, const fs::path& file, bool compress, bool force) {
+  if (!mirror_exists(s)) return kExitDatabase;
   try {
     storage::Mirror mirror = open_mirror(s);
-    const auto report = storage::backup_mirror(mirror, file, compress);
-    std::cout << "backup written: " << report.file.string() << " (" << report.bytes
-              << " bytes, integrity ok)\n";
+    storage::BackupOptions options;
+    options.compress = compress;
+    options.replace = force;
+    const auto report = storage::backup_mirror(mirror, file, options);
+    std::cout << "backup written: " << report.file.string() << " (" << report.bytes << " bytes"
+              << (report.compressed ? ", gzip" : "") << ", integrity ok)\n";
     return kExitOk;
+  } catch (const storage::BackupTargetError& e) {
+    spdlog::error("{}", e.what());
+    return kExitConfig;
   } catch (const storage::BackupError& e) {
     spdlog::error("{}", e.what());
     return kExitDatabase;
   } catch (const storage::MirrorError& e) {
     spdlog::error("{}", e.what());
     return kExitDatabase;
+  } catch (const std::exception& e) {
+    spdlog::error("the backup to {} failed: {}; nothing was replaced", file.string(), e.what());
+    return kExitDatabase;
   }
 }
 
-int export_json(const ServiceSettings& s, const fs::path& dir, bool history) {
+int export_json(const ServiceSettings& s, const fs::path& dir, bool history, bool force) {
+  if (!mirror_exists(s)) return kExitDatabase;
   try {
     storage::Mirror mirror = open_mirror(s);
-    const auto report = storage::export_mirror(mirror, dir, history);
+    const auto report = storage::export_mirror(mirror, dir, history, force);
     std::cout << "exported to " << dir.string() << ":";
     for (const auto& [ep, n] : report.counts) std::cout << " " << ep << " " << n;
     if (history) std::cout << ", history " << report.history_versions;
     std::cout << "\n";
     return kExitOk;
+  } catch (const storage::BackupTargetError& e) {
+    spdlog::error("{}", e.what());
+    return kExitConfig;
   } catch (const storage::BackupError& e) {
     spdlog::error("{}", e.what());
     return kExitDatabase;
   } catch (const storage::MirrorError& e) {
     spdlog::error("{}", e.what());
+    return kExitDatabase;
+  } catch (const std::exception& e) {
+    spdlog::error("the export to {} failed: {}", dir.string(), e.what());
     return kExitDatabase;
   }
 }

@@ -18,8 +18,10 @@ int retry_failed(const ServiceSettings& settings);
 int check_config(const ServiceSettings& settings);
 // Compares the mirror with the CRM field by field, writing nothing; 1 when they differ.
 int verify(const ServiceSettings& settings);
-int backup(const ServiceSettings& settings, const std::filesystem::path& file, bool compress);
-int export_json(const ServiceSettings& settings, const std::filesystem::path& dir, bool history);
+int backup(const ServiceSettings& settings, const std::filesystem::path& file, bool compress,
+           bool force);
+int export_json(const ServiceSettings& settings, const std::filesystem::path& dir, bool history,
+                bool force);
 int restore(const ServiceSettings& settings, const std::filesystem::path& source, bool dry_run);
 int undelete(const ServiceSettings& settings, const std::string& resource, std::int64_t id,
              bool with_children);

@@ -74,8 +74,12 @@ int main(int argc, char** argv) {
                                         "safe while the daemon runs");
   std::string file;
   bool compress = false;
-  backup_cmd->add_option("FILE", file, "where to write the copy")->required();
-  backup_cmd->add_flag("--compress", compress, "gzip the copy");
+  bool force = false;
+  backup_cmd->add_option("FILE", file, "where to write the copy (gzip when it ends in .gz)")
+      ->required();
+  backup_cmd->add_flag("--compress", compress,
+                       "gzip the copy (the name must end in .gz, which alone is enough)");
+  backup_cmd->add_flag("--force", force, "replace an existing file");
   auto* export_cmd = app.add_subcommand("export",
                                         "one JSON file per resource in the API's "
                                         "format, plus a manifest");
@@ -83,6 +87,7 @@ int main(int argc, char** argv) {
   bool history = false;
   export_cmd->add_option("DIR", dir, "the folder to write")->required();
   export_cmd->add_flag("--history", history, "add every recorded earlier version");
+  export_cmd->add_flag("--force", force, "replace the files of an earlier export in DIR");
   auto* restore_cmd = app.add_subcommand("restore",
                                          "create every element of a backup file or "
                                          "export folder in the configured account");
@@ -132,8 +137,8 @@ int main(int argc, char** argv) {
   if (*retry) return retry_failed(settings);
   if (*check) return check_config(settings);
   if (*verify_cmd) return verify(settings);
-  if (*backup_cmd) return backup(settings, file, compress);
-  if (*export_cmd) return export_json(settings, dir, history);
+  if (*backup_cmd) return backup(settings, file, compress, force);
+  if (*export_cmd) return export_json(settings, dir, history, force);
   if (*restore_cmd) return restore(settings, source, dry_run);
   if (*undelete_cmd) return undelete(settings, resource, element_id, with_children);
   return kExitConfig;

@@ -49,8 +49,40 @@ void gzip_file(const fs::path& from, const fs::path& to) {
 void write_text(const fs::path& file, const std::string& text) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
   out << text;
+  out.close();
   if (!out)
     throw BackupError("cannot write " + file.string() + "; check the folder and free space");
+  // The account's data, as a backup holds it: the owner's only, whatever the umask.
+  std::error_code ec;
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, ec);
+  if (ec) throw BackupError("cannot set the mode of " + file.string() + ": " + ec.message());
+}
+
+bool ends_with(const fs::path& p, std::string_view suffix) {
+  return p.filename().string().ends_with(suffix);
+}
+
+// Whether `target` names `file`: the same file when both exist (hard links, other spellings),
+// else the same absolute path once `.`, `..` and symbolic links are resolved.
+bool same_file(const fs::path& target, const fs::path& file) {
+  std::error_code ec;
+  if (fs::exists(target, ec) && fs::exists(file, ec)) return fs::equivalent(target, file, ec);
+  const fs::path a = fs::weakly_canonical(fs::absolute(target, ec), ec);
+  const fs::path b = fs::weakly_canonical(fs::absolute(file, ec), ec);
+  return !a.empty() && a == b;
+}
+
+// A backup written over the mirror or its companions swapped the file out from under the
+// running daemon, or made every reader fail ("database disk image is malformed").
+void refuse_mirror_files(const Mirror& mirror, const fs::path& target, const char* what) {
+  const std::string base = mirror.path().string();
+  for (const std::string& companion :
+       {base, base + "-wal", base + "-shm", base + "-journal", base + ".lock"})
+    if (same_file(target, companion))
+      throw BackupTargetError(
+          std::string("refusing to write the ") + what + " to " + target.string() + ": it is " +
+          (companion == base ? "the mirror itself" : "the mirror's " + companion) +
+          "; choose a file outside the mirror's own files");
 }
 
 // Pretty enough to diff: one element per line.
@@ -63,10 +95,26 @@ std::string array_lines(const std::vector<std::string>& elements) {
 
 }  // namespace
 
-BackupReport backup_mirror(Mirror& mirror, const fs::path& target, bool compress) {
+BackupReport backup_mirror(Mirror& mirror, const fs::path& target, const BackupOptions& options) {
+  refuse_mirror_files(mirror, target, "backup");
+  std::error_code probe;
+  if (fs::is_directory(target, probe))
+    throw BackupTargetError("cannot write the backup to " + target.string() +
+                            ": it is a folder; give a file name, such as " +
+                            (target / "crm.db.gz").string());
   if (target.has_parent_path() && !fs::exists(target.parent_path()))
     throw BackupError("cannot write the backup " + target.string() + ": the folder " +
                       target.parent_path().string() + " does not exist");
+  const bool compress = options.compress || ends_with(target, ".gz");
+  if (options.compress && !ends_with(target, ".gz"))
+    throw BackupTargetError("--compress writes gzip, but " + target.string() +
+                            " does not end in .gz; name it " + target.filename().string() +
+                            ".gz (the name alone then decides), or drop --compress");
+  if (fs::exists(target, probe) && !options.replace)
+    throw BackupTargetError(target.string() +
+                            " already exists; add --force to replace it (it is replaced only "
+                            "once the new copy passed its integrity check), or choose another "
+                            "name");
   const fs::path partial = target.string() + ".partial";
   const fs::path plain = compress ? fs::path(target.string() + ".sqlite.partial") : partial;
   std::error_code ec;
@@ -117,9 +165,20 @@ fs::path readable_backup(const fs::path& file, const fs::path& scratch) {
   return out;
 }
 
-ExportReport export_mirror(Mirror& mirror, const fs::path& dir, bool with_history) {
+ExportReport export_mirror(Mirror& mirror, const fs::path& dir, bool with_history, bool replace) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  refuse_mirror_files(mirror, dir, "export");
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw BackupTargetError("cannot export to " + dir.string() +
+                            ": it is a file, not a folder; give a folder's name");
+  if (fs::exists(dir / "manifest.json", ec) && !replace)
+    throw BackupTargetError(dir.string() +
+                            " already holds an export; add --force to replace its files, or "
+                            "choose another folder");
+  if (!fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (!ec) fs::permissions(dir, fs::perms::owner_all, ec);
+  }
   if (ec)
     throw BackupError("cannot create the export folder " + dir.string() + ": " + ec.message());
   ExportReport report;

@@ -21,15 +21,33 @@ class BackupError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The target cannot be used as given (the mirror itself or one of its companion files, a
+// folder, an existing file without `replace`, a name that contradicts the compression):
+// nothing was written. The command line maps it to exit code 2.
+class BackupTargetError : public BackupError {
+ public:
+  using BackupError::BackupError;
+};
+
+struct BackupOptions {
+  // gzip the copy. A name ending in `.gz` is compressed anyway; asking for compression of a
+  // name that does not end so is refused (the name would lie about the content).
+  bool compress = false;
+  bool replace = false;  // an existing file is replaced (only once the new copy is sound)
+};
+
 struct BackupReport {
   std::filesystem::path file;
   std::uint64_t bytes = 0;
   bool compressed = false;
 };
 
-// Copies the mirror to `target` (gzip-compressed when `compress`), checks the copy, and moves
-// it into place only when it is sound. Throws BackupError.
-BackupReport backup_mirror(Mirror& mirror, const std::filesystem::path& target, bool compress);
+// Copies the mirror to `target` (gzip-compressed when its name ends in `.gz`), checks the
+// copy, and moves it into place only when it is sound; the file is the owner's only (0600).
+// Throws BackupTargetError before writing anything when the target cannot be used, else
+// BackupError.
+BackupReport backup_mirror(Mirror& mirror, const std::filesystem::path& target,
+                           const BackupOptions& options = {});
 
 // Opens a backup file for reading (decompressing a .gz one into `scratch`); the path returned
 // is an SQLite file.
@@ -42,7 +60,10 @@ struct ExportReport {
 };
 
 // Writes DIR/<resource>.json (a JSON array of elements as the CRM sent them, by id),
-// DIR/manifest.json, and with `with_history` DIR/history.json. Throws BackupError.
-ExportReport export_mirror(Mirror& mirror, const std::filesystem::path& dir, bool with_history);
+// DIR/manifest.json, and with `with_history` DIR/history.json, each the owner's only (0600,
+// the folder 0700 when created here), as backups are. A folder that already holds an export
+// is refused unless `replace` (BackupTargetError). Throws BackupError.
+ExportReport export_mirror(Mirror& mirror, const std::filesystem::path& dir, bool with_history,
+                           bool replace = false);
 
 }  // namespace clevertim::storage

@@ -37,7 +37,7 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE_FIXTURE(Fixture, "a backup is a sound copy that opens as a mirror") {
-  const auto report = storage::backup_mirror(mirror, dir / "copy.db", false);
+  const auto report = storage::backup_mirror(mirror, dir / "copy.db");
   CHECK(report.bytes > 0);
   auto copy = storage::Mirror::open(dir / "copy.db");
   CHECK(copy.db().execAndGet("SELECT count(*) FROM contacts").getInt() == 2);
@@ -60,7 +60,7 @@ TEST_CASE_FIXTURE(Fixture, "a backup taken while another connection writes is co
   });
   for (int i = 0; i < 5; ++i) {
     const auto target = dir / ("copy" + std::to_string(i) + ".db");
-    storage::backup_mirror(mirror, target, false);
+    storage::backup_mirror(mirror, target, {.compress = false, .replace = true});
     SQLite::Database copy(target.string(), SQLite::OPEN_READONLY);
     const int companies = copy.execAndGet("SELECT count(*) FROM companies").getInt();
     const int contacts = copy.execAndGet("SELECT count(*) FROM contacts").getInt();
@@ -72,7 +72,7 @@ TEST_CASE_FIXTURE(Fixture, "a backup taken while another connection writes is co
 }
 
 TEST_CASE_FIXTURE(Fixture, "a compressed backup is gzip and reads back as the mirror") {
-  storage::backup_mirror(mirror, dir / "copy.db.gz", true);
+  storage::backup_mirror(mirror, dir / "copy.db.gz");
   const std::string bytes = read_file(dir / "copy.db.gz");
   REQUIRE(bytes.size() > 2);
   CHECK(static_cast<unsigned char>(bytes[0]) == 0x1f);
@@ -82,7 +82,7 @@ TEST_CASE_FIXTURE(Fixture, "a compressed backup is gzip and reads back as the mi
 }
 
 TEST_CASE_FIXTURE(Fixture, "a backup into a missing folder fails and says where") {
-  CHECK_THROWS_WITH_AS(storage::backup_mirror(mirror, dir / "no" / "copy.db", false),
+  CHECK_THROWS_WITH_AS(storage::backup_mirror(mirror, dir / "no" / "copy.db"),
                        doctest::Contains("does not exist"), storage::BackupError);
 }
 

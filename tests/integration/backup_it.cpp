@@ -140,3 +140,87 @@ TEST_CASE_FIXTURE(SyncFixture, "undelete brings back a deleted contact with its 
   CHECK(back != contact);
   CHECK(number("SELECT count(*) FROM notes WHERE customer_id = " + back) == notes);
 }
+
+namespace {
+
+bool gzip_magic(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  unsigned char m[2] = {};
+  in.read(reinterpret_cast<char*>(m), 2);
+  return m[0] == 0x1f && m[1] == 0x8b;
+}
+
+std::filesystem::perms mode_of(const std::filesystem::path& p) {
+  return std::filesystem::status(p).permissions() & std::filesystem::perms::mask;
+}
+
+}  // namespace
+
+// Issue 13, items 1-3 and 11: a backup or export that could hurt is refused before anything
+// is written, with exit 2 and a message that says what to do.
+TEST_CASE_FIXTURE(SyncFixture,
+                  "backup refuses the mirror's own files, folders and existing files") {
+  REQUIRE(sync() == 0);
+  const std::string db = database().string();
+  const auto inode = std::filesystem::hard_link_count(database());
+  for (const std::string& target :
+       {db, db + "-wal", db + "-shm", (dir / "." / "crm.db").string(), db + ".lock"}) {
+    CAPTURE(target);
+    CHECK(sync({"backup", target}) == 2);
+    CHECK_MESSAGE(output.find("refusing to write the backup") != std::string::npos, output);
+  }
+  // Another spelling through a symbolic link is the same file.
+  std::filesystem::create_directory_symlink(dir.path(), dir / "alias");
+  CHECK(sync({"backup", (dir / "alias" / "crm.db").string()}) == 2);
+  CHECK(std::filesystem::hard_link_count(database()) == inode);
+  CHECK(query("PRAGMA integrity_check") == "ok");
+  CHECK(sync({"status"}) == 0);
+
+  std::filesystem::create_directory(dir / "backups");
+  CHECK(sync({"backup", (dir / "backups").string()}) == 2);
+  CHECK(output.find("it is a folder") != std::string::npos);
+
+  const auto copy = dir / "backups" / "crm.db";
+  REQUIRE(sync({"backup", copy.string()}) == 0);
+  CHECK_FALSE(gzip_magic(copy));
+  CHECK(mode_of(copy) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  const auto size = std::filesystem::file_size(copy);
+  CHECK(sync({"backup", copy.string()}) == 2);
+  CHECK(output.find("already exists; add --force") != std::string::npos);
+  CHECK(std::filesystem::file_size(copy) == size);
+  CHECK(sync({"backup", copy.string(), "--force"}) == 0);
+
+  // The name decides the compression; a flag that contradicts it is refused.
+  REQUIRE(sync({"backup", (dir / "backups" / "crm.db.gz").string()}) == 0);
+  CHECK(gzip_magic(dir / "backups" / "crm.db.gz"));
+  CHECK(sync({"backup", (dir / "backups" / "other.db").string(), "--compress"}) == 2);
+  CHECK(output.find("does not end in .gz") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "backups" / "other.db"));
+}
+
+TEST_CASE_FIXTURE(SyncFixture,
+                  "export files are the owner's only, and an export is not overwritten") {
+  REQUIRE(sync() == 0);
+  const auto out = dir / "export";
+  REQUIRE(sync({"export", out.string()}) == 0);
+  CHECK(mode_of(out / "contact.json") ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK(mode_of(out / "manifest.json") ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK(sync({"export", out.string()}) == 2);
+  CHECK(output.find("already holds an export; add --force") != std::string::npos);
+  CHECK(sync({"export", out.string(), "--force"}) == 0);
+  CHECK(sync({"export", database().string()}) == 2);
+}
+
+TEST_CASE_FIXTURE(SyncFixture, "backup and export of a mirror that does not exist create nothing") {
+  const auto missing = dir / "typo.db";
+  CHECK(sync({"--database", missing.string(), "backup", (dir / "b.db").string()}) == 5);
+  CHECK(output.find("there is no mirror at") != std::string::npos);
+  CHECK(sync({"--database", missing.string(), "export", (dir / "e").string()}) == 5);
+  CHECK_FALSE(std::filesystem::exists(missing));
+  CHECK_FALSE(std::filesystem::exists(missing.string() + ".lock"));
+  CHECK_FALSE(std::filesystem::exists(dir / "b.db"));
+  CHECK_FALSE(std::filesystem::exists(dir / "e"));
+}

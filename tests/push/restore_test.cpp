@@ -88,7 +88,7 @@ TEST_CASE_FIXTURE(Fixture, "a dry run sends nothing and says what it would do") 
 }
 
 TEST_CASE_FIXTURE(Fixture, "a restore from a compressed backup file works the same") {
-  storage::backup_mirror(source, dir / "b.db.gz", true);
+  storage::backup_mirror(source, dir / "b.db.gz");
   const auto set = sync::load_restore_source(dir / "b.db.gz", dir.path());
   CHECK(set.size() == 7);
 }
