@@ -4,6 +4,8 @@
 #include <SQLiteCpp/Database.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "integration_fixture.h"
@@ -15,6 +17,22 @@ namespace {
 
 std::int64_t first_id(SyncFixture& f, const char* resource) {
   return f.remote(resource)[0].as_object().at("id").as_int64();
+}
+
+// Runs SQL with the sqlite3 shell, as SyncFixture::shell does, for a write the mirror should
+// refuse: the shell's exit code, and what it printed.
+int shell_status(SyncFixture& f, const std::string& sql, std::string& printed) {
+  const auto script = f.dir / "refused.sql";
+  std::ofstream(script) << ".timeout 5000\n" << sql << "\n";
+  const std::string command =
+      "sqlite3 -bail '" + f.database().string() + "' < '" + script.string() + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  printed.clear();
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) printed.append(buffer, n);
+  return pclose(pipe);
 }
 
 // How many elements of the CRM's `resource` have `key` equal to `value`.
@@ -293,6 +311,29 @@ TEST_CASE_FIXTURE(SyncFixture, "a DELETE FROM in the shell is held as a mass del
 
 // ---- local ids and re-inserted ids ----------------------------------------------------------
 
+TEST_CASE_FIXTURE(
+    SyncFixture, "a negative id used again after a DELETE is refused, and nothing waits for ever") {
+  REQUIRE(sync() == 0);
+  shell(
+      "INSERT INTO companies (id, name) VALUES (-70, 'Reuse A');"
+      "DELETE FROM companies WHERE id = -70;");
+  std::string printed;
+  CHECK(shell_status(*this, "INSERT INTO companies (id, name) VALUES (-70, 'Reuse B');", printed) !=
+        0);
+  CHECK(printed.find("choose another negative id") != std::string::npos);
+  shell(
+      "INSERT INTO companies (name) VALUES ('Reuse B');"
+      "INSERT INTO contacts (first_name, company_id) VALUES ('Reuse child', (SELECT min(id) FROM "
+      "companies));");
+  REQUIRE_MESSAGE(sync() == 0, output);
+  CHECK(remote_count(*this, "company", "cn", "Reuse A") == 0);
+  CHECK(remote_count(*this, "company", "cn", "Reuse B") == 1);
+  CHECK(remote_named(*this, "contact", "fn", "Reuse child").at("companyId") ==
+        remote_named(*this, "company", "cn", "Reuse B").at("id"));
+  CHECK(number("SELECT count(*) FROM companies WHERE sync_state <> 'synced'") == 0);
+  CHECK(number("SELECT count(*) FROM contacts WHERE sync_state <> 'synced'") == 0);
+}
+
 TEST_CASE_FIXTURE(SyncFixture,
                   "a version-4 mirror's id used again: the last row is created once, the deleted "
                   "one never") {
@@ -316,4 +357,75 @@ TEST_CASE_FIXTURE(SyncFixture,
   CHECK(number("SELECT count(*) FROM outbox") == 0);
   REQUIRE_MESSAGE(sync() == 0, output);
   CHECK(remote_count(*this, "company", "cn", "Old B") == 1);
+}
+
+TEST_CASE_FIXTURE(SyncFixture,
+                  "a version-4 mirror's new row left with nothing queued is created after the "
+                  "upgrade") {
+  REQUIRE(sync() == 0);
+  // What version 4's push then left behind: the row, pending, its captured writes gone.
+  as_version4_mirror_with(
+      *this, "INSERT INTO companies (id, name, sync_state) VALUES (-70, 'Stranded', 'pending');");
+  REQUIRE_MESSAGE(sync() == 0, output);
+  CHECK(remote_count(*this, "company", "cn", "Stranded") == 1);
+  CHECK(number("SELECT id FROM companies WHERE name = 'Stranded'") > 0);
+  CHECK(query("SELECT sync_state FROM companies WHERE name = 'Stranded'") == "synced");
+}
+
+TEST_CASE_FIXTURE(SyncFixture, "INSERT OR REPLACE of a synced row is refused and makes no copy") {
+  REQUIRE(sync() == 0);
+  const auto id = std::to_string(first_id(*this, "contact"));
+  const auto fn = remote_element("contact", std::stoll(id)).at("fn");
+  const auto before = remote("contact").size();
+  std::string printed;
+  CHECK(shell_status(
+            *this,
+            "INSERT OR REPLACE INTO contacts (id, first_name) VALUES (" + id + ", 'Replaced');",
+            printed) != 0);
+  CHECK(printed.find("UPDATE contacts") != std::string::npos);
+  CHECK(shell_status(*this, "INSERT INTO contacts (id, first_name) VALUES (987654321, 'Chosen');",
+                     printed) != 0);
+  CHECK(printed.find("omit the id") != std::string::npos);
+  REQUIRE_MESSAGE(sync() == 0, output);
+  CHECK(remote("contact").size() == before);
+  CHECK(remote_element("contact", std::stoll(id)).at("fn") == fn);
+  CHECK(query("SELECT first_name FROM contacts WHERE id = " + id) == std::string(fn.as_string()));
+}
+
+TEST_CASE_FIXTURE(SyncFixture,
+                  "a child linked by last_insert_rowid() is refused; by min(id) it is linked") {
+  REQUIRE(sync() == 0);
+  std::string printed;
+  CHECK(shell_status(*this,
+                     "INSERT INTO companies (name) VALUES ('Rowid Co');"
+                     "INSERT INTO contacts (first_name, company_id) VALUES ('Rowid', "
+                     "last_insert_rowid());",
+                     printed) != 0);
+  CHECK(printed.find("contacts.company_id") != std::string::npos);
+  shell(
+      "INSERT INTO contacts (first_name, company_id) VALUES ('Rowid', (SELECT min(id) FROM "
+      "companies));"
+      "INSERT INTO notes (description, customer_id) VALUES ('Rowid note', (SELECT min(id) FROM "
+      "contacts));");
+  REQUIRE_MESSAGE(sync() == 0, output);
+  const auto company = remote_named(*this, "company", "cn", "Rowid Co").at("id");
+  const auto contact = remote_named(*this, "contact", "fn", "Rowid");
+  CHECK(contact.at("companyId") == company);
+  CHECK(remote_named(*this, "note", "desc", "Rowid note").at("cust") == contact.at("id"));
+  CHECK(remote_count(*this, "contact", "fn", "Rowid") == 1);
+}
+
+TEST_CASE_FIXTURE(SyncFixture, "a negative id a company holds is refused for a contact") {
+  REQUIRE(sync() == 0);
+  shell("INSERT INTO companies (id, name) VALUES (-1, 'Minus Co');");
+  std::string printed;
+  CHECK(shell_status(*this, "INSERT INTO contacts (id, first_name) VALUES (-1, 'Minus');",
+                     printed) != 0);
+  CHECK(printed.find("choose another negative id") != std::string::npos);
+  shell(
+      "INSERT INTO contacts (id, first_name) VALUES (-2, 'Minus');"
+      "INSERT INTO cases (name, customer_id) VALUES ('Minus case', -2);");
+  REQUIRE_MESSAGE(sync() == 0, output);
+  CHECK(remote_named(*this, "case", "name", "Minus case").at("cust") ==
+        remote_named(*this, "contact", "fn", "Minus").at("id"));
 }
