@@ -386,6 +386,30 @@ std::string capture_update_trigger(const Resource& r) {
          "END";
 }
 
+// A new row (negative id) other rows reference cannot be deleted: it never reaches the CRM
+// then, and they would wait for its create for ever (their push says they wait for it). A row
+// the CRM has is left to the CRM, which knows what its deletion does to the others.
+std::string guard_delete_trigger(const Resource& r) {
+  std::string body;
+  for (const Resource* other : writable_resources())
+    for (const Field& f : other->fields) {
+      if (!f.writable() || f.ref == model::Ref::kNone) continue;
+      const auto targets = model::endpoints_for(f.ref);
+      if (std::find(targets.begin(), targets.end(), r.endpoint) == targets.end()) continue;
+      const std::string column = sql_identifier(f.column);
+      body +=
+          refuse_when("OLD.id < 0 AND EXISTS (SELECT 1 FROM " + sql_identifier(other->table) +
+                          " WHERE " + column + " = OLD.id)",
+                      std::string(r.table) + ": this new row is not in the CRM yet and rows of " +
+                          std::string(other->table) + " reference it in " + qualified(*other, f) +
+                          ", which would wait for it for ever: delete them, or set " +
+                          qualified(*other, f) + " to another row or NULL, first");
+    }
+  if (body.empty()) return {};
+  return "CREATE TRIGGER " + trigger_name(r, "guard_delete") + " BEFORE DELETE ON " +
+         sql_identifier(r.table) + " " + std::string(kNotApplying) + " BEGIN\n" + body + "END";
+}
+
 std::string capture_delete_trigger(const Resource& r) {
   return "CREATE TRIGGER " + trigger_name(r, "capture_delete") + " AFTER DELETE ON " +
          sql_identifier(r.table) + " " + std::string(kNotApplying) +
@@ -626,6 +650,8 @@ std::vector<std::string> trigger_and_view_statements() {
       out.push_back(guard_update_trigger(r));
       out.push_back(capture_insert_trigger(r));
       out.push_back(capture_update_trigger(r));
+      if (std::string guard = guard_delete_trigger(r); !guard.empty())
+        out.push_back(std::move(guard));
       out.push_back(capture_delete_trigger(r));
     }
     for (std::string& s : array_views(r)) out.push_back(std::move(s));

@@ -284,6 +284,27 @@ print("read back", new_id)
   CHECK(number("SELECT id FROM companies WHERE name = 'Py Co'") < 0);
 }
 
+TEST_CASE_FIXTURE(Fixture, "a new row other rows reference cannot be deleted before them") {
+  // It would never reach the CRM, and they would wait for its create for ever.
+  shell_ok(
+      "INSERT INTO companies (id, name) VALUES (-5, 'Parent');"
+      "INSERT INTO contacts (first_name, company_id) VALUES ('Kid', -5);"
+      "INSERT INTO notes (description, customer_id) VALUES ('about Parent', -5);");
+  std::string error = shell_error("DELETE FROM companies WHERE id = -5;");
+  CHECK(error.find("contacts.company_id") != std::string::npos);
+  CHECK(error.find("set contacts.company_id to another row or NULL") != std::string::npos);
+  CHECK(number("SELECT count(*) FROM companies WHERE id = -5") == 1);
+  // Once nothing references it, it goes (and its create with it).
+  shell_ok(
+      "UPDATE contacts SET company_id = NULL WHERE first_name = 'Kid';"
+      "DELETE FROM notes WHERE description = 'about Parent';"
+      "DELETE FROM companies WHERE id = -5;");
+  CHECK(number("SELECT count(*) FROM companies WHERE id = -5") == 0);
+  // A row the CRM has is the CRM's to delete, references or not.
+  shell_ok("DELETE FROM companies WHERE id = 77;");
+  CHECK(number("SELECT count(*) FROM outbox WHERE record_id = 77 AND operation = 'delete'") == 1);
+}
+
 TEST_CASE_FIXTURE(Fixture, "a DELETE is captured with the row's last synced version") {
   shell_ok("DELETE FROM contacts WHERE id = 42;");
   CHECK(text("SELECT operation FROM outbox") == "delete");
