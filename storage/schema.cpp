@@ -1,5 +1,6 @@
 #include "storage/schema.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <string_view>
 
@@ -112,6 +113,95 @@ std::string trigger_name(const Resource& r, std::string_view what) {
   return sql_identifier(std::string(r.table) + "_" + std::string(what));
 }
 
+// The resources local SQL may write: their tables share one space of local (negative) ids.
+std::vector<const Resource*> writable_resources() {
+  std::vector<const Resource*> out;
+  for (const Resource& r : model::all_resources())
+    if (!r.read_only) out.push_back(&r);
+  return out;
+}
+
+std::string exists_in(std::string_view table, const std::string& id) {
+  return "EXISTS (SELECT 1 FROM " + sql_identifier(table) + " WHERE id = " + id + ")";
+}
+
+// The other tables whose ids a reference cannot tell from this table's: contacts and companies,
+// since a customer_id names either (the CRM gives both from one sequence).
+std::vector<const Resource*> id_space_siblings(const Resource& r) {
+  std::vector<const Resource*> out;
+  const auto customers = model::endpoints_for(model::Ref::kCustomer);
+  if (std::find(customers.begin(), customers.end(), r.endpoint) == customers.end()) return out;
+  for (std::string_view endpoint : customers)
+    if (endpoint != r.endpoint) out.push_back(model::find_resource(endpoint));
+  return out;
+}
+
+// A reference must name a row of the mirror. What last_insert_rowid(), RETURNING and Python's
+// cursor.lastrowid give for a new row is the rowid SQLite chose, not the negative id the row
+// has once inserted: a child linked with it must fail here rather than link to another
+// element. On UPDATE only a changed reference is checked, so a row whose element the CRM
+// deleted can still be edited otherwise.
+std::string reference_checks(const Resource& r, bool on_update) {
+  std::string body;
+  for (const Field& f : r.fields) {
+    if (!f.writable() || f.ref == model::Ref::kNone) continue;
+    const std::string value = "NEW." + sql_identifier(f.column);
+    const std::string name = qualified(r, f);
+    std::string condition = value + " IS NOT NULL";
+    if (on_update) condition += " AND " + value + " IS NOT OLD." + sql_identifier(f.column);
+    std::string singulars, tables;
+    for (std::string_view endpoint : model::endpoints_for(f.ref)) {
+      const Resource* target = model::find_resource(endpoint);
+      condition += " AND NOT " + exists_in(target->table, value);
+      singulars += (singulars.empty() ? "" : " or ") + std::string(target->singular);
+      tables += (tables.empty() ? "" : " (or ") + std::string(target->table);
+    }
+    if (model::endpoints_for(f.ref).size() > 1) tables += ")";
+    if (f.ref == model::Ref::kUser) {
+      // Users come from the CRM only; without them (an account whose user list cannot be read)
+      // there is nothing to check against.
+      condition += " AND EXISTS (SELECT 1 FROM users)";
+      body += refuse_when(condition, name +
+                                         " names no user of the mirror: use the id of a row of "
+                                         "users (users are made in the Clevertim web app)");
+      continue;
+    }
+    body += refuse_when(
+        condition,
+        name + " names no " + singulars + " of the mirror: use the id of a row of " + tables +
+            ". A new row's id is negative: choose it in its INSERT, or read it right after with "
+            "SELECT min(id) FROM " +
+            tables +
+            " (last_insert_rowid(), RETURNING id and cursor.lastrowid give a number that is "
+            "not its id); an element made in the CRM since the last pull is known after the "
+            "next sync");
+  }
+  return body;
+}
+
+std::string sync_state_is_valid(const std::string& value) {
+  std::string out;
+  for (std::string_view state : {"synced", "pending", "conflict", "error"})
+    out += (out.empty() ? "" : " OR ") + value + " = " + sql_literal(state);
+  return out;
+}
+
+// Marks the placeholder row below (never a value of a real row).
+constexpr std::string_view kPlaceholderMark = "clevertim-sync: rowid placeholder";
+
+// The largest id a rowid SQLite chooses for this table must exceed: 0 (a rowid is positive, so
+// the capture trigger can tell it from a negative id the writer chose; a table holding only
+// new rows would otherwise get max(id) + 1 <= 0), and every id of a sibling table (so the
+// number last_insert_rowid() gives is no contact's or company's id at all).
+std::string rowid_floor(const Resource& r) {
+  const auto siblings = id_space_siblings(r);
+  if (siblings.empty()) return "0";
+  std::string out = "max(0";
+  for (const Resource* s : siblings)
+    out += ", coalesce((SELECT max(id) FROM " + sql_identifier(s->table) + "), 0)";
+  return out + ")";
+}
+
 // Writes to users / groups can never reach the CRM: refuse them at once.
 std::vector<std::string> read_only_table_triggers(const Resource& r) {
   const std::string message = std::string(r.table) + " is read-only: it mirrors the CRM's " +
@@ -126,8 +216,52 @@ std::vector<std::string> read_only_table_triggers(const Resource& r) {
   return out;
 }
 
+// A positive id is the CRM's. Inserting one either re-inserts an element the mirror has
+// (INSERT OR REPLACE, REPLACE, an upsert: REPLACE deletes the old row without any delete
+// trigger, and the new one would be POSTed as a copy, the original left as it was) or invents
+// one the CRM would not honour (a POST gets a new id). In a BEFORE INSERT trigger NEW.id is -1
+// when the writer gave no id, so `NEW.id > 0` is exactly "the writer chose a positive id".
+std::string positive_id_checks(const Resource& r) {
+  const std::string table(r.table);
+  return refuse_when("NEW.id > 0 AND " + exists_in(r.table, "NEW.id"),
+                     table + ".id: this id is already an element of " + table +
+                         "; an INSERT of it (INSERT OR REPLACE, REPLACE, an upsert) would make a "
+                         "copy of it in the CRM and leave it unchanged: change it with UPDATE " +
+                         table + " SET ... WHERE id = ...") +
+         refuse_when("NEW.id > 0",
+                     table +
+                         ".id: a new row cannot choose a positive id: those are the CRM's, and "
+                         "it gives each new element its own; omit the id (a negative local one "
+                         "is given), or choose a negative one to link other new rows to it");
+}
+
+// When SQLite is about to choose the rowid itself (NEW.id is -1 in a BEFORE INSERT trigger
+// then; a writer's own -1 looks the same and is harmless here), a placeholder row at
+// rowid_floor() makes its choice exceed that floor. The capture trigger removes it at once.
+// `applying` keeps the placeholder's own insert from being captured or checked. Not while the
+// table holds -1: an explicit -1 would then conflict, and INSERT OR IGNORE would skip the row
+// and its capture trigger, leaving the placeholder behind (SQLite's rowid is >= 0 then anyway).
+std::string placeholder_statements(const Resource& r) {
+  const std::string table = sql_identifier(r.table);
+  const std::string floor = rowid_floor(r);
+  // The one constraint an INSERT with no id can break (sync_state's NOT NULL and CHECK) is
+  // checked first: under OR IGNORE or OR FAIL a broken constraint keeps the placeholder.
+  return refuse_when(
+             "NEW.sync_state IS NULL OR NOT (" + sync_state_is_valid("NEW.sync_state") + ")",
+             std::string(r.table) +
+                 ".sync_state must be 'synced', 'pending', 'conflict' or 'error'; "
+                 "better leave it out: clevertim-sync sets it") +
+         "  UPDATE sync_control SET applying = 1 WHERE NEW.id = -1 AND NOT " +
+         exists_in(r.table, "-1") + " AND " + floor + " > coalesce((SELECT max(id) FROM " + table +
+         "), 0);\n"
+         "  INSERT INTO " +
+         table + " (id, sync_error) SELECT " + floor + ", " + sql_literal(kPlaceholderMark) +
+         " FROM sync_control WHERE applying = 1;\n"
+         "  UPDATE sync_control SET applying = 0 WHERE applying = 1;\n";
+}
+
 std::string guard_insert_trigger(const Resource& r) {
-  std::string body;
+  std::string body = positive_id_checks(r);
   for (const Field& f : r.fields)
     if (!f.writable())
       body += refuse_when("NEW." + sql_identifier(f.column) + " IS NOT NULL",
@@ -137,6 +271,8 @@ std::string guard_insert_trigger(const Resource& r) {
                         std::string(r.table) + "." + std::string(internal) +
                             " is written by clevertim-sync only; leave it out of the INSERT");
   body += type_checks(r);
+  body += reference_checks(r, /*on_update=*/false);
+  body += placeholder_statements(r);
   return "CREATE TRIGGER " + trigger_name(r, "guard_insert") + " BEFORE INSERT ON " +
          sql_identifier(r.table) + " " + std::string(kNotApplying) + " BEGIN\n" + body + "END";
 }
@@ -157,8 +293,43 @@ std::string guard_update_trigger(const Resource& r) {
         "NEW." + std::string(internal) + " IS NOT OLD." + std::string(internal),
         std::string(r.table) + "." + std::string(internal) + " is written by clevertim-sync only");
   body += type_checks(r);
+  body += reference_checks(r, /*on_update=*/true);
   return "CREATE TRIGGER " + trigger_name(r, "guard_update") + " BEFORE UPDATE ON " +
          sql_identifier(r.table) + " " + std::string(kNotApplying) + " BEGIN\n" + body + "END";
+}
+
+// A negative id the writer chose (a rowid SQLite chose is positive: see rowid_floor) must be
+// new to the whole file. Another table's row with it would make a reference ambiguous (a
+// customer_id of -1 names a contact and a company). Queued changes of an earlier row with it
+// (deleted or replaced before they were pushed) would be taken for this row's: the push sees
+// one record created and deleted, and cancels it, this row included; a create of the earlier
+// row whose answer is awaited (its entries stay queued until then) would give this row the
+// earlier one's CRM id. Checked after the insert, when NEW.id is what was stored.
+std::string chosen_local_id_checks(const Resource& r) {
+  const std::string table(r.table);
+  std::string body;
+  for (const Resource* other : writable_resources()) {
+    if (other == &r) continue;
+    body += refuse_when("NEW.id < 0 AND " + exists_in(other->table, "NEW.id"),
+                        table + ".id: this negative id is already the id of a new row of " +
+                            std::string(other->table) +
+                            "; local ids are one space for the whole file (a customer_id names "
+                            "a contact or a company by it): choose another negative id, e.g. "
+                            "below SELECT min(id) FROM " +
+                            std::string(other->table) + ", or omit the id");
+  }
+  std::string queued;
+  for (const Resource* any : writable_resources())
+    queued += (queued.empty() ? "" : " OR ") +
+              ("EXISTS (SELECT 1 FROM outbox WHERE resource = " + sql_literal(any->endpoint) +
+               " AND record_id = NEW.id)");
+  body += refuse_when(
+      "NEW.id < 0 AND (" + queued + ")",
+      table +
+          ".id: this negative id belongs to a new row that was deleted or replaced before its "
+          "changes were pushed, and they are still queued under it: choose another negative id, "
+          "or omit the id (to change a new row, UPDATE it)");
+  return body;
 }
 
 // A new local row gets a negative id unless the writer chose one, becomes `pending`, and is
@@ -171,8 +342,7 @@ std::string capture_insert_trigger(const Resource& r) {
   const std::string local_id =
       "CASE WHEN NEW.id < 0 THEN NEW.id ELSE (SELECT local_id_floor FROM sync_control) END";
   return "CREATE TRIGGER " + trigger_name(r, "capture_insert") + " AFTER INSERT ON " + table + " " +
-         std::string(kNotApplying) +
-         " BEGIN\n"
+         std::string(kNotApplying) + " BEGIN\n" + chosen_local_id_checks(r) +
          "  UPDATE sync_control SET applying = 1, local_id_floor = CASE WHEN NEW.id < 0 THEN "
          "min(local_id_floor, NEW.id) ELSE min(local_id_floor, (SELECT coalesce(min(id), 0) FROM " +
          table +
@@ -183,6 +353,10 @@ std::string capture_insert_trigger(const Resource& r) {
          "  INSERT INTO outbox (resource, record_id, operation) VALUES (" +
          ep + ", " + local_id +
          ", 'insert');\n"
+         "  DELETE FROM " +
+         table + " WHERE id = " + rowid_floor(r) +
+         " AND sync_error = " + sql_literal(kPlaceholderMark) +
+         ";\n"
          "  UPDATE sync_control SET applying = 0;\n"
          "END";
 }
@@ -210,6 +384,30 @@ std::string capture_update_trigger(const Resource& r) {
          "  INSERT INTO outbox (resource, record_id, operation, changed) VALUES (" +
          sql_literal(r.endpoint) + ", NEW.id, 'update', rtrim(" + changed_list + ", ','));\n" +
          "END";
+}
+
+// A new row (negative id) other rows reference cannot be deleted: it never reaches the CRM
+// then, and they would wait for its create for ever (their push says they wait for it). A row
+// the CRM has is left to the CRM, which knows what its deletion does to the others.
+std::string guard_delete_trigger(const Resource& r) {
+  std::string body;
+  for (const Resource* other : writable_resources())
+    for (const Field& f : other->fields) {
+      if (!f.writable() || f.ref == model::Ref::kNone) continue;
+      const auto targets = model::endpoints_for(f.ref);
+      if (std::find(targets.begin(), targets.end(), r.endpoint) == targets.end()) continue;
+      const std::string column = sql_identifier(f.column);
+      body +=
+          refuse_when("OLD.id < 0 AND EXISTS (SELECT 1 FROM " + sql_identifier(other->table) +
+                          " WHERE " + column + " = OLD.id)",
+                      std::string(r.table) + ": this new row is not in the CRM yet and rows of " +
+                          std::string(other->table) + " reference it in " + qualified(*other, f) +
+                          ", which would wait for it for ever: delete them, or set " +
+                          qualified(*other, f) + " to another row or NULL, first");
+    }
+  if (body.empty()) return {};
+  return "CREATE TRIGGER " + trigger_name(r, "guard_delete") + " BEFORE DELETE ON " +
+         sql_identifier(r.table) + " " + std::string(kNotApplying) + " BEGIN\n" + body + "END";
 }
 
 std::string capture_delete_trigger(const Resource& r) {
@@ -414,11 +612,31 @@ constexpr std::string_view kVersion4[] = {
     "NULL, sent_at TEXT NOT NULL, PRIMARY KEY (resource, id)) WITHOUT ROWID",
 };
 
+// Version 5: the triggers refuse what used to go wrong later (a positive id in an INSERT, a
+// negative id another table or a queued change has, a reference to no row); they are
+// recreated with every migration. Version 4's push could strand a new row: a negative id
+// inserted, deleted and inserted again was cancelled as one created-then-deleted record, the
+// row left pending with nothing queued, never sent. Such rows get their create queued again
+// (a new row always has queued changes until its create is answered, so this finds no other).
+std::vector<std::string> version5_statements() {
+  std::vector<std::string> out;
+  for (const Resource& r : model::all_resources()) {
+    if (r.read_only) continue;
+    const std::string table = sql_identifier(r.table), endpoint = sql_literal(r.endpoint);
+    out.push_back("INSERT INTO outbox (resource, record_id, operation) SELECT " + endpoint +
+                  ", id, 'insert' FROM " + table +
+                  " AS t WHERE id < 0 AND NOT EXISTS (SELECT 1 FROM outbox WHERE resource = " +
+                  endpoint + " AND record_id = t.id) ORDER BY id DESC");
+  }
+  return out;
+}
+
 std::vector<std::string> migration_statements(int to_version) {
   if (to_version == 1) return version1_statements();
   if (to_version == 2) return {std::begin(kVersion2), std::end(kVersion2)};
   if (to_version == 3) return version3_statements();
   if (to_version == 4) return {std::begin(kVersion4), std::end(kVersion4)};
+  if (to_version == 5) return version5_statements();
   return {};
 }
 
@@ -432,6 +650,8 @@ std::vector<std::string> trigger_and_view_statements() {
       out.push_back(guard_update_trigger(r));
       out.push_back(capture_insert_trigger(r));
       out.push_back(capture_update_trigger(r));
+      if (std::string guard = guard_delete_trigger(r); !guard.empty())
+        out.push_back(std::move(guard));
       out.push_back(capture_delete_trigger(r));
     }
     for (std::string& s : array_views(r)) out.push_back(std::move(s));

@@ -1076,9 +1076,17 @@ class PushRun {
     may_have_remote_version_.emplace(r.endpoint, item.id);
   }
 
+  // A row created and deleted before its create was sent needs no request. If the row is there
+  // again, its id was inserted anew after the delete (mirrors before schema version 5 let a
+  // writer do that): what is there now is a new row to create, the deleted one is never sent.
   void cancel_created_then_deleted(std::vector<Item>& items) {
-    std::erase_if(items, [this](const Item& item) {
+    std::erase_if(items, [this](Item& item) {
       if (!(item.has_insert && item.has_delete)) return false;
+      if (table_for(*item.resource).read(item.id)) {
+        item.has_delete = false;
+        item.deleted_raw.reset();
+        return false;
+      }
       OwnWriteTransaction tx(db_);
       consume(item, item.id);
       drop_intent(*item.resource, item.id);

@@ -70,10 +70,13 @@ TEST_CASE("SIGKILL at 50 random moments loses nothing and duplicates nothing") {
     std::string sql =
         "UPDATE contacts SET city = '" + city + "' WHERE id = " + std::to_string(contact) + ";";
     last_city[contact] = city;
-    sql += "INSERT INTO companies (id, name) VALUES (-100000 - " + std::to_string(round) +
-           ", 'crash co " + std::to_string(round) + "');";
+    // Chosen ids 10 apart: the five notes inserted without an id take the ones just below, and
+    // a negative id can name only one row of the file.
+    const std::string company = "-100000 - 10 * " + std::to_string(round);
+    sql += "INSERT INTO companies (id, name) VALUES (" + company + ", 'crash co " +
+           std::to_string(round) + "');";
     sql += "INSERT INTO notes (description, customer_id) VALUES ('crash note " +
-           std::to_string(round) + "', -100000 - " + std::to_string(round) + ");";
+           std::to_string(round) + "', " + company + ");";
     for (int extra = 0; extra < 4; ++extra)
       sql += "INSERT INTO notes (description) VALUES ('crash extra " + std::to_string(round) + "." +
              std::to_string(extra) + "');";

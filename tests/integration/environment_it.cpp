@@ -32,11 +32,13 @@ void loop_over_failpoint(const std::string& place) {
   int n = 1;
   for (; n <= 40; ++n) {
     const std::string tag = place + "-" + std::to_string(n);
-    f.shell("INSERT INTO companies (id, name) VALUES (-900000 - " + std::to_string(n) +
-            ", 'fp co " + tag +
+    // Chosen ids 10 apart: the note, inserted without an id, takes the one just below, and a
+    // negative id can name only one row of the file.
+    const std::string company = "-900000 - 10 * " + std::to_string(n);
+    f.shell("INSERT INTO companies (id, name) VALUES (" + company + ", 'fp co " + tag +
             "');"
             "INSERT INTO notes (description, customer_id) VALUES ('fp note " +
-            tag + "', -900000 - " + std::to_string(n) +
+            tag + "', " + company +
             ");"
             "UPDATE contacts SET city = 'fp " +
             tag + "' WHERE id = " + contact + ";");

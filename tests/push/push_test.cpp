@@ -348,14 +348,16 @@ TEST_CASE_FIXTURE(Fixture, "a mass deletion from the shell is held until allowed
 
 TEST_CASE_FIXTURE(Fixture,
                   "a new row whose new parent was deleted before it was created is refused") {
-  // The parent never reaches the CRM: waiting for it would be waiting for ever.
+  // The parent never reaches the CRM: waiting for it would be waiting for ever. Schema 5's
+  // triggers refuse such a DELETE; a mirror written before them (or by a tool that bypassed
+  // them) can still hold the orphan, as made here past the triggers.
   shell(
       "INSERT INTO companies (id, name) VALUES (-5, 'Gone');"
       "INSERT INTO contacts (first_name, company_id) VALUES ('Orphan', -5);"
-      "DELETE FROM companies WHERE id = -5;");
+      "UPDATE sync_control SET applying = 1; DELETE FROM companies WHERE id = -5;"
+      "UPDATE sync_control SET applying = 0;");
   const auto report = push();
   CHECK(report.rejected == 1);
-  CHECK(report.cancelled == 1);
   CHECK(text("SELECT sync_state FROM contacts WHERE first_name = 'Orphan'") == "error");
   CHECK(text("SELECT sync_error FROM contacts WHERE first_name = 'Orphan'").find("-5") !=
         std::string::npos);

@@ -146,6 +146,50 @@ TEST_CASE("a mirror of an older schema version is migrated forward, data kept") 
   CHECK(mirror.db().execAndGet("SELECT count(*) FROM outbox").getInt() == 1);
 }
 
+TEST_CASE("a version-4 mirror gets version 5's refusals, and its stranded new rows are queued") {
+  ScratchDir dir;
+  {
+    storage::OpenOptions version4;
+    version4.target_version = 4;
+    auto old = storage::Mirror::open(dir / "crm.db", version4);
+    testing::seed(old, "contact", R"([{"id": 42, "fn": "Ann"}])");
+    // Version 4's insert guards lacked version 5's checks; without them, a file takes what
+    // version 4 took.
+    for (const model::Resource& r : model::all_resources())
+      if (!r.read_only) old.db().exec("DROP TRIGGER \"" + std::string(r.table) + "_guard_insert\"");
+  }
+  // Version 4 accepted -70 again after its DELETE; its push then cancelled the three captured
+  // writes as one row created and deleted, leaving 'B' pending with nothing queued. That state,
+  // written past the triggers:
+  REQUIRE(run_sqlite3(dir / "crm.db",
+                      "UPDATE sync_control SET applying = 1;"
+                      "INSERT INTO companies (id, name, sync_state) VALUES (-70, 'B', 'pending');"
+                      "UPDATE sync_control SET applying = 0;")
+              .ok());
+  auto mirror = storage::Mirror::open(dir / "crm.db");
+  CHECK(mirror.schema_version() == 5);
+  // The stranded row's create is queued again.
+  CHECK(mirror.db()
+            .execAndGet("SELECT count(*) FROM outbox WHERE resource = 'company' AND "
+                        "record_id = -70 AND operation = 'insert'")
+            .getInt() == 1);
+  CHECK(mirror.db().execAndGet("SELECT count(*) FROM outbox").getInt() == 1);
+  // Writes version 4 let through are refused now.
+  auto refused = run_sqlite3(dir / "crm.db",
+                             "INSERT OR REPLACE INTO contacts (id, first_name) VALUES (42, 'x');");
+  CHECK_FALSE(refused.ok());
+  CHECK(refused.output.find("UPDATE contacts") != std::string::npos);
+  refused = run_sqlite3(dir / "crm.db", "INSERT INTO contacts (id, first_name) VALUES (-70, 'x');");
+  CHECK_FALSE(refused.ok());
+  CHECK(refused.output.find("choose another negative id") != std::string::npos);
+  refused = run_sqlite3(dir / "crm.db",
+                        "INSERT INTO notes (description, customer_id) VALUES ('n', 999);");
+  CHECK_FALSE(refused.ok());
+  CHECK(refused.output.find("notes.customer_id") != std::string::npos);
+  CHECK(mirror.db().execAndGet("SELECT first_name FROM contacts WHERE id = 42").getString() ==
+        "Ann");
+}
+
 TEST_CASE("a missing folder is named in the error") {
   ScratchDir dir;
   try {

@@ -7,6 +7,9 @@
 
 #include <boost/json.hpp>
 
+#include <cstdio>
+#include <fstream>
+
 #include "mirror_fixture.h"
 #include "model/resources.h"
 #include "storage/element_table.h"
@@ -93,10 +96,213 @@ TEST_CASE_FIXTURE(Fixture, "new rows link to each other by negative ids the writ
   CHECK(number("SELECT count(*) FROM outbox WHERE operation = 'insert'") == 3);
 }
 
-TEST_CASE_FIXTURE(Fixture, "a positive id given by a writer is replaced by a local one") {
-  shell_ok("INSERT INTO contacts (id, first_name) VALUES (500, 'Cy');");
-  CHECK(number("SELECT count(*) FROM contacts WHERE id = 500") == 0);
-  CHECK(number("SELECT id FROM contacts WHERE first_name = 'Cy'") < 0);
+TEST_CASE_FIXTURE(Fixture, "an INSERT with a positive id is refused: the CRM gives new ids") {
+  // It used to become a new element under another id, silently.
+  const std::string error =
+      shell_error("INSERT INTO contacts (id, first_name) VALUES (500, 'Cy');");
+  CHECK(error.find("contacts.id") != std::string::npos);
+  CHECK(error.find("omit the id") != std::string::npos);
+  CHECK(number("SELECT count(*) FROM contacts WHERE first_name = 'Cy'") == 0);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "INSERT OR REPLACE of an existing element is refused: it is no update") {
+  // REPLACE deletes the old row without a delete trigger; the new one used to become a copy of
+  // the element in the CRM, the original left as it was. Every way to re-insert an id is
+  // refused, and says to use UPDATE.
+  for (const std::string sql :
+       {"INSERT OR REPLACE INTO contacts (id, first_name) VALUES (42, 'Ann 2');",
+        "REPLACE INTO contacts (id, first_name) VALUES (42, 'Ann 2');",
+        "INSERT INTO contacts (id, first_name) VALUES (42, 'Ann 2') ON CONFLICT (id) DO UPDATE "
+        "SET first_name = excluded.first_name;",
+        "INSERT OR IGNORE INTO companies (id, name) VALUES (77, 'Acme 2');"}) {
+    CAPTURE(sql);
+    const std::string error = shell_error(sql);
+    CHECK(error.find("UPDATE") != std::string::npos);
+    CHECK(error.find("already") != std::string::npos);
+  }
+  CHECK(text("SELECT first_name FROM contacts WHERE id = 42") == "Ann");
+  CHECK(text("SELECT name FROM companies WHERE id = 77") == "Acme");
+  CHECK(number("SELECT count(*) FROM contacts") == 1);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture,
+                  "a negative id is not used again while its earlier row waits to be pushed") {
+  // insert, delete, insert of one id used to be cancelled as a whole by the push: the second
+  // row stayed pending for ever, never sent.
+  shell_ok(
+      "INSERT INTO companies (id, name) VALUES (-70, 'A');"
+      "DELETE FROM companies WHERE id = -70;");
+  const std::string error = shell_error("INSERT INTO companies (id, name) VALUES (-70, 'B');");
+  CHECK(error.find("companies.id") != std::string::npos);
+  CHECK(error.find("choose another negative id") != std::string::npos);
+  // The id space is one for the whole file: another table cannot take it either.
+  CHECK(shell_error("INSERT INTO contacts (id, first_name) VALUES (-70, 'C');")
+            .find("choose another negative id") != std::string::npos);
+  CHECK(number("SELECT count(*) FROM companies WHERE id = -70") == 0);
+  CHECK(number("SELECT count(*) FROM contacts WHERE id = -70") == 0);
+  // INSERT OR REPLACE of a new row that waits would replace it unseen: refused too.
+  shell_ok("INSERT INTO companies (id, name) VALUES (-71, 'D');");
+  CHECK(shell_error("INSERT OR REPLACE INTO companies (id, name) VALUES (-71, 'E');")
+            .find("choose another negative id") != std::string::npos);
+  CHECK(text("SELECT name FROM companies WHERE id = -71") == "D");
+  // Without an id, a new row gets one never used.
+  shell_ok("INSERT INTO companies (name) VALUES ('F');");
+  CHECK(number("SELECT id FROM companies WHERE name = 'F'") == -72);
+  CHECK(number("SELECT count(*) FROM outbox WHERE operation = 'insert'") == 3);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a negative id chosen in one table is refused in every other") {
+  shell_ok("INSERT INTO companies (id, name) VALUES (-1, 'Globex');");
+  // A case's customer_id -1 would then name two rows (and went to the company).
+  const std::string error = shell_error("INSERT INTO contacts (id, first_name) VALUES (-1, 'Al');");
+  CHECK(error.find("contacts.id") != std::string::npos);
+  CHECK(error.find("companies") != std::string::npos);
+  CHECK(error.find("choose another negative id") != std::string::npos);
+  for (const model::Resource& r : model::all_resources()) {
+    if (r.read_only || r.endpoint == "company") continue;
+    CAPTURE(r.table);
+    CHECK(shell_error("INSERT INTO " + std::string(r.table) + " (id) VALUES (-1);")
+              .find(std::string(r.table) + ".id") != std::string::npos);
+  }
+  CHECK(number("SELECT count(*) FROM outbox") == 1);
+}
+
+TEST_CASE_FIXTURE(
+    Fixture, "ids handed out without a choice never collide, even in tables of new rows only") {
+  // A table holding only negative ids makes SQLite's next rowid max(id) + 1: negative too (-2
+  // here). It was kept as if the writer had chosen it, although a company had it already.
+  shell_ok(
+      "INSERT INTO companies (id, name) VALUES (-2, 'Globex');"
+      "INSERT INTO cases (id, name) VALUES (-3, 'chosen');"
+      "INSERT INTO cases (name) VALUES ('auto');");
+  CHECK(number("SELECT id FROM cases WHERE name = 'auto'") == -4);
+  CHECK(number("SELECT count(DISTINCT record_id) FROM outbox") == 3);
+  // Rows skipped by a conflict clause leave nothing behind.
+  shell_ok(
+      "INSERT INTO companies (id, name) VALUES (-1, 'Initech');"
+      "INSERT OR IGNORE INTO companies (id, name) VALUES (-1, 'again');"
+      "INSERT OR IGNORE INTO cases (id, name) VALUES (-3, 'again');"
+      "INSERT INTO cases (name) VALUES ('auto 2') ON CONFLICT DO NOTHING;");
+  shell_error("INSERT OR IGNORE INTO cases (name, sync_state) VALUES ('bad', 'unknown');");
+  CHECK(number("SELECT count(*) FROM cases") == 3);
+  CHECK(number("SELECT count(*) FROM companies") == 3);
+  CHECK(number("SELECT count(*) FROM companies WHERE id >= 0 AND id <> 77") == 0);
+  CHECK(number("SELECT count(*) FROM cases WHERE id >= 0") == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture,
+                  "a reference to a row that is not in the mirror is refused, naming the column") {
+  // What last_insert_rowid() and RETURNING give for a new row is not its id (the row is given a
+  // negative one after the insert): linking to it must fail, not link elsewhere.
+  const std::string returned =
+      shell_ok("INSERT INTO companies (name) VALUES ('New Co') RETURNING id;");
+  CHECK(std::stoll(returned) > 0);
+  CHECK(number("SELECT count(*) FROM companies WHERE id = " + returned) == 0);
+  std::string error = shell_error(
+      "INSERT INTO companies (name) VALUES ('New Co 2');"
+      "INSERT INTO contacts (first_name, company_id) VALUES ('Di', last_insert_rowid());");
+  CHECK(error.find("contacts.company_id") != std::string::npos);
+  CHECK(error.find("SELECT min(id) FROM companies") != std::string::npos);
+  error = shell_error("UPDATE contacts SET company_id = 12345 WHERE id = 42;");
+  CHECK(error.find("contacts.company_id") != std::string::npos);
+  CHECK(shell_error("INSERT INTO notes (description, customer_id) VALUES ('n', 12345);")
+            .find("notes.customer_id") != std::string::npos);
+  CHECK(shell_error("INSERT INTO tasks (name, assigned_user_id) VALUES ('t', 12345);")
+            .find("tasks.assigned_user_id") != std::string::npos);
+  // Every reference column of every table.
+  for (const model::Resource& r : model::all_resources()) {
+    if (r.read_only) continue;
+    for (const model::Field& f : r.fields) {
+      if (!f.writable() || f.ref == model::Ref::kNone) continue;
+      const std::string column = std::string(r.table) + "." + std::string(f.column);
+      CAPTURE(column);
+      CHECK(shell_error("INSERT INTO " + std::string(r.table) + " (\"" + std::string(f.column) +
+                        "\") VALUES (987654);")
+                .find(column) != std::string::npos);
+    }
+  }
+  CHECK(number("SELECT count(*) FROM contacts WHERE first_name = 'Di'") == 0);
+  CHECK(number("SELECT company_id FROM contacts WHERE id = 42") == 77);
+  // What exists is accepted: a contact or a company as a customer, a user, a new row read
+  // back with min(id).
+  shell_ok(
+      "INSERT INTO notes (description, customer_id) VALUES ('to Ann', 42);"
+      "INSERT INTO notes (description, customer_id) VALUES ('to Acme', 77);"
+      "INSERT INTO tasks (name, assigned_user_id) VALUES ('t', 2);"
+      "INSERT INTO companies (name) VALUES ('Read Back');"
+      "INSERT INTO contacts (first_name, company_id) VALUES ('Ed', (SELECT min(id) FROM "
+      "companies));");
+  CHECK(number("SELECT company_id FROM contacts WHERE first_name = 'Ed'") ==
+        number("SELECT id FROM companies WHERE name = 'Read Back'"));
+}
+
+TEST_CASE_FIXTURE(Fixture, "the rowid of a new contact is never an existing company's id") {
+  // Contacts and companies share one id space: a new contact's rowid (largest contact id + 1)
+  // was company 43 here, and a note linked with last_insert_rowid() went to that company.
+  testing::seed(mirror, "company", R"([{"id": 43, "cn": "Next Door"}])");
+  const std::string error = shell_error(
+      "INSERT INTO contacts (first_name) VALUES ('Zed');"
+      "INSERT INTO notes (description, customer_id) VALUES ('for Zed', last_insert_rowid());");
+  CHECK(error.find("notes.customer_id") != std::string::npos);
+  CHECK(number("SELECT count(*) FROM notes") == 0);
+  // The contact itself is in, with a local id; nothing else was left behind.
+  CHECK(number("SELECT id FROM contacts WHERE first_name = 'Zed'") < 0);
+  CHECK(number("SELECT count(*) FROM contacts") == 2);
+  CHECK(number("SELECT count(*) FROM companies") == 2);
+}
+
+TEST_CASE_FIXTURE(Fixture, "python's cursor.lastrowid cannot link a new row to a wrong element") {
+  const std::filesystem::path script = dir / "link.py";
+  std::ofstream(script) << R"py(import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+cur = db.execute("INSERT INTO companies (name) VALUES ('Py Co')")
+try:
+    db.execute("INSERT INTO contacts (first_name, company_id) VALUES ('Py', ?)", (cur.lastrowid,))
+    print("linked to", cur.lastrowid)
+except sqlite3.DatabaseError as e:
+    print("refused:", e)
+new_id = db.execute("SELECT min(id) FROM companies").fetchone()[0]
+db.execute("INSERT INTO contacts (first_name, company_id) VALUES ('Py', ?)", (new_id,))
+print("read back", new_id)
+)py";
+  const std::string command = "python3 '" + script.string() + "' '" + db_path.string() + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  REQUIRE_MESSAGE(pclose(pipe) == 0, output);
+  CAPTURE(output);
+  CHECK(output.find("refused:") != std::string::npos);
+  CHECK(output.find("contacts.company_id") != std::string::npos);
+  CHECK(number("SELECT count(*) FROM contacts WHERE first_name = 'Py'") == 1);
+  CHECK(number("SELECT company_id FROM contacts WHERE first_name = 'Py'") ==
+        number("SELECT id FROM companies WHERE name = 'Py Co'"));
+  CHECK(number("SELECT id FROM companies WHERE name = 'Py Co'") < 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a new row other rows reference cannot be deleted before them") {
+  // It would never reach the CRM, and they would wait for its create for ever.
+  shell_ok(
+      "INSERT INTO companies (id, name) VALUES (-5, 'Parent');"
+      "INSERT INTO contacts (first_name, company_id) VALUES ('Kid', -5);"
+      "INSERT INTO notes (description, customer_id) VALUES ('about Parent', -5);");
+  std::string error = shell_error("DELETE FROM companies WHERE id = -5;");
+  CHECK(error.find("contacts.company_id") != std::string::npos);
+  CHECK(error.find("set contacts.company_id to another row or NULL") != std::string::npos);
+  CHECK(number("SELECT count(*) FROM companies WHERE id = -5") == 1);
+  // Once nothing references it, it goes (and its create with it).
+  shell_ok(
+      "UPDATE contacts SET company_id = NULL WHERE first_name = 'Kid';"
+      "DELETE FROM notes WHERE description = 'about Parent';"
+      "DELETE FROM companies WHERE id = -5;");
+  CHECK(number("SELECT count(*) FROM companies WHERE id = -5") == 0);
+  // A row the CRM has is the CRM's to delete, references or not.
+  shell_ok("DELETE FROM companies WHERE id = 77;");
+  CHECK(number("SELECT count(*) FROM outbox WHERE record_id = 77 AND operation = 'delete'") == 1);
 }
 
 TEST_CASE_FIXTURE(Fixture, "a DELETE is captured with the row's last synced version") {
