@@ -73,6 +73,9 @@ struct InFlight {
   std::int64_t seen = 0;
   FetchOutcome outcome;
   std::exception_ptr failure;  // thrown while fetching (say the staging file filled the disk)
+  // Some rows the list lacked could not be looked up: the push must read each element before
+  // it PUTs or DELETEs it, as if this resource had not been pulled.
+  bool unconfirmed = false;
   bool done = false;
   asio::steady_timer finished;  // cancelled when done: wakes wait_for()
 };
@@ -141,21 +144,25 @@ asio::awaitable<void> confirm_deletions(InFlight& f, CrmWriter& writer) {
   for (std::size_t i = 0; i < missing.size(); i += step) {
     const WriteResult found = co_await writer.read_one(f.resource.endpoint, missing[i]);
     if (found.status == WriteResult::Status::kNotFound) continue;
-    if (found.ok())
-      spdlog::warn("{} {} is missing from the CRM's list but exists: its row is kept",
-                   f.resource.endpoint, missing[i]);
-    else
-      spdlog::warn(
-          "{} {} is missing from the CRM's list and could not be looked up ({}): its "
-          "row is kept",
-          f.resource.endpoint, missing[i], found.message);
-    f.pull->keep(missing[i]);
     short_list = true;
+    if (found.ok()) {
+      spdlog::warn("{} {} is missing from the CRM's list but exists: taken as the CRM has it",
+                   f.resource.endpoint, missing[i]);
+      f.pull->accept(boost::json::value(found.element));  // as if the list had held it
+      continue;
+    }
+    spdlog::warn(
+        "{} {} is missing from the CRM's list and could not be looked up ({}): its row "
+        "is kept",
+        f.resource.endpoint, missing[i], found.message);
+    f.pull->keep(missing[i]);
+    f.unconfirmed = true;
   }
   if (step > 1 && short_list) {
     spdlog::warn("{}: the CRM's list lacks {} rows, and some of them exist: none is deleted",
                  f.resource.endpoint, missing.size());
     for (std::int64_t id : missing) f.pull->keep(id);
+    f.unconfirmed = true;
   }
 }
 
@@ -177,7 +184,7 @@ void apply_fetched(InFlight& f, CycleOptions& options, CycleReport& report) {
         std::string(r.endpoint) + ": " + std::to_string(pulled.skipped) +
         " elements of the CRM's list skipped (see the log for why); rows they may be are kept");
   if (pulled.mass_delete_held) spdlog::error("{}", pulled.held_reason);
-  options.push.freshly_pulled.insert(std::string(r.endpoint));
+  if (!f.unconfirmed) options.push.freshly_pulled.insert(std::string(r.endpoint));
   report.pulls.push_back(std::move(pulled));
 }
 

@@ -1170,16 +1170,40 @@ class PushRun {
         q.bind(2, intent.id);
         q.executeStep();
         item.last_seq = q.getColumn(0).getInt64();
-        if (table.read(intent.id)) {
-          auto mapped = storage::map_element(*intent.resource, json::parse(*found));
-          spdlog::info("{}: the CRM had received the create whose answer was lost; adopted as {}",
-                       label(*intent.resource, intent.id),
-                       std::get<storage::MappedElement>(mapped).id);
-          store_answer(item, intent.id, std::get<storage::MappedElement>(mapped));
-        }
+        if (table.read(intent.id)) adopt_lost_create(item, intent.payload, *found);
       }
       drop_intent(*intent.resource, intent.id);
       tx.commit();
+    }
+  }
+
+  // The element a lost POST created, found in the pull: the row becomes it. A row edited since
+  // the POST keeps its edits pending, merged against what the POST created (the fields it
+  // sent), with the CRM's version now as the remote one: an edit made in the CRM since the
+  // create is then a conflict under the policy. Taking the CRM's version now as the base made
+  // the later local edit overwrite it silently.
+  void adopt_lost_create(const Item& item, const json::object& sent, const std::string& found) {
+    const model::Resource& r = *item.resource;
+    const json::value now = json::parse(found);
+    const auto mapped = storage::map_element(r, now);
+    const std::int64_t new_id = std::get<storage::MappedElement>(mapped).id;
+    spdlog::info("{}: the CRM had received the create whose answer was lost; adopted as {}",
+                 label(r, item.id), new_id);
+    if (later_entries(item, item.id) == 0)
+      return store_answer(item, item.id, std::get<storage::MappedElement>(mapped));
+    json::object created = now.as_object();
+    for (size_t i : writable_indexes(r)) {
+      const std::string_view api = r.fields[i].api;
+      if (const json::value* v = sent.if_contains(api))
+        created[api] = *v;
+      else
+        created.erase(api);
+    }
+    auto base = storage::map_element(r, created);
+    store_answer(item, item.id, std::get<storage::MappedElement>(base));
+    if (std::get<storage::MappedElement>(base).raw != found) {
+      table_for(r).record_remote_version(new_id, &found);
+      may_have_remote_version_.emplace(r.endpoint, new_id);
     }
   }
 

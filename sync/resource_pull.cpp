@@ -135,6 +135,10 @@ std::vector<std::int64_t> ResourcePull::missing_ids() const {
   std::vector<std::int64_t> gone;
   for (const auto& [id, row] : known_)
     if (!seen_.contains(id)) gone.push_back(id);
+  // Rows deleted here, their DELETE not sent yet: a list without them says nothing of whether
+  // the CRM changed them since (an edit there beats the deletion here).
+  for (const auto& [id, hash] : local_deletions_)
+    if (!seen_.contains(id)) gone.push_back(id);
   std::sort(gone.begin(), gone.end());
   return gone;
 }
@@ -144,7 +148,9 @@ void ResourcePull::keep(std::int64_t id) {
 }
 
 PullReport ResourcePull::apply(const PullOptions& options) {
-  std::vector<std::int64_t> gone = missing_ids();
+  std::vector<std::int64_t> gone;
+  for (const auto& [id, row] : known_)
+    if (!seen_.contains(id)) gone.push_back(id);
   // An element whose id cannot be read may be any of the rows the list seems to lack: none
   // is deleted until a list arrives whose every element can be told apart.
   if (report_.unidentified > 0 && !gone.empty()) {

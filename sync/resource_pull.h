@@ -67,9 +67,10 @@ class ResourcePull {
   // is unusable or repeated: hand the element to accept(), which says why it is skipped.
   bool accept_compact(const boost::json::value& id, std::string_view compact);
 
-  // Rows with a CRM id that the list did not hold: deleted by apply() unless kept.
+  // Ids the list did not hold: rows with a CRM id (deleted by apply() unless kept) and rows
+  // deleted here whose DELETE is not sent yet.
   std::vector<std::int64_t> missing_ids() const;
-  // The element exists after all (a GET found it): the list was short; its row stays.
+  // Whether the element exists is unknown (a lookup failed): its row stays as it is.
   void keep(std::int64_t id);
 
   // Applies the staged diff in one transaction. Call only after the whole collection arrived.

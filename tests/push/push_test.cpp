@@ -633,3 +633,30 @@ TEST_CASE_FIXTURE(Fixture, "a refused token stops the push; the changes wait, pe
   CHECK(number("SELECT count(*) FROM outbox") == 0);
   CHECK(number("SELECT count(*) FROM contacts WHERE sync_error IS NOT NULL") == 0);
 }
+
+// Found by the convergence checker (seed 20008): a create whose answer was lost is adopted from
+// the pull; the row, edited since, must merge against what the POST created, not against the
+// CRM's version now, which may hold an edit made there since.
+TEST_CASE_FIXTURE(Fixture, "a lost create adopted later: a CRM edit made since it is a conflict") {
+  options.policy = sync::ConflictPolicy::kRemoteWins;
+  shell("INSERT INTO companies (id, name) VALUES (-7, 'Lost answer');");
+  crm.next_failures = {Status::kUnknown};
+  crm.commit_before_failing = true;
+  auto report = push();
+  REQUIRE(report.waiting == 1);
+  std::int64_t created = 0;
+  for (const auto& [id, e] : crm.elements["company"])
+    if (e.at("cn") == "Lost answer") created = id;
+  REQUIRE(created != 0);
+  remote_edit("company", created, R"({"city": "Set in the CRM"})");
+  shell("UPDATE companies SET city = 'Set here' WHERE id = -7;");
+  pull("company");
+  report = push();
+  CHECK(report.created == 0);
+  CHECK(crm.elements["company"].size() == 2);
+  CHECK(crm.elements["company"][created].at("city") == "Set in the CRM");
+  CHECK(report.conflicts == 1);
+  CHECK(text("SELECT remote FROM conflicts").find("Set in the CRM") != std::string::npos);
+  CHECK(text("SELECT city FROM companies WHERE id = " + std::to_string(created)) ==
+        "Set in the CRM");
+}
