@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -178,8 +179,13 @@ class Generator {
           db, std::string("UPDATE ") + field.table + " SET " + field.column + " = ? WHERE id = ?");
       u.bind(1, w.value);
       u.bind(2, id);
-      u.exec();
+      const int changed = u.exec();
       tx.commit();
+      if (changed == 0) {  // another writer deleted it meanwhile
+        say(step, "local UPDATE " + std::string(field.table) + " " + std::to_string(id) +
+                      " matched no row");
+        return;
+      }
       say(step, "local UPDATE " + std::string(field.table) + " " + std::to_string(id) + " " +
                     field.column + " = " + w.value + " (saw '" + w.seen + "')");
       record([&](History& h) { h.local_writes.push_back(std::move(w)); });
@@ -342,7 +348,10 @@ class Generator {
 
   void sync(int step) {
     const int code = f_.sync();
-    say(step, "sync -> " + std::to_string(code));
+    // CLEVERTIM_CONVERGENCE_VERBOSE=2 keeps what every sync of the history printed.
+    const char* verbose = std::getenv("CLEVERTIM_CONVERGENCE_VERBOSE");
+    say(step, "sync -> " + std::to_string(code) +
+                  (verbose != nullptr && std::string(verbose) == "2" ? "\n" + f_.output : ""));
   }
 
   // The daemon runs while a local write lands (its immediate push), then is killed.

@@ -197,7 +197,8 @@ class Oracle {
 
   bool deleted_locally_after(const std::string& resource, std::int64_t id, int step) const {
     for (const Delete& d : h_.deletes)
-      if (d.local && d.resource == resource && d.id == id && d.step > step) return true;
+      // The same step: two writers at once; the UPDATE found the row, so the DELETE came after.
+      if (d.local && d.resource == resource && d.id == id && d.step >= step) return true;
     return false;
   }
 
