@@ -68,7 +68,12 @@ class Generator {
 
   History run() {
     f_.sync();
-    for (int step = 1; step <= options_.steps; ++step) one_step(step);
+    for (int step = 1; step <= options_.steps; ++step) {
+      // Each step draws from its own generator: leaving steps out (shrinking) keeps what the
+      // others ask for.
+      rng_.seed(options_.seed * 7919 + static_cast<std::uint64_t>(step) * 104729);
+      if (!options_.skip.contains(step)) one_step(step);
+    }
     return std::move(history_);
   }
 
@@ -388,9 +393,34 @@ int quiesce(SyncFixture& f) {
 
 }  // namespace
 
-std::string replay_command(std::uint64_t seed) {
-  return "CLEVERTIM_CONVERGENCE_SEED=" + std::to_string(seed) +
+std::string replay_command(const Options& options) {
+  std::string skip;
+  for (int step : options.skip) skip += (skip.empty() ? "" : ",") + std::to_string(step);
+  return "CLEVERTIM_CONVERGENCE_SEED=" + std::to_string(options.seed) +
+         (options.daemon ? "" : " CLEVERTIM_CONVERGENCE_DAEMON=0") +
+         (skip.empty() ? "" : " CLEVERTIM_CONVERGENCE_SKIP=" + skip) +
          " build/tests/convergence/convergence_tests -tc='one seed'";
+}
+
+Outcome shrink(const Options& failing) {
+  Options best = failing;
+  Outcome outcome = run_history(best);
+  if (outcome.violations.empty()) return outcome;  // did not fail again (timing): nothing to do
+  for (int step = 1; step <= failing.steps; ++step) {
+    if (best.skip.contains(step)) continue;
+    Options fewer = best;
+    fewer.skip.insert(step);
+    Outcome tried = run_history(fewer);
+    if (!tried.violations.empty()) {
+      best = fewer;
+      outcome = std::move(tried);
+    }
+  }
+  outcome.history.steps.insert(outcome.history.steps.begin(),
+                               "(shrunk: " + std::to_string(failing.steps - best.skip.size()) +
+                                   " of " + std::to_string(failing.steps) +
+                                   " steps; replay: " + replay_command(best) + ")");
+  return outcome;
 }
 
 Outcome run_history(const Options& options) {

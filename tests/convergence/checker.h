@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct Options {
   int steps = 20;      // random steps before quiescence
   bool faults = true;  // one-shot faults before requests
   bool daemon = true;  // some steps run the daemon (`run`) and SIGKILL it
+  std::set<int> skip;  // steps left out (shrinking a failing history)
 };
 
 struct Outcome {
@@ -38,7 +40,12 @@ struct Outcome {
 // every choice); timing (kills, the daemon's pushes) may vary between runs.
 Outcome run_history(const Options& options);
 
-// "CLEVERTIM_CONVERGENCE_SEED=7 build/tests/convergence/convergence_tests -tc='one seed'"
-std::string replay_command(std::uint64_t seed);
+// A failing history with as few steps as still fail (any violation): steps are left out one
+// at a time, greedily, keeping each removal after which the history still fails.
+Outcome shrink(const Options& failing);
+
+// "CLEVERTIM_CONVERGENCE_SEED=7 build/tests/convergence/convergence_tests -tc='one seed'",
+// with CLEVERTIM_CONVERGENCE_SKIP=1,4,9 when steps are left out.
+std::string replay_command(const Options& options);
 
 }  // namespace clevertim::testing::convergence
