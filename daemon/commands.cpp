@@ -99,8 +99,10 @@ void print_restore_report(const sync::RestoreReport& report, bool dry_run) {
   for (const std::string& line : report.plan) std::cout << line << "\n";
   std::cout << (dry_run ? "would create:\n" : "restored:\n");
   for (const auto& [ep, c] : report.per_resource)
-    std::cout << "  " << ep << ": " << c.total << " in the source, " << c.created << " created, "
-              << c.already << " already restored, " << c.failed << " refused\n";
+    std::cout << "  " << ep << ": " << c.total << " in the source, " << c.created
+              << (dry_run ? " to create, " : " created, ") << c.present
+              << " already in the account, " << c.already << " already restored, " << c.failed
+              << " refused\n";
   if (!dry_run && !report.mapping.empty()) {
     std::cout << "id mapping (resource old -> new):\n";
     for (const auto& [ep, old_id, new_id] : report.mapping)
@@ -110,7 +112,7 @@ void print_restore_report(const sync::RestoreReport& report, bool dry_run) {
 }
 
 int run_restore(const ServiceSettings& s, const sync::RestoreSet& set, const std::string& key,
-                bool dry_run) {
+                bool dry_run, bool same_account) {
   return with_exclusive_mirror(s, [&](storage::Mirror& mirror) {
     asio::io_context io;
     sync::CrmOverHttp crm(io.get_executor(), client_options(s), s.retry);
@@ -122,6 +124,7 @@ int run_restore(const ServiceSettings& s, const sync::RestoreSet& set, const std
     }
     sync::RestoreOptions options;
     options.dry_run = dry_run;
+    options.same_account = same_account;
     options.source_key = key;
     io.restart();
     const sync::RestoreReport report =
@@ -451,7 +454,7 @@ int restore(const ServiceSettings& s, const fs::path& source, bool dry_run) {
   }
   std::error_code ec;
   const std::string key = "restore:" + fs::weakly_canonical(source, ec).string();
-  return run_restore(s, set, key, dry_run);
+  return run_restore(s, set, key, dry_run, /*same_account=*/false);
 }
 
 int undelete(const ServiceSettings& s, const std::string& resource, std::int64_t id,
@@ -467,7 +470,8 @@ int undelete(const ServiceSettings& s, const std::string& resource, std::int64_t
     spdlog::error("{}", e.what());
     return kExitIncomplete;
   }
-  return run_restore(s, set, "undelete:" + resource + ":" + std::to_string(id), false);
+  return run_restore(s, set, "undelete:" + resource + ":" + std::to_string(id), false,
+                     /*same_account=*/true);
 }
 
 }  // namespace clevertim::daemon

@@ -90,10 +90,24 @@ class Restorer {
           report_.mapping.emplace_back(std::string(r.endpoint), old_id, *done);
           continue;
         }
+        if (in_account(r, element, old_id)) {
+          // Restoring into the account it came from (or one restored before) must not make
+          // a second copy: the element is there, and references to it stay as they are.
+          ++counts.present;
+          ids_.add(r.endpoint, old_id, old_id);
+          if (options_.dry_run)
+            report_.plan.push_back("skip " + std::string(r.endpoint) + " " +
+                                   std::to_string(old_id) + ": already in the account");
+          continue;
+        }
         json::object payload = rewrite(r, element, old_id);
         if (options_.dry_run) {
+          const std::int64_t placeholder = --next_placeholder_;
+          ids_.add(r.endpoint, old_id, placeholder);
+          ++counts.created;
           report_.plan.push_back("POST " + std::string(r.endpoint) + " (was " +
-                                 std::to_string(old_id) + ") " + json::serialize(payload));
+                                 std::to_string(old_id) + ", new id shown as " +
+                                 std::to_string(placeholder) + ") " + json::serialize(payload));
           continue;
         }
         remember(r, old_id, std::nullopt, &payload);
@@ -183,6 +197,35 @@ class Restorer {
     q.exec();
   }
 
+  // Whether the account holds this very element: a row with its id whose server-given
+  // creation time (`ao`) is the same, or, without one, whose naming fields are.
+  bool in_account(const model::Resource& r, const json::object& element, std::int64_t id) {
+    const auto raw = storage::ElementTable(db_, r).raw_of(id);
+    if (!raw) return false;
+    json::error_code ec;
+    const json::value there = json::parse(*raw, ec);
+    if (ec || !there.is_object()) return false;
+    const json::object& t = there.get_object();
+    const json::value* a = element.if_contains("ao");
+    const json::value* b = t.if_contains("ao");
+    if (a != nullptr && b != nullptr && !a->is_null()) return *a == *b;
+    for (const char* naming : {"cn", "fn", "ln", "name", "desc", "comment"}) {
+      const json::value* x = element.if_contains(naming);
+      const json::value* y = t.if_contains(naming);
+      if ((x == nullptr) != (y == nullptr) || (x != nullptr && *x != *y)) return false;
+    }
+    return true;
+  }
+
+  // An element the account holds under this id, for a source from this very account.
+  bool kept_in_account(model::Ref ref, std::int64_t id) {
+    if (!options_.same_account) return false;
+    for (std::string_view ep : model::endpoints_for(ref))
+      if (const model::Resource* target = model::find_resource(ep))
+        if (storage::ElementTable(db_, *target).raw_of(id)) return true;
+    return false;
+  }
+
   void note(const model::Resource& r, std::int64_t old_id, const std::string& what) {
     report_.problems.push_back(std::string(r.singular) + " " + std::to_string(old_id) + ": " +
                                what);
@@ -210,7 +253,10 @@ class Restorer {
         json::object renamed;
         for (const auto& cf : value.get_object()) {
           const auto field_id = storage::element_id(json::value(cf.key()));
-          const auto mapped = field_id ? ids_.find("customfield", *field_id) : std::nullopt;
+          auto mapped = field_id ? ids_.find("customfield", *field_id) : std::nullopt;
+          if (!mapped && field_id && options_.same_account &&
+              storage::ElementTable(db_, *model::find_resource("customfield")).raw_of(*field_id))
+            mapped = field_id;  // the custom field is still in this account
           if (mapped)
             renamed[std::to_string(*mapped)] = cf.value();
           else
@@ -239,6 +285,7 @@ class Restorer {
     const auto target = storage::element_id(value);
     if (!target) return nullptr;
     if (auto mapped = ids_.find(f.ref, *target)) return *mapped;
+    if (kept_in_account(f.ref, *target)) return *target;
     note(r, old_id,
          std::string(f.api) + " " + std::to_string(*target) +
              " is not in the source (or was not restored); left empty");
@@ -251,6 +298,7 @@ class Restorer {
   IdMap ids_;
   std::set<std::int64_t> known_users_;
   RestoreReport report_;
+  std::int64_t next_placeholder_ = 0;  // dry run: stands for ids the CRM would give
 };
 
 std::vector<json::object> read_array_file(const fs::path& file) {

@@ -34,15 +34,22 @@ RestoreSet load_restore_source(const std::filesystem::path& source,
                                const std::filesystem::path& scratch);
 
 struct RestoreOptions {
+  // Prints what would be sent, exactly: ids the CRM has not given yet appear as placeholders
+  // (-1, -2, ...), each named in the plan where it is made.
   bool dry_run = false;
+  // The source comes from this very account (undelete): a reference to an element the account
+  // still holds is kept as it is. A restore from elsewhere cannot know that an id means the
+  // same element here, so it keeps only references to elements it restores or finds.
+  bool same_account = false;
   // Names this restore in `restore_map`, so that running it again resumes it.
   std::string source_key;
 };
 
 struct RestoreCounts {
   std::int64_t total = 0;
-  std::int64_t created = 0;
+  std::int64_t created = 0;  // with dry_run: would be created
   std::int64_t already = 0;  // created by an earlier, interrupted run
+  std::int64_t present = 0;  // already in the account (same id, same element): not created
   std::int64_t failed = 0;
 };
 

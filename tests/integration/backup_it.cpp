@@ -224,3 +224,63 @@ TEST_CASE_FIXTURE(SyncFixture, "backup and export of a mirror that does not exis
   CHECK_FALSE(std::filesystem::exists(dir / "b.db"));
   CHECK_FALSE(std::filesystem::exists(dir / "e"));
 }
+
+// Issue 13, item 4: an undeleted element keeps its references to elements the account still
+// holds (its company, its custom fields), not only to those it brings back itself.
+TEST_CASE_FIXTURE(SyncFixture, "undelete keeps references to what the account still holds") {
+  REQUIRE(sync() == 0);
+  const std::string contact = query(
+      "SELECT id FROM contacts WHERE company_id IS NOT NULL AND custom_fields IS NOT NULL AND "
+      "custom_fields NOT IN ('{}', 'null') ORDER BY id LIMIT 1");
+  REQUIRE(contact != "NO ROW");
+  const std::string company = query("SELECT company_id FROM contacts WHERE id = " + contact);
+  const std::string keys = query(
+      "SELECT group_concat(key) FROM (SELECT key FROM contacts, json_each(custom_fields) WHERE "
+      "contacts.id = " +
+      contact + " ORDER BY key)");
+  REQUIRE(web("DELETE", "contact/" + contact).status == 200);
+  REQUIRE(sync() == 0);
+  REQUIRE_MESSAGE(sync({"undelete", "contact", contact, "--with-children"}) == 0, output);
+  CHECK(output.find("left empty") == std::string::npos);
+  CHECK(output.find("left out") == std::string::npos);
+  REQUIRE(sync() == 0);
+  const std::string back = query("SELECT max(id) FROM contacts");
+  REQUIRE(back != contact);
+  CHECK(query("SELECT company_id FROM contacts WHERE id = " + back) == company);
+  CHECK(query("SELECT group_concat(key) FROM (SELECT key FROM contacts, json_each(custom_fields) "
+              "WHERE contacts.id = " +
+              back + " ORDER BY key)") == keys);
+}
+
+// Issue 13, items 5 and 6: a restore into the account it came from makes no copies, and its
+// dry run says so; a dry run into an empty account prints what the real run sends.
+TEST_CASE("restore: the same account gets no copies; a dry run shows exactly what is sent") {
+  SyncFixture f({"--sample", "10"});
+  REQUIRE(f.sync() == 0);
+  const auto backup = f.dir / "before.db";
+  REQUIRE(f.sync({"backup", backup.string()}) == 0);
+  const json::object before = f.remote_state();
+  CHECK_MESSAGE(f.sync({"restore", backup.string(), "--dry-run"}) == 0, f.output);
+  CHECK(f.output.find("POST ") == std::string::npos);
+  CHECK(f.output.find("already in the account") != std::string::npos);
+  CHECK_MESSAGE(f.sync({"restore", backup.string()}) == 0, f.output);
+  const json::object after = f.remote_state();
+  for (const char* r : kResources)
+    CHECK_MESSAGE(after.at(r).as_array().size() == before.at(r).as_array().size(), r);
+
+  SyncFixture empty(std::vector<std::string>{});
+  REQUIRE(control(*empty.emulator, "PUT", "state",
+                  json::serialize(json::object{{"user", before.at("user")}}))
+              .status == 200);
+  REQUIRE(empty.sync() == 0);
+  CHECK_MESSAGE(empty.sync({"restore", backup.string(), "--dry-run"}) == 0, empty.output);
+  const std::string plan = empty.output;
+  CHECK(plan.find("is not in the source") == std::string::npos);
+  CHECK(plan.find("\"cf\":{") != std::string::npos);
+  CHECK(plan.find("\"companyId\":-") != std::string::npos);
+  CHECK(empty.remote("contact").empty());
+  const std::string contacts =
+      "contact: " + std::to_string(before.at("contact").as_array().size()) + " in the source, " +
+      std::to_string(before.at("contact").as_array().size()) + " to create";
+  CHECK_MESSAGE(plan.find(contacts) != std::string::npos, plan);
+}
