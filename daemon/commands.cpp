@@ -392,7 +392,7 @@ bool mirror_exists(const ServiceSettings& s) {
   return false;
 }
 
-int backup(const ServiceSettings& s, const fs::path& file, bool compress, bool force) {
+int backup(const ServiceSettings& s, const fs::path& file, bool compress, bool force, int keep) {
   if (!mirror_exists(s)) return kExitDatabase;
   try {
     storage::Mirror mirror = open_mirror(s);
@@ -402,6 +402,9 @@ int backup(const ServiceSettings& s, const fs::path& file, bool compress, bool f
     const auto report = storage::backup_mirror(mirror, file, options);
     std::cout << "backup written: " << report.file.string() << " (" << report.bytes << " bytes"
               << (report.compressed ? ", gzip" : "") << ", integrity ok)\n";
+    if (keep > 0)
+      for (const fs::path& old : storage::prune_backups(report.file, keep))
+        std::cout << "old backup deleted (--keep " << keep << "): " << old.string() << "\n";
     return kExitOk;
   } catch (const storage::BackupTargetError& e) {
     spdlog::error("{}", e.what());

@@ -18,8 +18,9 @@ int retry_failed(const ServiceSettings& settings);
 int check_config(const ServiceSettings& settings);
 // Compares the mirror with the CRM field by field, writing nothing; 1 when they differ.
 int verify(const ServiceSettings& settings);
+// `keep` > 0: then only the newest `keep` backups of the same series stay (prune_backups).
 int backup(const ServiceSettings& settings, const std::filesystem::path& file, bool compress,
-           bool force);
+           bool force, int keep);
 int export_json(const ServiceSettings& settings, const std::filesystem::path& dir, bool history,
                 bool force);
 int restore(const ServiceSettings& settings, const std::filesystem::path& source, bool dry_run);

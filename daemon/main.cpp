@@ -80,6 +80,12 @@ int main(int argc, char** argv) {
   backup_cmd->add_flag("--compress", compress,
                        "gzip the copy (the name must end in .gz, which alone is enough)");
   backup_cmd->add_flag("--force", force, "replace an existing file");
+  int keep = 0;
+  backup_cmd
+      ->add_option("--keep", keep,
+                   "then keep only the newest N backups of this series in the folder (names "
+                   "equal but for their digits, e.g. crm-2026-12-01.db.gz)")
+      ->check(CLI::Range(1, 100000));
   auto* export_cmd = app.add_subcommand("export",
                                         "one JSON file per resource in the API's "
                                         "format, plus a manifest");
@@ -137,7 +143,7 @@ int main(int argc, char** argv) {
   if (*retry) return retry_failed(settings);
   if (*check) return check_config(settings);
   if (*verify_cmd) return verify(settings);
-  if (*backup_cmd) return backup(settings, file, compress, force);
+  if (*backup_cmd) return backup(settings, file, compress, force, keep);
   if (*export_cmd) return export_json(settings, dir, history, force);
   if (*restore_cmd) return restore(settings, source, dry_run);
   if (*undelete_cmd) return undelete(settings, resource, element_id, with_children);

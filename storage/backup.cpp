@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <vector>
 
@@ -145,6 +146,50 @@ BackupReport backup_mirror(Mirror& mirror, const fs::path& target, const BackupO
     throw;
   }
   return {target, fs::file_size(target), compress};
+}
+
+namespace {
+
+// "crm-2026-12-01.db.gz" -> "crm-####-##-##.db.gz"
+std::string digits_masked(const std::string& name) {
+  std::string out = name;
+  for (char& c : out)
+    if (c >= '0' && c <= '9') c = '#';
+  return out;
+}
+
+bool looks_like_backup(const fs::path& file) {
+  char magic[16] = {};
+  std::ifstream(file, std::ios::binary).read(magic, sizeof magic);
+  const bool gzip =
+      static_cast<unsigned char>(magic[0]) == 0x1f && static_cast<unsigned char>(magic[1]) == 0x8b;
+  return gzip || std::string(magic, 15) == "SQLite format 3";
+}
+
+}  // namespace
+
+std::vector<fs::path> prune_backups(const fs::path& latest, int keep) {
+  std::vector<fs::path> deleted;
+  if (keep < 1) throw BackupTargetError("--keep must be at least 1 (the backup just written)");
+  const fs::path folder = latest.has_parent_path() ? latest.parent_path() : fs::path(".");
+  const std::string series = digits_masked(latest.filename().string());
+  std::vector<std::pair<fs::file_time_type, fs::path>> members;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(folder, ec)) {
+    if (!e.is_regular_file(ec) || digits_masked(e.path().filename().string()) != series) continue;
+    if (!looks_like_backup(e.path())) continue;
+    members.emplace_back(e.last_write_time(ec), e.path());
+  }
+  if (ec)
+    throw BackupError("cannot list " + folder.string() + " to prune old backups: " + ec.message());
+  std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second > b.second;
+  });
+  for (std::size_t i = static_cast<std::size_t>(keep); i < members.size(); ++i) {
+    if (fs::equivalent(members[i].second, latest, ec)) continue;  // never the new one
+    if (fs::remove(members[i].second, ec)) deleted.push_back(members[i].second);
+  }
+  return deleted;
 }
 
 fs::path readable_backup(const fs::path& file, const fs::path& scratch) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "storage/mirror.h"
 
@@ -48,6 +49,12 @@ struct BackupReport {
 // BackupError.
 BackupReport backup_mirror(Mirror& mirror, const std::filesystem::path& target,
                            const BackupOptions& options = {});
+
+// Retention: deletes all but the newest `keep` backups of the same series as `latest` in its
+// folder. A series is the files whose names equal `latest`'s with any digits where it has
+// digits ("crm-2026-12-01.db.gz" and "crm-2026-11-30.db.gz"); only files that are SQLite or
+// gzip are touched. Newest by modification time. Returns the files deleted.
+std::vector<std::filesystem::path> prune_backups(const std::filesystem::path& latest, int keep);
 
 // Opens a backup file for reading (decompressing a .gz one into `scratch`); the path returned
 // is an SQLite file.

@@ -6,6 +6,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <set>
@@ -283,4 +284,31 @@ TEST_CASE("restore: the same account gets no copies; a dry run shows exactly wha
       "contact: " + std::to_string(before.at("contact").as_array().size()) + " in the source, " +
       std::to_string(before.at("contact").as_array().size()) + " to create";
   CHECK_MESSAGE(plan.find(contacts) != std::string::npos, plan);
+}
+
+// Issue 13, item 7: old backups do not pile up; only the series' files are pruned.
+TEST_CASE_FIXTURE(SyncFixture,
+                  "backup --keep N keeps the newest N of the series and nothing else") {
+  REQUIRE(sync() == 0);
+  const auto folder = dir / "backups";
+  std::filesystem::create_directory(folder);
+  std::ofstream(folder / "notes-2026-01-01.txt") << "not a backup\n";
+  std::ofstream(folder / "crm-2026-01-09.db.gz") << "not a backup either, same series name\n";
+  std::vector<std::filesystem::path> written;
+  for (int day = 1; day <= 5; ++day) {
+    const auto file = folder / ("crm-2026-01-0" + std::to_string(day) + ".db.gz");
+    REQUIRE_MESSAGE(sync({"backup", file.string(), "--keep", "3"}) == 0, output);
+    // Distinct modification times in the past, newest last, whatever the file system's
+    // resolution: the next backup (written now) is then the newest.
+    std::filesystem::last_write_time(
+        file, std::filesystem::file_time_type::clock::now() - std::chrono::minutes(10 - day));
+    written.push_back(file);
+  }
+  CHECK_FALSE(std::filesystem::exists(written[0]));
+  CHECK_FALSE(std::filesystem::exists(written[1]));
+  for (int i = 2; i < 5; ++i) CHECK(std::filesystem::exists(written[i]));
+  CHECK(std::filesystem::exists(folder / "notes-2026-01-01.txt"));
+  CHECK(std::filesystem::exists(folder / "crm-2026-01-09.db.gz"));
+  CHECK(output.find("old backup deleted") != std::string::npos);
+  CHECK(sync({"backup", (folder / "crm-x.db").string(), "--keep", "0"}) == 2);
 }
