@@ -240,6 +240,8 @@ Config parse_config(std::string_view text, const std::string& name) {
   Reader reader(root, name);
   reader.only_keys(root, "", {"log_level", "server", "storage", "sync"});
   reader.read(&root, "", "log_level", c.log_level);
+  for (char& ch : c.log_level)  // `Info` and `DEBUG` mean what they say
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
 
   const toml::table* server = reader.section("server");
   if (server) {
@@ -281,6 +283,12 @@ Config parse_config(std::string_view text, const std::string& name) {
 }
 
 Config load_config(const std::filesystem::path& file) {
+  // An ifstream opens a folder and reads nothing: `--config /etc` was an empty configuration.
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw ConfigError("the configuration " + file.string() +
+                      " is a folder; give the configuration file, such as " +
+                      (file / "clevertim-sync.toml").string());
   std::ifstream in(file, std::ios::binary);
   if (!in)
     throw ConfigError("cannot read the configuration " + file.string() +

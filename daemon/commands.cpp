@@ -31,6 +31,18 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
+// Commands that read the mirror never create it: a mistyped --database must not leave a new
+// empty mirror (and a lock file) behind, nor back up an empty one as if it were the account.
+bool mirror_exists(const ServiceSettings& s) {
+  std::error_code ec;
+  if (fs::is_regular_file(s.database, ec)) return true;
+  spdlog::error(
+      "there is no mirror at {}; check storage.database or --database (`clevertim-sync sync` "
+      "creates it with a first full pull)",
+      s.database.string());
+  return false;
+}
+
 storage::Mirror open_mirror(const ServiceSettings& s) {
   storage::OpenOptions options;
   options.report_group = s.report_group;
@@ -171,6 +183,7 @@ int sync_once(const ServiceSettings& s, bool allow_mass_delete) {
 }
 
 int show_status(const ServiceSettings& s, bool as_json) {
+  if (!mirror_exists(s)) return kExitDatabase;
   try {
     storage::Mirror mirror = open_mirror(s);
     const storage::MirrorStatus status = storage::read_status(mirror);
@@ -240,6 +253,7 @@ int show_status(const ServiceSettings& s, bool as_json) {
 }
 
 int list_conflicts(const ServiceSettings& s, bool all) {
+  if (!mirror_exists(s)) return kExitDatabase;
   try {
     storage::Mirror mirror = open_mirror(s);
     SQLite::Statement q(mirror.db(),
@@ -268,6 +282,7 @@ int list_conflicts(const ServiceSettings& s, bool all) {
 }
 
 int resolve(const ServiceSettings& s, std::int64_t conflict_id, const std::string& side) {
+  if (!mirror_exists(s)) return kExitDatabase;
   if (side != "local" && side != "remote") {
     spdlog::error("resolve takes `local` or `remote`, not `{}`", side);
     return kExitConfig;
@@ -288,6 +303,7 @@ int resolve(const ServiceSettings& s, std::int64_t conflict_id, const std::strin
 }
 
 int retry_failed(const ServiceSettings& s) {
+  if (!mirror_exists(s)) return kExitDatabase;
   try {
     storage::Mirror mirror = open_mirror(s);
     const std::int64_t n = sync::retry_failed_changes(mirror);
@@ -380,16 +396,6 @@ int verify(const ServiceSettings& s) {
     spdlog::error("{}", e.what());
     return kExitConfig;
   }
-}
-
-// Commands that read the mirror never create it: a mistyped --database must not leave a new
-// empty mirror (and a lock file) behind, nor back up an empty one as if it were the account.
-bool mirror_exists(const ServiceSettings& s) {
-  std::error_code ec;
-  if (fs::is_regular_file(s.database, ec)) return true;
-  spdlog::error("there is no mirror at {}; check storage.database or --database",
-                s.database.string());
-  return false;
 }
 
 int backup(const ServiceSettings& s, const fs::path& file, bool compress, bool force, int keep) {

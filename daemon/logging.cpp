@@ -32,7 +32,10 @@ void setup_logging(const std::string& level) {
     logger = std::make_shared<spdlog::logger>("clevertim-sync", sink);
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
   }
-  logger->set_level(spdlog::level::from_str(level));
+  // An unknown name would switch logging off (spdlog's "off"), and with it the very error
+  // that says the level is wrong.
+  const auto parsed = spdlog::level::from_str(level);
+  logger->set_level(parsed == spdlog::level::off && level != "off" ? spdlog::level::info : parsed);
   spdlog::set_default_logger(logger);
 }
 

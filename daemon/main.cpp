@@ -2,7 +2,10 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include "daemon/command_line.h"
 #include "daemon/commands.h"
@@ -16,6 +19,29 @@
 
 using namespace clevertim::daemon;
 
+namespace {
+
+// The first word that is neither a flag nor a flag's value, when it names no command: CLI11
+// would only say that "the following arguments were not expected".
+std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.starts_with("-")) {
+      // A global option that takes a value consumes the next word (unless given as --x=y).
+      const bool takes_value = word == "-c" || word == "--config" || word == "--database" ||
+                               word == "--url" || word == "--interval" || word == "--log-level";
+      if (takes_value) ++i;
+      continue;
+    }
+    for (const CLI::App* sub : app.get_subcommands({}))
+      if (sub->get_name() == word) return std::nullopt;
+    return word;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
       "clevertim-sync keeps a local SQLite mirror and a Clevertim CRM account in step, both "
@@ -23,6 +49,9 @@ int main(int argc, char** argv) {
       "$CLEVERTIM_TOKEN, never from the command line."};
   app.footer(kExitCodesHelp);
   app.require_subcommand(1);
+  // Global flags may follow the command too (`status --config c.toml`), as people type them.
+  app.fallthrough();
+  app.set_version_flag("--version", std::string("clevertim-sync ") + CLEVERTIM_VERSION);
   app.set_help_all_flag("--help-all", "help for every command");
 
   CommandLine cl;
@@ -33,7 +62,12 @@ int main(int argc, char** argv) {
   app.add_option("--url", cl.url, "the CRM's API base URL (overrides server.url)");
   app.add_option("--interval", cl.interval,
                  "time between cycles, e.g. 5m (overrides sync.interval)");
-  app.add_option("--log-level", cl.log_level, "trace, debug, info, warn or error");
+  app.add_option("--log-level", cl.log_level, "trace, debug, info, warn or error (any case)")
+      ->transform([](std::string level) {
+        for (char& c : level) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return level;
+      })
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 
   auto* run = app.add_subcommand("run",
                                  "run as a service: a cycle every sync.interval, and a "
@@ -107,7 +141,10 @@ int main(int argc, char** argv) {
   std::string resource;
   std::int64_t element_id = 0;
   bool with_children = false;
-  undelete_cmd->add_option("RESOURCE", resource, "contact, company, case, ...")->required();
+  undelete_cmd->add_option("RESOURCE", resource, "contact, company, case, ...")
+      ->required()
+      ->check(CLI::IsMember(
+          {"contact", "company", "case", "opportunity", "task", "note", "comment", "customfield"}));
   undelete_cmd->add_option("ID", element_id, "its id when it was deleted")->required();
   undelete_cmd->add_flag("--with-children", with_children,
                          "also its deleted notes, tasks, cases, deals and their comments");
@@ -115,6 +152,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (const auto unknown = unknown_command(app, argc, argv)) {
+      std::cerr << "clevertim-sync: unknown command '" << *unknown
+                << "'; see `clevertim-sync --help` for the commands\n";
+      return kExitConfig;
+    }
     return app.exit(e) == 0 ? kExitOk : kExitConfig;
   }
 
