@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "daemon/exit_codes.h"
 #include "daemon/instance_lock.h"
@@ -252,22 +253,55 @@ int show_status(const ServiceSettings& s, bool as_json) {
   }
 }
 
+namespace {
+
+// A field's value in one of a conflict's versions (JSON text of an element), for people.
+std::string value_in(const std::string& element_json, const std::string& field) {
+  if (element_json.empty()) return "(none)";
+  json::error_code ec;
+  const json::value v = json::parse(element_json, ec);
+  if (ec || !v.is_object()) return "(unreadable)";
+  if (element_json == "null") return "(deleted)";
+  const json::value* f = v.as_object().if_contains(field);
+  if (f == nullptr || f->is_null()) return "(empty)";
+  std::string text = f->is_string() ? "'" + std::string(f->as_string()) + "'" : json::serialize(*f);
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return text;
+}
+
+}  // namespace
+
 int list_conflicts(const ServiceSettings& s, bool all) {
   if (!mirror_exists(s)) return kExitDatabase;
   try {
     storage::Mirror mirror = open_mirror(s);
     SQLite::Statement q(mirror.db(),
                         std::string("SELECT id, resource, record_id, coalesce(fields, ''), "
-                                    "outcome, coalesce(resolution, '-'), detected_at FROM "
-                                    "conflicts ") +
+                                    "outcome, resolution, detected_at, coalesce(base, ''), "
+                                    "coalesce(local, ''), coalesce(remote, ''), resolved_at "
+                                    "FROM conflicts ") +
                             (all ? "" : "WHERE resolved_at IS NULL ") + "ORDER BY id");
     int n = 0;
     while (q.executeStep()) {
       ++n;
+      const std::string fields = q.getColumn(3).getString();
       std::cout << "#" << q.getColumn(0).getInt64() << " " << q.getColumn(1).getString() << " "
-                << q.getColumn(2).getInt64() << " [" << q.getColumn(3).getString() << "] "
-                << q.getColumn(6).getString() << "\n    " << q.getColumn(4).getString()
-                << " (resolution: " << q.getColumn(5).getString() << ")\n";
+                << q.getColumn(2).getInt64() << (fields.empty() ? "" : " [" + fields + "]")
+                << ", detected " << q.getColumn(6).getString() << "\n";
+      std::stringstream list(fields);
+      for (std::string field; std::getline(list, field, ',');)
+        std::cout << "    " << field << ": base " << value_in(q.getColumn(7).getString(), field)
+                  << ", here " << value_in(q.getColumn(8).getString(), field) << ", CRM "
+                  << value_in(q.getColumn(9).getString(), field) << "\n";
+      if (q.getColumn(10).isNull())
+        std::cout << "    " << q.getColumn(4).getString() << "\n";
+      else if (q.getColumn(5).isNull())
+        std::cout << "    settled " << q.getColumn(10).getString() << "\n";
+      else
+        std::cout << "    settled " << q.getColumn(10).getString() << ": "
+                  << (q.getColumn(5).getString() == "local" ? "the local version kept"
+                                                            : "the CRM's version kept")
+                  << "\n";
     }
     if (n == 0)
       std::cout << (all ? "no conflicts recorded\n" : "no open conflicts\n");
@@ -277,6 +311,12 @@ int list_conflicts(const ServiceSettings& s, bool all) {
     return kExitOk;
   } catch (const storage::MirrorError& e) {
     spdlog::error("{}", e.what());
+    return kExitDatabase;
+  } catch (const std::exception& e) {
+    spdlog::error(
+        "cannot read the conflicts of {}: {}; check that it is readable and not "
+        "locked for long",
+        s.database.string(), e.what());
     return kExitDatabase;
   }
 }
@@ -307,7 +347,11 @@ int retry_failed(const ServiceSettings& s) {
   try {
     storage::Mirror mirror = open_mirror(s);
     const std::int64_t n = sync::retry_failed_changes(mirror);
-    std::cout << n << " failed changes are pending again; the next cycle sends them\n";
+    if (n == 0)
+      std::cout << "no row is in error: nothing to retry\n";
+    else
+      std::cout << n << (n == 1 ? " row in error is" : " rows in error are")
+                << " pending again; the next cycle sends " << (n == 1 ? "it" : "them") << "\n";
     return kExitOk;
   } catch (const storage::MirrorError& e) {
     spdlog::error("{}", e.what());

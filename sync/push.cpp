@@ -1347,7 +1347,8 @@ bool resolve_conflict(storage::Mirror& mirror, std::int64_t conflict_id, std::st
 std::int64_t retry_failed_changes(storage::Mirror& mirror) {
   SQLite::Database& db = mirror.db();
   OwnWriteTransaction tx(db);
-  std::int64_t count = db.exec("UPDATE outbox SET error = NULL WHERE error IS NOT NULL");
+  db.exec("UPDATE outbox SET error = NULL WHERE error IS NOT NULL");
+  std::int64_t count = 0;  // rows, as people count what they retry
   for (const model::Resource& r : model::all_resources()) {
     if (r.read_only) continue;
     count += db.exec("UPDATE " + storage::sql_identifier(r.table) +

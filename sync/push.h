@@ -64,7 +64,7 @@ boost::asio::awaitable<PushReport> push_changes(storage::Mirror& mirror, CrmWrit
 // such open conflict. The next push sends what remains to be sent.
 bool resolve_conflict(storage::Mirror& mirror, std::int64_t conflict_id, std::string_view side);
 
-// Makes every change that failed for good (`error`) pending again.
+// Makes every change that failed for good (`error`) pending again; returns how many rows.
 std::int64_t retry_failed_changes(storage::Mirror& mirror);
 
 }  // namespace clevertim::sync

@@ -577,3 +577,41 @@ TEST_CASE_FIXTURE(SyncFixture, "a negative id a company holds is refused for a c
   CHECK(remote_named(*this, "case", "name", "Minus case").at("cust") ==
         remote_named(*this, "contact", "fn", "Minus").at("id"));
 }
+
+// Issue 13, items 15 and 16: what `conflicts` and `retry` tell a person.
+TEST_CASE("conflicts shows base, local and CRM values, and a settled one as settled") {
+  SyncFixture f({"--sample", "10"}, "conflict_policy = \"manual\"\n");
+  REQUIRE(f.sync() == 0);
+  const auto id = std::to_string(f.remote("contact")[0].at("id").as_int64());
+  const std::string city = f.query("SELECT city FROM contacts WHERE id = " + id);
+  REQUIRE(f.web("PUT", "contact/" + id, R"({"city": "Rome"})").status == 200);
+  f.shell("UPDATE contacts SET city = 'Paris' WHERE id = " + id + ";");
+  CHECK(f.sync() == 1);
+  REQUIRE(f.sync({"conflicts"}) == 0);
+  CHECK_MESSAGE(f.output.find("city: base " + (city == "NULL" ? "(empty)" : "'" + city + "'") +
+                              ", here 'Paris', CRM 'Rome'") != std::string::npos,
+                f.output);
+  const std::string conflict = f.query("SELECT id FROM conflicts");
+  REQUIRE(f.sync({"resolve", conflict, "local"}) == 0);
+  REQUIRE(f.sync({"conflicts", "--all"}) == 0);
+  CHECK(f.output.find("waiting for a person") == std::string::npos);
+  CHECK(f.output.find("the local version kept") != std::string::npos);
+  CHECK(f.sync() == 0);
+}
+
+TEST_CASE("retry counts the rows it makes pending again") {
+  SyncFixture f({"--sample", "10"});
+  REQUIRE(f.sync() == 0);
+  REQUIRE(f.sync({"retry"}) == 0);
+  CHECK(f.output.find("no row is in error") != std::string::npos);
+  const auto id = std::to_string(f.remote("contact")[0].at("id").as_int64());
+  // One row in error with two refused changes in the outbox: one row to retry.
+  f.shell("UPDATE contacts SET city = 'Refused' WHERE id = " + id + ";");
+  f.shell("UPDATE contacts SET title = 'Twice' WHERE id = " + id + ";");
+  f.shell(
+      "UPDATE outbox SET error = 'refused'; UPDATE contacts SET sync_state = 'error', "
+      "sync_error = 'refused' WHERE id = " +
+      id + ";");
+  REQUIRE(f.sync({"retry"}) == 0);
+  CHECK_MESSAGE(f.output.find("1 row in error is pending again") != std::string::npos, f.output);
+}
