@@ -134,26 +134,37 @@ int configure_triggers(SQLite::Database& db, int on_off_or_query, bool& on) {
 
 OwnWriteTransaction::OwnWriteTransaction(SQLite::Database& db) : db_(db) {
   db_.exec("BEGIN IMMEDIATE");
-  db_.exec("UPDATE sync_control SET applying = 1");
-  // Every capture and guard trigger is a no-op while `applying` is 1, but SQLite still runs a
-  // trigger program per row to find that out: switched off, a 250k-element first pull takes a
-  // second less.
-  bool off = false;
-  if (configure_triggers(db_, -1, triggers_were_on_) != SQLITE_OK ||
-      (triggers_were_on_ && configure_triggers(db_, 0, off) != SQLITE_OK)) {
-    const std::string why = db_.getErrorMsg();
-    db_.tryExec("ROLLBACK");  // no destructor runs for a constructor that throws
-    throw MirrorError("cannot switch the mirror's triggers off for clevertim-sync's own write: " +
-                      why);
+  // From here on a transaction is open, and no destructor runs for a constructor that throws:
+  // whatever fails (the UPDATE below on a locked or damaged sync_control, the trigger switch,
+  // an injected failure) must roll back here, or the connection stays inside the transaction
+  // and every later BEGIN on it fails ("cannot start a transaction within a transaction").
+  try {
+    failpoint("begin");
+    db_.exec("UPDATE sync_control SET applying = 1");
+    // Every capture and guard trigger is a no-op while `applying` is 1, but SQLite still runs a
+    // trigger program per row to find that out: switched off, a 250k-element first pull takes a
+    // second less.
+    bool off = false;
+    if (configure_triggers(db_, -1, triggers_were_on_) != SQLITE_OK ||
+        (triggers_were_on_ && configure_triggers(db_, 0, off) != SQLITE_OK))
+      throw MirrorError("cannot switch the mirror's triggers off for clevertim-sync's own write: " +
+                        std::string(db_.getErrorMsg()));
+  } catch (...) {
+    abandon();
+    throw;
   }
 }
 
-OwnWriteTransaction::~OwnWriteTransaction() {
-  if (!open_) return;
-  // A destructor must not throw; a failed rollback leaves SQLite to roll back on close.
-  if (db_.tryExec("ROLLBACK") != 0)
+void OwnWriteTransaction::abandon() noexcept {
+  open_ = false;
+  // A failed rollback (the connection itself broken) leaves SQLite to roll back on close.
+  if (!sqlite3_get_autocommit(db_.getHandle()) && db_.tryExec("ROLLBACK") != 0)
     spdlog::error("mirror: rolling back a transaction failed: {}", db_.getErrorMsg());
   restore_triggers();
+}
+
+OwnWriteTransaction::~OwnWriteTransaction() {
+  if (open_) abandon();
 }
 
 void OwnWriteTransaction::commit() {

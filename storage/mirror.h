@@ -53,7 +53,9 @@ class Mirror {
 // ends (and `sync_control.applying`, which every trigger of ours checks, is 1 inside it) (so a
 // trigger a user added to a mirror table sees the writes of SQL clients, not those of
 // clevertim-sync). Starts with BEGIN IMMEDIATE so it never fails half-way with SQLITE_BUSY; rolls
-// back in the destructor unless committed.
+// back in the destructor unless committed, and in the constructor when any step after BEGIN
+// throws (the connection is never left inside a transaction). A failed commit() is rolled back
+// by the destructor too.
 class OwnWriteTransaction {
  public:
   explicit OwnWriteTransaction(SQLite::Database& db);
@@ -65,6 +67,8 @@ class OwnWriteTransaction {
 
  private:
   void restore_triggers() noexcept;
+  // Rolls back whatever is open and switches triggers back on; never throws.
+  void abandon() noexcept;
 
   SQLite::Database& db_;
   bool open_ = true;

@@ -210,3 +210,27 @@ TEST_CASE("the CHECKs of tables written per element use no IN list, and still re
   CHECK_THROWS(mirror.db().exec(
       "INSERT INTO history (resource, id, seen_at, operation) VALUES ('contact', 1, 'x', 'y')"));
 }
+
+// Issue 12, item 11: a statement after BEGIN IMMEDIATE that throws must not leave the connection
+// inside a transaction, or every later write transaction fails ("cannot start a transaction
+// within a transaction").
+TEST_CASE("a failed start of an own write transaction rolls back; the next one works") {
+  ScratchDir dir;
+  storage::Mirror mirror = storage::Mirror::open(dir / "crm.db");
+  SQLite::Database& db = mirror.db();
+  // Makes the UPDATE of sync_control that follows BEGIN IMMEDIATE fail, as a locked or damaged
+  // table would.
+  db.exec(
+      "CREATE TRIGGER block_applying BEFORE UPDATE ON sync_control BEGIN SELECT RAISE(ABORT, "
+      "'sync_control is locked'); END");
+  CHECK_THROWS(storage::OwnWriteTransaction{db});
+  CHECK(sqlite3_get_autocommit(db.getHandle()) != 0);  // no transaction left open
+  db.exec("DROP TRIGGER block_applying");
+  {
+    storage::OwnWriteTransaction tx(db);
+    db.exec("INSERT INTO sync_meta (key, value) VALUES ('probe', 'written')");
+    tx.commit();
+  }
+  CHECK(db.execAndGet("SELECT value FROM sync_meta WHERE key = 'probe'").getString() == "written");
+  CHECK(db.execAndGet("SELECT applying FROM sync_control").getInt() == 0);
+}
