@@ -182,6 +182,19 @@ std::string CycleReport::summary() const {
 boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader& reader,
                                               CrmWriter& writer, CycleOptions options) {
   CycleReport report;
+  if (options.account) {
+    // Before any write in either direction: an AccountMismatch leaves both sides untouched.
+    std::optional<std::string> unconfirmed =
+        co_await confirm_account(mirror, reader, *options.account);
+    if (unconfirmed) {
+      spdlog::error("{}", *unconfirmed);
+      report.run_id = start_run(mirror.db());
+      report.pull_failures.push_back(std::move(*unconfirmed));
+      finish_run(mirror.db(), report);
+      co_return report;
+    }
+    report.account_confirmed = true;
+  }
   report.run_id = start_run(mirror.db());
   std::vector<const model::Resource*> order;
   for (const model::Resource& r : model::all_resources())
