@@ -20,6 +20,7 @@
 #include "storage/backup.h"
 #include "storage/mirror.h"
 #include "storage/status.h"
+#include "sync/account.h"
 #include "sync/crm_over_http.h"
 #include "sync/cycle.h"
 #include "sync/restore.h"
@@ -44,9 +45,14 @@ bool mirror_exists(const ServiceSettings& s) {
   return false;
 }
 
-storage::Mirror open_mirror(const ServiceSettings& s) {
+// Commands that only read may read a mirror others can write (with a warning); every command
+// that writes, or sends to the CRM, refuses it.
+enum class Use { kRead, kWrite };
+
+storage::Mirror open_mirror(const ServiceSettings& s, Use use = Use::kWrite) {
   storage::OpenOptions options;
   options.report_group = s.report_group;
+  options.too_open = use == Use::kRead ? storage::TooOpen::kWarn : storage::TooOpen::kRefuse;
   return storage::Mirror::open(s.database, options);
 }
 
@@ -68,6 +74,9 @@ int with_exclusive_mirror(const ServiceSettings& s, Body body) {
   } catch (const AlreadyRunning& e) {
     spdlog::error("{}", e.what());
     return kExitAlreadyRunning;
+  } catch (const sync::AccountMismatch& e) {
+    spdlog::error("{}", e.what());
+    return kExitConfig;
   } catch (const storage::MirrorError& e) {
     spdlog::error("{}", e.what());
     return kExitDatabase;
@@ -90,6 +99,13 @@ sync::CycleReport pull_only(storage::Mirror& mirror, sync::CrmOverHttp& crm,
   auto cycle = [&]() -> asio::awaitable<sync::CycleReport> {
     // Only the pull: the outbox is left for the next real cycle.
     sync::CycleReport report;
+    // The account first: pulling another account into this mirror would mix the two.
+    if (options.account) {
+      if (auto unconfirmed = co_await sync::confirm_account(mirror, crm, *options.account)) {
+        report.pull_failures.push_back(std::move(*unconfirmed));
+        co_return report;
+      }
+    }
     for (const model::Resource& r : model::all_resources()) {
       std::optional<sync::ResourcePull> staged;
       staged.emplace(mirror, r);
@@ -150,13 +166,14 @@ int run_restore(const ServiceSettings& s, const sync::RestoreSet& set, const std
 
 }  // namespace
 
-int sync_once(const ServiceSettings& s, bool allow_mass_delete) {
+int sync_once(const ServiceSettings& s, bool allow_mass_delete, bool adopt_account) {
   return with_exclusive_mirror(s, [&](storage::Mirror& mirror) {
     asio::io_context io;
     sync::CrmOverHttp crm(io.get_executor(), client_options(s), s.retry);
     sync::CycleOptions options = cycle_options(s);
     options.pull.allow_mass_delete = allow_mass_delete;
     options.push.allow_mass_delete = allow_mass_delete;
+    if (options.account) options.account->adopt = adopt_account;
     if (mirror.created() && isatty(STDERR_FILENO))
       options.progress = [](std::string_view r, std::int64_t n, std::uint64_t bytes) {
         std::fprintf(stderr, "\r  %-12.*s %10lld elements %8.1f MB%s", static_cast<int>(r.size()),
@@ -186,7 +203,7 @@ int sync_once(const ServiceSettings& s, bool allow_mass_delete) {
 int show_status(const ServiceSettings& s, bool as_json) {
   if (!mirror_exists(s)) return kExitDatabase;
   try {
-    storage::Mirror mirror = open_mirror(s);
+    storage::Mirror mirror = open_mirror(s, Use::kRead);
     const storage::MirrorStatus status = storage::read_status(mirror);
     std::string daemon = "not running";
     try {
@@ -274,7 +291,7 @@ std::string value_in(const std::string& element_json, const std::string& field) 
 int list_conflicts(const ServiceSettings& s, bool all) {
   if (!mirror_exists(s)) return kExitDatabase;
   try {
-    storage::Mirror mirror = open_mirror(s);
+    storage::Mirror mirror = open_mirror(s, Use::kRead);
     SQLite::Statement q(mirror.db(),
                         std::string("SELECT id, resource, record_id, coalesce(fields, ''), "
                                     "outcome, resolution, detected_at, coalesce(base, ''), "
@@ -412,6 +429,10 @@ int verify(const ServiceSettings& s) {
     return kExitDatabase;
   }
   try {
+    storage::OpenOptions modes;
+    modes.report_group = s.report_group;
+    modes.too_open = storage::TooOpen::kWarn;
+    storage::check_file_modes(s.database, modes);  // read anyway, with a warning
     SQLite::Database db(s.database, SQLite::OPEN_READONLY, 5000);
     if (db.execAndGet("PRAGMA user_version").getInt() < 1) {
       spdlog::error("{} is not a clevertim-sync mirror (no schema version); check the path",
@@ -445,7 +466,7 @@ int verify(const ServiceSettings& s) {
 int backup(const ServiceSettings& s, const fs::path& file, bool compress, bool force, int keep) {
   if (!mirror_exists(s)) return kExitDatabase;
   try {
-    storage::Mirror mirror = open_mirror(s);
+    storage::Mirror mirror = open_mirror(s, Use::kRead);
     storage::BackupOptions options;
     options.compress = compress;
     options.replace = force;
@@ -474,7 +495,7 @@ int backup(const ServiceSettings& s, const fs::path& file, bool compress, bool f
 int export_json(const ServiceSettings& s, const fs::path& dir, bool history, bool force) {
   if (!mirror_exists(s)) return kExitDatabase;
   try {
-    storage::Mirror mirror = open_mirror(s);
+    storage::Mirror mirror = open_mirror(s, Use::kRead);
     const auto report = storage::export_mirror(mirror, dir, history, force);
     std::cout << "exported to " << dir.string() << ":";
     for (const auto& [ep, n] : report.counts) std::cout << " " << ep << " " << n;

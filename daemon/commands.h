@@ -10,7 +10,7 @@
 
 namespace clevertim::daemon {
 
-int sync_once(const ServiceSettings& settings, bool allow_mass_delete);
+int sync_once(const ServiceSettings& settings, bool allow_mass_delete, bool adopt_account);
 int show_status(const ServiceSettings& settings, bool as_json);
 int list_conflicts(const ServiceSettings& settings, bool all);
 int resolve(const ServiceSettings& settings, std::int64_t conflict_id, const std::string& side);

@@ -15,10 +15,11 @@ inline constexpr const char* kExitCodesHelp =
     "Exit codes:\n"
     "  0  done (for sync: every pending change reached the CRM)\n"
     "  1  sync incomplete: a resource was not pulled or a change not pushed (see the log)\n"
-    "  2  bad command line, configuration or token\n"
+    "  2  bad command line, configuration or token (or they reach another account than the "
+    "mirror's)\n"
     "  3  a mass deletion was held; run `sync --allow-mass-delete` if it is intended\n"
     "  4  another clevertim-sync is running on the same mirror\n"
-    "  5  the mirror cannot be opened or written\n"
+    "  5  the mirror cannot be opened or written (others can write it, or it was deleted)\n"
     "  6  unexpected error\n";
 
 }  // namespace clevertim::daemon

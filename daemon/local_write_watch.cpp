@@ -16,7 +16,9 @@ int open_inotify(const std::filesystem::path& database) {
   if (fd < 0) throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));
   const std::filesystem::path folder =
       database.has_parent_path() ? database.parent_path() : std::filesystem::path(".");
-  if (inotify_add_watch(fd, folder.c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) < 0)
+  if (inotify_add_watch(
+          fd, folder.c_str(),
+          IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_CREATE) < 0)
     throw std::runtime_error("cannot watch " + folder.string() +
                              " for local writes: " + std::strerror(errno));
   return fd;

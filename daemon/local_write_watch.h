@@ -18,7 +18,8 @@ class LocalWriteWatch {
   LocalWriteWatch(const boost::asio::any_io_executor& executor,
                   const std::filesystem::path& database);
 
-  // Completes when the database file or its WAL was written (by anyone).
+  // Completes when the database file or its WAL was written, deleted, created or renamed (by
+  // anyone).
   boost::asio::awaitable<void> next_write();
 
  private:

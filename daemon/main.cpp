@@ -78,6 +78,10 @@ int main(int argc, char** argv) {
   bool allow_mass_delete = false;
   sync->add_flag("--allow-mass-delete", allow_mass_delete,
                  "apply deletions held by the mass-deletion guard, once");
+  bool adopt_account = false;
+  sync->add_flag("--adopt-account", adopt_account,
+                 "the configured server and token reach this mirror's account at a new address "
+                 "(or its owner changed): record it as the mirror's account, once");
   auto* status = app.add_subcommand("status",
                                     "last cycle, rows per resource, pending, errors, "
                                     "conflicts");
@@ -178,7 +182,7 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   setup_logging(settings.log_level);
-  if (*sync) return sync_once(settings, allow_mass_delete);
+  if (*sync) return sync_once(settings, allow_mass_delete, adopt_account);
   if (*status) return show_status(settings, as_json);
   if (*conflicts) return list_conflicts(settings, all_conflicts);
   if (*resolve_cmd) return resolve(settings, conflict_id, side);

@@ -23,6 +23,7 @@
 #include "daemon/sync_options.h"
 #include "storage/mirror.h"
 #include "storage/status.h"
+#include "sync/account.h"
 #include "sync/crm_over_http.h"
 #include "sync/cycle.h"
 
@@ -90,9 +91,12 @@ class Service {
         notifier_.status("first sync running");
         notifier_.ready();  // the database is open and the first cycle has started
       }
+      ensure_mirror_on_disk();
       sync::CycleReport report;
       try {
         report = co_await run_one_cycle(full, first);
+      } catch (const sync::AccountMismatch&) {
+        throw;  // a configuration problem: waiting does not fix it (exit 2)
       } catch (const std::exception& e) {
         // The mirror failed (disk full, I/O error): the transaction was rolled back; wait and
         // try again rather than exit, so the service recovers once the cause is gone.
@@ -100,6 +104,8 @@ class Service {
         report.pull_failures.push_back(std::string("mirror: ") + e.what());
       }
       first = false;
+      ensure_mirror_on_disk();
+      if (report.account_confirmed) account_confirmed_ = true;
       if (full) {
         full_due = false;
         const bool failed = !report.pull_failures.empty();
@@ -111,12 +117,22 @@ class Service {
       co_await sleep_until(next_full);
       if (Clock::now() >= next_full) full_due = true;
     }
+    if (gone_) throw storage::MirrorError(*gone_);
     notifier_.stopping();
     spdlog::info("stopped");
   }
 
  private:
+  // A mirror deleted or replaced under the daemon ends it (exit 5): syncing on would write to
+  // a file nobody can see.
+  void ensure_mirror_on_disk() {
+    if (!gone_) gone_ = mirror_.replaced_on_disk();
+    if (gone_) throw storage::MirrorError(*gone_);
+  }
+
   void connect() {
+    // Another URL or token may reach another account: checked again before the next push.
+    account_confirmed_ = false;
     if (crm_) crm_->shutdown();
     crm_ = std::make_unique<sync::CrmOverHttp>(io_.get_executor(), client_options(settings_),
                                                settings_.retry);
@@ -125,6 +141,9 @@ class Service {
   asio::awaitable<sync::CycleReport> run_one_cycle(bool full, bool first) {
     sync::CycleOptions options = cycle_options(settings_);
     options.pull_enabled = full;
+    // A full cycle always checks the account; a push between them only until one check passed
+    // on this connection (a reload may have changed the URL or token).
+    if (!full && account_confirmed_) options.account.reset();
     options.stop_requested = &stop_;
     if (first && mirror_.created() && isatty(STDERR_FILENO)) options.progress = show_progress;
     sync::CycleReport report = co_await sync::run_cycle(mirror_, *crm_, *crm_, options);
@@ -234,6 +253,13 @@ class Service {
     asio::steady_timer settle(io_);
     while (!stop_ && local_watch_) {
       co_await local_watch_->next_write();
+      // Deleted or replaced: stop now, not at the next cycle.
+      if (!gone_) gone_ = mirror_.replaced_on_disk();
+      if (gone_) {
+        stop_ = true;
+        wake();
+        co_return;
+      }
       // Let a burst of writes (a script's many statements) settle into one push.
       settle.expires_after(150ms);
       co_await settle.async_wait(asio::use_awaitable);
@@ -265,6 +291,8 @@ class Service {
   std::optional<LocalWriteWatch> local_watch_;
   std::atomic<bool> stop_{false};
   bool push_requested_ = false;
+  bool account_confirmed_ = false;
+  std::optional<std::string> gone_;  // why the mirror on disk is no longer ours
   bool reload_requested_ = false;
   std::mt19937_64 rng_{std::random_device{}()};
 };
@@ -300,6 +328,9 @@ int run_service(const SettingsLoader& load) {
   } catch (const AlreadyRunning& e) {
     spdlog::error("{}", e.what());
     return kExitAlreadyRunning;
+  } catch (const sync::AccountMismatch& e) {
+    spdlog::error("{}", e.what());
+    return kExitConfig;
   } catch (const storage::MirrorError& e) {
     spdlog::error("{}", e.what());
     return kExitDatabase;

@@ -17,6 +17,7 @@ sync::ClientOptions client_options(const ServiceSettings& s) {
 sync::CycleOptions cycle_options(const ServiceSettings& s) {
   sync::CycleOptions o;
   o.resources = s.resources;
+  o.account = sync::AccountCheck{s.url, false};
   o.pull.mass_delete_share = s.mass_delete_share;
   o.pull.mass_delete_min = s.mass_delete_min;
   o.push.policy = s.conflict_policy;

@@ -2,7 +2,8 @@
 // named place fail, then loop over N. Set by the environment, e.g.
 //   CLEVERTIM_FAILPOINT=commit:3        the 3rd commit of clevertim-sync's own writes fails
 //   CLEVERTIM_FAILPOINT=store:10        the 10th element written fails as if the disk were full
-// Places: commit, store, rekey. Unset (always, in production): a relaxed load and a compare.
+// Places: begin (just after the BEGIN IMMEDIATE of an own write), commit, store, rekey.
+// Unset (always, in production): a relaxed load and a compare.
 #pragma once
 
 #include <stdexcept>

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "storage/failpoint.h"
 #include "storage/schema.h"
@@ -33,6 +34,13 @@ void secure_file_mode(const fs::path& path, const OpenOptions& options) {
   }
   if (chmod(path.c_str(), mode) != 0)
     throw MirrorError("cannot set the mode of " + path.string() + ": " + std::strerror(errno));
+}
+
+// A file's identity: what tells "the same file" from "another file at the same path".
+std::optional<FileId> file_id(const std::string& file) {
+  struct stat st {};
+  if (stat(file.c_str(), &st) != 0) return std::nullopt;
+  return FileId{st.st_dev, st.st_ino};
 }
 
 int read_user_version(SQLite::Database& db) {
@@ -70,6 +78,44 @@ void migrate(SQLite::Database& db, const fs::path& path, int target) {
 
 }  // namespace
 
+void check_file_modes(const fs::path& path, const OpenOptions& options) {
+  const std::string db = path.string();
+  // What storage.report_group asks for (group may read) is the mode to come back to.
+  const char* fix = options.report_group ? "640" : "600";
+  for (const std::string& file : {db, db + "-wal", db + "-shm"}) {
+    struct stat st {};
+    if (stat(file.c_str(), &st) != 0) continue;  // not there: whatever creates it is checked
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+      // Like the token file: whoever can write the mirror can have clevertim-sync send changes
+      // to the CRM with this account's token.
+      const std::string why = "the mirror file " + file +
+                              " can be written by group or others, who could then change the "
+                              "CRM with this account's token; fix it with: chmod " +
+                              fix + " " + file;
+      if (options.too_open == TooOpen::kRefuse) throw MirrorError(why);
+      spdlog::warn("{} (read anyway: this command only reads)", why);
+    }
+    if ((st.st_mode & S_IROTH) != 0)
+      spdlog::warn(
+          "the mirror file {} is readable by others: it holds the whole CRM account; fix it "
+          "with: chmod {} {} (storage.report_group gives report readers a group of their own)",
+          file, fix, file);
+    else if ((st.st_mode & S_IRGRP) != 0 && !options.report_group)
+      spdlog::warn(
+          "the mirror file {} is readable by its group, but storage.report_group is not set; "
+          "set it to that group, or fix the mode with: chmod 600 {}",
+          file, file);
+  }
+  const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  struct stat st {};
+  if (stat(folder.c_str(), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    spdlog::warn(
+        "the folder {} of the mirror can be written by group or others: they could replace the "
+        "mirror or put their own {}-wal beside it; fix it with: chmod go-w {}, or move the mirror "
+        "(storage.database) to a folder only its owner writes",
+        folder.string(), path.filename().string(), folder.string());
+}
+
 Mirror::Mirror(fs::path path, std::unique_ptr<SQLite::Database> db, bool created)
     : path_(std::move(path)), db_(std::move(db)), created_(created) {}
 
@@ -77,6 +123,7 @@ Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
   const int target = options.target_version < 0 ? kSchemaVersion : options.target_version;
   std::error_code ec;
   const bool existed = fs::exists(path, ec);
+  check_file_modes(path, options);
   if (!existed && path.has_parent_path() && !fs::exists(path.parent_path(), ec))
     throw MirrorError("cannot create the mirror " + path.string() + ": the folder " +
                       path.parent_path().string() +
@@ -110,7 +157,31 @@ Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
                       "; check that it is an SQLite file and that the folder is writable");
   }
   if (!existed) secure_file_mode(path, options);
-  return Mirror(path, std::move(db), !existed);
+  Mirror mirror(path, std::move(db), !existed);
+  // What this connection has open, to notice later that the path names another file (or none).
+  mirror.file_ = file_id(path.string());
+  mirror.wal_ = file_id(path.string() + "-wal");
+  return mirror;
+}
+
+std::optional<std::string> Mirror::replaced_on_disk() {
+  const std::string db = path_.string();
+  const std::string wal = db + "-wal";
+  // The -wal may appear after the open (SQLite creates it with the first write); once there,
+  // it stays while this connection is open (SQLite deletes it only when the last one closes).
+  if (!wal_) wal_ = file_id(wal);
+  std::string gone;
+  if (file_id(db) != file_)
+    gone = db;
+  else if (wal_ && file_id(wal) != wal_)
+    gone = wal;
+  if (gone.empty()) return std::nullopt;
+  return gone +
+         " was deleted or replaced while clevertim-sync had the mirror open: what it "
+         "writes now goes to a file nobody else can see, and would be lost. Stopped. Either "
+         "restore the mirror from a backup (clevertim-sync backup) to " +
+         db + " and start again, or remove " + db + ", " + db + "-wal and " + db +
+         "-shm and start again for a fresh full pull";
 }
 
 int Mirror::schema_version() {
@@ -134,26 +205,37 @@ int configure_triggers(SQLite::Database& db, int on_off_or_query, bool& on) {
 
 OwnWriteTransaction::OwnWriteTransaction(SQLite::Database& db) : db_(db) {
   db_.exec("BEGIN IMMEDIATE");
-  db_.exec("UPDATE sync_control SET applying = 1");
-  // Every capture and guard trigger is a no-op while `applying` is 1, but SQLite still runs a
-  // trigger program per row to find that out: switched off, a 250k-element first pull takes a
-  // second less.
-  bool off = false;
-  if (configure_triggers(db_, -1, triggers_were_on_) != SQLITE_OK ||
-      (triggers_were_on_ && configure_triggers(db_, 0, off) != SQLITE_OK)) {
-    const std::string why = db_.getErrorMsg();
-    db_.tryExec("ROLLBACK");  // no destructor runs for a constructor that throws
-    throw MirrorError("cannot switch the mirror's triggers off for clevertim-sync's own write: " +
-                      why);
+  // From here on a transaction is open, and no destructor runs for a constructor that throws:
+  // whatever fails (the UPDATE below on a locked or damaged sync_control, the trigger switch,
+  // an injected failure) must roll back here, or the connection stays inside the transaction
+  // and every later BEGIN on it fails ("cannot start a transaction within a transaction").
+  try {
+    failpoint("begin");
+    db_.exec("UPDATE sync_control SET applying = 1");
+    // Every capture and guard trigger is a no-op while `applying` is 1, but SQLite still runs a
+    // trigger program per row to find that out: switched off, a 250k-element first pull takes a
+    // second less.
+    bool off = false;
+    if (configure_triggers(db_, -1, triggers_were_on_) != SQLITE_OK ||
+        (triggers_were_on_ && configure_triggers(db_, 0, off) != SQLITE_OK))
+      throw MirrorError("cannot switch the mirror's triggers off for clevertim-sync's own write: " +
+                        std::string(db_.getErrorMsg()));
+  } catch (...) {
+    abandon();
+    throw;
   }
 }
 
-OwnWriteTransaction::~OwnWriteTransaction() {
-  if (!open_) return;
-  // A destructor must not throw; a failed rollback leaves SQLite to roll back on close.
-  if (db_.tryExec("ROLLBACK") != 0)
+void OwnWriteTransaction::abandon() noexcept {
+  open_ = false;
+  // A failed rollback (the connection itself broken) leaves SQLite to roll back on close.
+  if (!sqlite3_get_autocommit(db_.getHandle()) && db_.tryExec("ROLLBACK") != 0)
     spdlog::error("mirror: rolling back a transaction failed: {}", db_.getErrorMsg());
   restore_triggers();
+}
+
+OwnWriteTransaction::~OwnWriteTransaction() {
+  if (open_) abandon();
 }
 
 void OwnWriteTransaction::commit() {

@@ -233,10 +233,27 @@ std::string CycleReport::summary() const {
 boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader& reader,
                                               CrmWriter& writer, CycleOptions options) {
   CycleReport report;
-  report.run_id = start_run(mirror.db());
   std::vector<const model::Resource*> order;
   for (const model::Resource& r : model::all_resources())
     if (options.pull_enabled && wanted(options, r.endpoint)) order.push_back(&r);
+  if (options.account) {
+    // Before any write in either direction: an AccountMismatch leaves both sides untouched.
+    const std::optional<std::string> unconfirmed =
+        co_await confirm_account(mirror, reader, *options.account);
+    if (unconfirmed) {
+      // Nothing is read nor sent to an account not known to be the mirror's own.
+      spdlog::error("{}", *unconfirmed);
+      report.run_id = start_run(mirror.db());
+      for (const model::Resource* r : order)
+        report.pull_failures.push_back(std::string(r->endpoint) +
+                                       ": not read, as the account could not be confirmed");
+      report.pull_failures.push_back(*unconfirmed);
+      finish_run(mirror.db(), report);
+      co_return report;
+    }
+    report.account_confirmed = true;
+  }
+  report.run_id = start_run(mirror.db());
 
   const auto executor = co_await asio::this_coro::executor;
   asio::thread_pool mirror_writer(1);

@@ -7,10 +7,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "storage/mirror.h"
+#include "sync/account.h"
 #include "sync/crm_reader.h"
 #include "sync/crm_writer.h"
 #include "sync/push.h"
@@ -23,6 +25,10 @@ struct CycleOptions {
   PullOptions pull;
   PushOptions push;
   bool pull_enabled = true;  // false: push only (a local write just landed)
+  // Confirm first that the CRM is the mirror's own account (see sync/account.h); nothing is
+  // read into the mirror nor sent before. Unset: no check (tests with a fake CRM, or a push
+  // right after a cycle that checked on the same connection).
+  std::optional<AccountCheck> account;
   // Checked between resources and between pushed rows: stop at the next safe point.
   const std::atomic<bool>* stop_requested = nullptr;
   // Called as a collection streams in: resource, elements so far, bytes so far.
@@ -38,7 +44,8 @@ struct CycleReport {
   // "contact: 2 elements skipped ...". The rest of their list was applied.
   std::vector<std::string> skipped_elements;
   PushReport push;
-  bool stopped = false;  // a stop was requested before the cycle finished
+  bool stopped = false;            // a stop was requested before the cycle finished
+  bool account_confirmed = false;  // the account check ran and passed
 
   std::int64_t pulled() const;  // rows written by the pull
   bool mass_delete_held() const;

@@ -27,6 +27,11 @@ ScriptedCrm::ScriptedCrm() {
 }
 
 int ScriptedCrm::sync_with(testsrv::Reply reply) {
+  // Every sync first reads the account's users (which account is this? see sync/account.h).
+  testsrv::Reply users;
+  users.body = envelope(
+      R"([{"id":1,"user":"Scripted Owner","email":"owner@scripted.example","is_owner":true}])");
+  server.push(std::move(users));
   server.push(std::move(reply));
   return run_clevertim_sync(config, {"sync"}, &output);
 }

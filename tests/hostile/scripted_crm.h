@@ -5,8 +5,10 @@
 //   CHECK(crm.sync_with(envelope(R"([{"id":1,"fn":"Ann"}])")) == 0);
 //   CHECK(crm.text("SELECT first_name FROM contacts WHERE id = 1") == "Ann");
 //
-// Only `contact` is synced (sync.resources), so each sync sends exactly one GET, answered by
-// the body given; retries are off, so a refused answer is not followed by another request.
+// Only `contact` is synced (sync.resources), so each sync sends exactly two GETs: the account's
+// users (answered with one owner: every sync first confirms the account), then the contact
+// list, answered by the body given; retries are off, so a refused answer is not followed by
+// another request.
 #pragma once
 
 #include <SQLiteCpp/Database.h>

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -48,6 +49,20 @@ struct Daemon {
     waitpid(pid, &status, 0);
     pid = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  // The exit code once the daemon ended by itself within `limit`; nullopt if it still runs.
+  std::optional<int> exit_within(std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (pid > 0) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        pid = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      if (std::chrono::steady_clock::now() >= end) return std::nullopt;
+      std::this_thread::sleep_for(20ms);
+    }
+    return std::nullopt;
   }
   std::string output() const {
     std::ifstream in(log);
@@ -211,5 +226,48 @@ TEST_CASE("run: an immediate push never overwrites a CRM edit made since the las
     CHECK(f.number("SELECT count(*) FROM conflicts WHERE record_id = " + id) == 1);
     CHECK(f.query("SELECT remote FROM conflicts WHERE record_id = " + id).find("Set in the CRM") !=
           std::string::npos);
+  }
+}
+
+namespace {
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+// Issue 12, item 17: the mirror (or its WAL) deleted or replaced under `run`. The daemon must
+// not go on syncing a file nobody can see any more: it stops within a cycle or two, exit 5,
+// naming the path and the way out.
+TEST_CASE("run: a mirror or WAL deleted or replaced under the daemon stops it with exit 5") {
+  for (const std::string what : {"mirror deleted", "wal deleted", "mirror replaced"}) {
+    CAPTURE(what);
+    SyncFixture f({"--sample", "5"}, "interval = \"300ms\"\n");
+    REQUIRE(f.sync() == 0);
+    const std::string db = f.database().string();
+    Daemon daemon(f.config, f.dir / "daemon.log");
+    REQUIRE(eventually([&] { return count_of(daemon.output(), "sync:") >= 2; }));
+    REQUIRE(std::filesystem::exists(db + "-wal"));  // the daemon's connection keeps it
+    if (what == "mirror deleted") {
+      std::filesystem::remove(db);
+    } else if (what == "wal deleted") {
+      std::filesystem::remove(db + "-wal");
+    } else {
+      std::filesystem::copy_file(db, db + ".copy");
+      std::filesystem::rename(db + ".copy", db);
+    }
+    const std::size_t cycles_before = count_of(daemon.output(), "sync:");
+    const std::optional<int> code = daemon.exit_within(10s);
+    REQUIRE_MESSAGE(code.has_value(), daemon.output());
+    CHECK(*code == 5);
+    const std::string log = daemon.output();
+    CHECK(count_of(log, "sync:") <= cycles_before + 1);
+    const std::string path = what == "wal deleted" ? db + "-wal" : db;
+    CHECK_MESSAGE(log.find(path + " was deleted or replaced") != std::string::npos, log);
+    CHECK(log.find("restore") != std::string::npos);
+    CHECK(log.find("full pull") != std::string::npos);
   }
 }

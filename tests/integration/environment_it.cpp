@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "integration_fixture.h"
@@ -131,4 +132,50 @@ TEST_CASE_FIXTURE(SyncFixture, "https to a server that speaks no TLS fails clear
   std::ofstream(config) << text;
   CHECK(sync() == 1);
   CHECK(output.find("not pulled") != std::string::npos);
+}
+
+// Issue 12, item 9: a mirror others can write lets any local user push changes with the
+// owner's token. It is refused (exit 5, the chmod that fixes it) by every command that writes,
+// and check-config says so; readers go on reading, with a warning. Nothing is pushed meanwhile.
+TEST_CASE_FIXTURE(SyncFixture,
+                  "a mirror others can write is refused with the chmod that fixes it") {
+  REQUIRE(sync() == 0);
+  const auto id = std::to_string(remote("contact")[0].as_object().at("id").as_int64());
+  shell("UPDATE contacts SET city = 'Sneaky' WHERE id = " + id + ";");
+  const std::string db = database().string();
+  for (const std::string& file : {db, db + "-wal"}) {
+    CAPTURE(file);
+    // The -wal lives while some connection has the mirror open: hold one.
+    std::optional<SQLite::Database> holder;
+    if (file != db) {
+      holder.emplace(db, SQLite::OPEN_READWRITE);
+      holder->exec("UPDATE contacts SET country = 'Held' WHERE id = " + id);
+      REQUIRE(std::filesystem::exists(file));
+    }
+    REQUIRE(chmod(file.c_str(), 0666) == 0);
+    CHECK(sync() == 5);
+    CHECK(output.find("chmod 600 " + file) != std::string::npos);
+    CHECK(output.find(kTestToken) == std::string::npos);
+    CHECK(remote_element("contact", std::stoll(id)).at("city") != "Sneaky");  // nothing pushed
+    CHECK(sync({"check-config"}) == 5);
+    CHECK(output.find("FAILED") != std::string::npos);
+    CHECK(output.find("chmod 600 " + file) != std::string::npos);
+    CHECK(sync({"retry"}) == 5);
+    // Readers read, and are told.
+    CHECK(sync({"status"}) == 0);
+    CHECK(output.find("contact") != std::string::npos);
+    CHECK(output.find("chmod 600 " + file) != std::string::npos);
+    CHECK(sync({"conflicts"}) == 0);
+    CHECK(output.find("chmod 600 " + file) != std::string::npos);
+    REQUIRE(chmod(file.c_str(), 0600) == 0);
+  }
+  // World-readable: it syncs, with a warning that names the fix.
+  REQUIRE(chmod(db.c_str(), 0644) == 0);
+  CHECK(sync() == 0);
+  CHECK(output.find("readable by others") != std::string::npos);
+  CHECK(output.find("chmod 600 " + db) != std::string::npos);
+  CHECK(remote_element("contact", std::stoll(id)).at("city") == "Sneaky");
+  REQUIRE(chmod(db.c_str(), 0600) == 0);
+  CHECK(sync() == 0);
+  CHECK(output.find("readable by others") == std::string::npos);
 }

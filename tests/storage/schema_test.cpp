@@ -254,3 +254,65 @@ TEST_CASE("the CHECKs of tables written per element use no IN list, and still re
   CHECK_THROWS(mirror.db().exec(
       "INSERT INTO history (resource, id, seen_at, operation) VALUES ('contact', 1, 'x', 'y')"));
 }
+
+// Issue 12, item 9: a mirror others can write is a way for any local user to push changes with
+// the owner's token; it is refused like a token file others can read, with the chmod that
+// fixes it. Readers (status, conflicts, verify) still get in, with a warning.
+TEST_CASE("a mirror, WAL or shm file that group or others can write is refused with the chmod") {
+  ScratchDir dir;
+  const auto db = dir / "crm.db";
+  storage::Mirror::open(db);
+  for (const std::string& file : {db.string(), db.string() + "-wal", db.string() + "-shm"}) {
+    CAPTURE(file);
+    for (const mode_t mode : {0666, 0620, 0602}) {
+      CAPTURE(mode);
+      // A companion left by another client (a reader's close removes it again).
+      if (file != db.string()) std::ofstream(file).flush();
+      REQUIRE(chmod(file.c_str(), mode) == 0);
+      try {
+        storage::Mirror::open(db);
+        FAIL("a writable-by-others mirror was opened");
+      } catch (const storage::MirrorError& e) {
+        const std::string what = e.what();
+        CHECK(what.find(file) != std::string::npos);
+        CHECK(what.find("chmod 600 " + file) != std::string::npos);
+      }
+      // A reader may still read it (and is told).
+      storage::OpenOptions reader;
+      reader.too_open = storage::TooOpen::kWarn;
+      CHECK_NOTHROW(storage::Mirror::open(db, reader));
+    }
+    if (file == db.string()) REQUIRE(chmod(file.c_str(), 0600) == 0);
+    std::filesystem::remove(db.string() + "-wal");
+    std::filesystem::remove(db.string() + "-shm");
+  }
+  // Readable by the report group is what storage.report_group asks for: allowed.
+  REQUIRE(chmod(db.c_str(), 0640) == 0);
+  CHECK_NOTHROW(storage::Mirror::open(db));
+  REQUIRE(chmod(db.c_str(), 0644) == 0);
+  CHECK_NOTHROW(storage::Mirror::open(db));  // world-readable: a warning, not a refusal
+}
+
+// Issue 12, item 11: a statement after BEGIN IMMEDIATE that throws must not leave the connection
+// inside a transaction, or every later write transaction fails ("cannot start a transaction
+// within a transaction").
+TEST_CASE("a failed start of an own write transaction rolls back; the next one works") {
+  ScratchDir dir;
+  storage::Mirror mirror = storage::Mirror::open(dir / "crm.db");
+  SQLite::Database& db = mirror.db();
+  // Makes the UPDATE of sync_control that follows BEGIN IMMEDIATE fail, as a locked or damaged
+  // table would.
+  db.exec(
+      "CREATE TRIGGER block_applying BEFORE UPDATE ON sync_control BEGIN SELECT RAISE(ABORT, "
+      "'sync_control is locked'); END");
+  CHECK_THROWS(storage::OwnWriteTransaction{db});
+  CHECK(sqlite3_get_autocommit(db.getHandle()) != 0);  // no transaction left open
+  db.exec("DROP TRIGGER block_applying");
+  {
+    storage::OwnWriteTransaction tx(db);
+    db.exec("INSERT INTO sync_meta (key, value) VALUES ('probe', 'written')");
+    tx.commit();
+  }
+  CHECK(db.execAndGet("SELECT value FROM sync_meta WHERE key = 'probe'").getString() == "written");
+  CHECK(db.execAndGet("SELECT applying FROM sync_control").getInt() == 0);
+}
