@@ -23,6 +23,9 @@ WriteResult write_failure(const Failure& f, bool is_create, bool shutting_down) 
     if (is_create && f.maybe_reached_server) return {Status::kUnknown, {}, f.describe()};
     return {Status::kRetryLater, {}, f.describe()};
   }
+  // Any answer to a POST but a definite refusal (failure.h) may hide a created element: the
+  // push looks for it in the next pull before sending anything again.
+  if (is_create && f.maybe_reached_server) return {Status::kUnknown, {}, f.describe()};
   switch (f.kind) {
     case FailureKind::kNotFound:
       return {Status::kNotFound, {}, f.describe()};
@@ -35,8 +38,7 @@ WriteResult write_failure(const Failure& f, bool is_create, bool shutting_down) 
     case FailureKind::kOtherStatus:
       return {Status::kRejected, {}, f.describe()};
     default:
-      // Transient. A create that may have reached the server must be checked, not resent.
-      if (is_create && f.maybe_reached_server) return {Status::kUnknown, {}, f.describe()};
+      // Transient, and certainly not carried out (see above): sent again next cycle.
       return {Status::kRetryLater, {}, f.describe()};
   }
 }

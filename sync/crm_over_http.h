@@ -1,8 +1,10 @@
 // The CRM reached over HTTP: CrmReader and CrmWriter on top of HttpClient, with retries.
 //
 // Reads and idempotent writes (PUT, DELETE) are retried with backoff on network errors, 429
-// and 5xx; a POST is retried only when it certainly never reached the server, so that a lost
-// answer never becomes a duplicate (the push looks for it in the next pull instead).
+// and 5xx; a POST is retried only when it certainly never reached the server (it could not
+// connect): any answer but a definite refusal (400, 401, 403, 404, 501, ...; see failure.h),
+// a 503 or 429 included, may come after the element was created, so the create ends as
+// kUnknown and the push looks for it in the next pull instead of making a duplicate.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

@@ -21,8 +21,10 @@ struct WriteResult {
                     // nothing changed remotely, and no other write fares better until the
                     // token is fixed
     kRetryLater,    // 5xx / 429 / network, retries exhausted: nothing changed remotely
-    kUnknown,       // the request may have reached the CRM, but no answer arrived (a POST
-                    // that timed out): it must be checked before being sent again
+    kUnknown,       // the request may have reached the CRM and no definite answer came (a
+                    // POST that timed out, or answered 502/503/504/429: a proxy may say so
+                    // after the backend created it): it must be checked before being sent
+                    // again
   };
   Status status = Status::kOk;
   boost::json::object element;

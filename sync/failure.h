@@ -46,10 +46,11 @@ struct Failure {
   // From a Retry-After header (429 / 503); how long the server asked us to wait.
   std::optional<std::chrono::milliseconds> retry_after;
   // True when the request may have had an effect on the server: it was written completely
-  // and no answer that rules an effect out came back (a timeout or reset while waiting for
-  // the answer, a 502/504 from a proxy, a 200 whose body was cut short). False when the
-  // request certainly did not take effect (connect/TLS failures, a failed write, 4xx, 429,
-  // 500, 501, 503).
+  // and no definite refusal came back (a timeout or reset while waiting for the answer, a 200
+  // whose body was cut short, and any status but a 4xx other than 429, a 501, or a 500 with
+  // the API's error envelope: a proxy may answer 502, 503, 504 or 429 after the backend
+  // committed). False when the request certainly did not take effect (connect/TLS failures,
+  // a failed write, those definite refusals).
   bool maybe_reached_server = false;
   // False for requests that must not be repeated blindly (POST: it would create twice).
   bool idempotent = true;

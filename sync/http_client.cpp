@@ -148,10 +148,16 @@ Failure transport_failure(const Request& req, std::string_view phase, const erro
                  maybe_reached);
 }
 
-// Whether a non-200 answer leaves room for the request to have taken effect: a proxy's 502
-// or 504 may hide a backend that did the work; 4xx, 429, 500, 501 and 503 say it did not.
-bool status_maybe_applied(int status) {
-  return status >= 500 && status <= 599 && status != 500 && status != 501 && status != 503;
+// Whether a non-200 answer rules out that the request took effect. Only a definite refusal
+// does: a 4xx other than 429 (the request was refused as it is), a 501, or API.md's 500 with
+// its error envelope (our body was not JSON). Anything else may come from a proxy in front of
+// a backend that did the work: a 502 or 504, a crash page, a 2xx or 3xx we do not expect, and
+// also 503 and 429, which proxies and load balancers send after the backend committed (on
+// their own timeout, say). A POST answered so must be reconciled, never sent again blindly.
+bool definite_refusal(int status, bool api_error_envelope) {
+  if (status == 429) return false;
+  if (status >= 400 && status <= 499) return true;
+  return status == 501 || (status == 500 && api_error_envelope);
 }
 
 // The "error" text of an error envelope, if the body is one.
@@ -369,7 +375,7 @@ struct HttpClient::Impl {
     if (!gzip && !encoding.empty() && !beast::iequals(encoding, "identity")) {
       out.result = failure(req, status == 200 ? FailureKind::kBadJson : kind_for_status(status),
                            status, req.what() + ": unsupported Content-Encoding '" + encoding + "'",
-                           status == 200 || status_maybe_applied(status));
+                           status == 200 || !definite_refusal(status, false));
       co_return out;
     }
     std::optional<std::chrono::milliseconds> retry_after;
@@ -473,11 +479,10 @@ struct HttpClient::Impl {
         message += " (" + std::to_string(body.size()) + " byte body, not an error envelope)";
     }
     // API.md's 500 ("your JSON could not be parsed") comes with an error envelope. A 500
-    // without one is a crash page from the server or a proxy: transient, and it may have
-    // done the work, like a 502.
+    // without one is a crash page from the server or a proxy: transient, like a 502.
     const bool crash_page = status == 500 && !text;
     Failure f = failure(req, crash_page ? FailureKind::kServerError : kind_for_status(status),
-                        status, std::move(message), crash_page || status_maybe_applied(status));
+                        status, std::move(message), !definite_refusal(status, text.has_value()));
     f.retry_after = retry;
     return f;
   }
