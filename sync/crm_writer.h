@@ -6,7 +6,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +38,10 @@ struct WriteResult {
 class CrmWriter {
  public:
   virtual ~CrmWriter() = default;
+  // As CrmReader::begin_cycle (an object that is both gets one call for both).
+  virtual void begin_cycle(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    (void)deadline;
+  }
   virtual boost::asio::awaitable<WriteResult> create(std::string_view resource,
                                                      boost::json::object element) = 0;
   virtual boost::asio::awaitable<WriteResult> update(std::string_view resource, std::int64_t id,

@@ -54,6 +54,12 @@ struct Failure {
   bool maybe_reached_server = false;
   // False for requests that must not be repeated blindly (POST: it would create twice).
   bool idempotent = true;
+  // The server could not be reached or did not answer at all: the name lookup, TCP connect
+  // or TLS handshake failed or ran past connect_timeout, or not one byte of an answer came
+  // within request_timeout. Any other request to it would most likely fare the same.
+  bool unreachable = false;
+  // Not sent, or cut short, because the deadline given to HttpClient::set_deadline passed.
+  bool past_deadline = false;
 
   // Whether sending the same request again may succeed and is safe: transient kinds
   // (network, timeout, 429, 5xx other than 500/501, bad or truncated JSON) and, for a
