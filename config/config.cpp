@@ -97,6 +97,20 @@ class Reader {
     out = *d;
   }
 
+  void read_size(const toml::table* table, std::string_view section, std::string_view key,
+                 std::uint64_t& out) {
+    std::string text;
+    read(table, section, key, text);
+    if (text.empty()) return;
+    const auto n = parse_size(text);
+    if (!n)
+      throw ConfigError(where(file_, table->get(key)->source()) + qualified(section, key) +
+                        " = \"" + text +
+                        "\" is not a size from 1KiB to 1GiB; write it like \"512KiB\", "
+                        "\"16MiB\" or \"1GiB\"");
+    out = *n;
+  }
+
   void read_list(const toml::table* table, std::string_view section, std::string_view key,
                  std::vector<std::string>& out) {
     if (table == nullptr) return;
@@ -188,6 +202,30 @@ void check_values(Config& c, Reader& reader) {
 
 }  // namespace
 
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::uint64_t n = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (n > (std::uint64_t{1} << 40)) return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
+  }
+  if (i == 0) return std::nullopt;
+  const std::string_view unit = text.substr(i);
+  int shift = 0;
+  if (unit == "KiB")
+    shift = 10;
+  else if (unit == "MiB")
+    shift = 20;
+  else if (unit == "GiB")
+    shift = 30;
+  else
+    return std::nullopt;
+  if (n > (std::uint64_t{1} << 30)) return std::nullopt;
+  n <<= shift;
+  if (n < 1024 || n > (std::uint64_t{1} << 30)) return std::nullopt;
+  return n;
+}
+
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   using namespace std::chrono;
   // Found by fuzzing: "999999999999h" overflowed the sum (undefined behaviour) into some
@@ -266,9 +304,10 @@ Config parse_config(std::string_view text, const std::string& name) {
   }
   const toml::table* sync = reader.section("sync");
   if (sync) {
-    reader.only_keys(*sync, "sync.",
-                     {"interval", "resources", "conflict_policy", "mass_delete_share",
-                      "mass_delete_min", "retry_base", "retry_cap", "retry_attempts"});
+    reader.only_keys(
+        *sync, "sync.",
+        {"interval", "resources", "conflict_policy", "mass_delete_share", "mass_delete_min",
+         "retry_base", "retry_cap", "retry_attempts", "cycle_timeout", "max_element_size"});
     reader.read_duration(sync, "sync", "interval", c.sync.interval);
     reader.read_list(sync, "sync", "resources", c.sync.resources);
     reader.read(sync, "sync", "conflict_policy", c.sync.conflict_policy);
@@ -277,6 +316,8 @@ Config parse_config(std::string_view text, const std::string& name) {
     reader.read_duration(sync, "sync", "retry_base", c.sync.retry_base);
     reader.read_duration(sync, "sync", "retry_cap", c.sync.retry_cap);
     reader.read(sync, "sync", "retry_attempts", c.sync.retry_attempts);
+    reader.read_duration(sync, "sync", "cycle_timeout", c.sync.cycle_timeout);
+    reader.read_size(sync, "sync", "max_element_size", c.sync.max_element_size);
   }
   check_values(c, reader);
   return c;

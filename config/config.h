@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -57,6 +58,10 @@ struct Config {
     std::chrono::milliseconds retry_base{500};
     std::chrono::milliseconds retry_cap{30000};
     int retry_attempts = 5;
+    // A whole cycle's limit: what it did not get to waits for the next cycle.
+    std::chrono::milliseconds cycle_timeout{600000};
+    // An element of the CRM larger than this (its JSON text) is skipped, not held in memory.
+    std::uint64_t max_element_size = std::uint64_t{16} << 20;
   } sync;
 };
 
@@ -79,6 +84,9 @@ void apply_overrides(Config& config, const Overrides& overrides);
 // "250ms", "10s", "5m", "1h", "1h30m" -> milliseconds; nullopt when malformed, zero, or
 // longer than 365 days.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// "64KiB", "16MiB", "1GiB" -> bytes; nullopt when malformed, under 1 KiB or over 1 GiB.
+std::optional<std::uint64_t> parse_size(std::string_view text);
 
 // The token: from server.token_file, else $CREDENTIALS_DIRECTORY/token (systemd
 // LoadCredential=), else $CLEVERTIM_TOKEN. Trailing white space is trimmed. A token file that

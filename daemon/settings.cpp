@@ -39,6 +39,8 @@ ServiceSettings load_settings(const CommandLine& cl, bool need_token) {
   s.retry.base = c.sync.retry_base;
   s.retry.cap = c.sync.retry_cap;
   s.retry.attempts = c.sync.retry_attempts;
+  s.cycle_timeout = c.sync.cycle_timeout;
+  s.max_element_size = c.sync.max_element_size;
   s.log_level = c.log_level;
   return s;
 }

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -35,6 +36,8 @@ struct ServiceSettings {
   double mass_delete_share = 0.5;
   std::int64_t mass_delete_min = 5;
   sync::RetryPolicy retry;
+  std::chrono::milliseconds cycle_timeout{600000};
+  std::uint64_t max_element_size = std::uint64_t{16} << 20;
 
   std::string log_level = "info";
 };

@@ -11,6 +11,7 @@ sync::ClientOptions client_options(const ServiceSettings& s) {
   o.connect_timeout = s.connect_timeout;
   o.request_timeout = s.request_timeout;
   o.max_connections = s.max_connections;
+  o.max_element_size = s.max_element_size;
   return o;
 }
 
@@ -24,6 +25,7 @@ sync::CycleOptions cycle_options(const ServiceSettings& s) {
   o.push.mass_delete_share = s.mass_delete_share;
   o.push.mass_delete_min = s.mass_delete_min;
   o.push.concurrency = s.max_connections;
+  o.timeout = s.cycle_timeout;
   return o;
 }
 

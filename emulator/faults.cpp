@@ -28,6 +28,10 @@ std::string_view fault_name(Fault f) {
       return "short";
     case Fault::kBadId:
       return "bad_id";
+    case Fault::kUnavailableAfterCommit:
+      return "503_after_commit";
+    case Fault::kRateLimitedAfterCommit:
+      return "429_after_commit";
     case Fault::kNone:
       break;
   }
@@ -35,13 +39,14 @@ std::string_view fault_name(Fault f) {
 }
 
 Fault parse_fault(std::string_view name) {
-  for (Fault f :
-       {Fault::kServerError, Fault::kRateLimited, Fault::kUnavailable, Fault::kReset,
-        Fault::kTruncate, Fault::kEmpty, Fault::kDropAfterCommit, Fault::kShort, Fault::kBadId})
+  for (Fault f : {Fault::kServerError, Fault::kRateLimited, Fault::kUnavailable, Fault::kReset,
+                  Fault::kTruncate, Fault::kEmpty, Fault::kDropAfterCommit, Fault::kShort,
+                  Fault::kBadId, Fault::kUnavailableAfterCommit, Fault::kRateLimitedAfterCommit})
     if (fault_name(f) == name) return f;
   throw std::invalid_argument(
       "unknown fault '" + std::string(name) +
-      "'; use 5xx, 429, 503, reset, truncate, empty, drop_after_commit, short, bad_id");
+      "'; use 5xx, 429, 503, reset, truncate, empty, drop_after_commit, short, bad_id, "
+      "503_after_commit, 429_after_commit");
 }
 
 Faults::Faults(FaultRates rates) : rates_(rates), rng_(rates.seed) {}
@@ -126,7 +131,9 @@ Fault Faults::draw(std::string_view method, std::string_view path, bool read_all
     if (!it->method.empty() && it->method != method) continue;
     if (!it->path.empty() && !path.starts_with(it->path)) continue;
     if ((hits_read_alls_only(it->fault) && !read_all) ||
-        (it->fault == Fault::kDropAfterCommit && !write))
+        ((it->fault == Fault::kDropAfterCommit || it->fault == Fault::kUnavailableAfterCommit ||
+          it->fault == Fault::kRateLimitedAfterCommit) &&
+         !write))
       continue;
     const Fault f = it->fault;
     next_.erase(it);

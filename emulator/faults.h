@@ -27,10 +27,15 @@ enum class Fault {
   kDropAfterCommit,  // a write is done, then the connection closes before any answer
   kShort,            // a read-all leaves out a random non-empty subset of its elements
   kBadId,            // a read-all in which one element's `id` is unusable (see BadId)
+  // One-shot only (no rate): a write is done, then answered 503 / 429 with Retry-After and
+  // the error envelope, as a proxy in front of a backend that committed may answer.
+  kUnavailableAfterCommit,
+  kRateLimitedAfterCommit,
 };
 
 // The name used by flags, the control API and the request log: "5xx", "429", "503", "reset",
-// "truncate", "empty", "drop_after_commit", "short", "bad_id"; "" for kNone.
+// "truncate", "empty", "drop_after_commit", "short", "bad_id", "503_after_commit",
+// "429_after_commit"; "" for kNone.
 std::string_view fault_name(Fault f);
 Fault parse_fault(std::string_view name);  // throws std::invalid_argument
 

@@ -163,6 +163,14 @@ struct Server::Impl {
     out.body = std::move(r.body);
     if (out.fault == Fault::kTruncate)  // a complete 200 whose JSON stops half-way
       out.body = shared(out.body->substr(0, out.body->size() / 2));
+    if (out.status == 200 && (out.fault == Fault::kUnavailableAfterCommit ||
+                              out.fault == Fault::kRateLimitedAfterCommit)) {
+      // Done, but answered as a proxy may answer after the backend committed.
+      out.status = out.fault == Fault::kRateLimitedAfterCommit ? 429 : 503;
+      out.body = shared(error_body(out.status == 429 ? "too many requests; retry later"
+                                                     : "service unavailable; retry later"));
+      out.retry_after = faults.rates().retry_after_seconds;
+    }
     if (out.status == 200 && (out.fault == Fault::kShort || out.fault == Fault::kBadId))
       out.body = shared(faults.spoil_read_all(out.fault, *out.body));  // the cache stays whole
     return out;

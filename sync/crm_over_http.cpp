@@ -23,6 +23,9 @@ WriteResult write_failure(const Failure& f, bool is_create, bool shutting_down) 
     if (is_create && f.maybe_reached_server) return {Status::kUnknown, {}, f.describe()};
     return {Status::kRetryLater, {}, f.describe()};
   }
+  // Any answer to a POST but a definite refusal (failure.h) may hide a created element: the
+  // push looks for it in the next pull before sending anything again.
+  if (is_create && f.maybe_reached_server) return {Status::kUnknown, {}, f.describe()};
   switch (f.kind) {
     case FailureKind::kNotFound:
       return {Status::kNotFound, {}, f.describe()};
@@ -35,8 +38,7 @@ WriteResult write_failure(const Failure& f, bool is_create, bool shutting_down) 
     case FailureKind::kOtherStatus:
       return {Status::kRejected, {}, f.describe()};
     default:
-      // Transient. A create that may have reached the server must be checked, not resent.
-      if (is_create && f.maybe_reached_server) return {Status::kUnknown, {}, f.describe()};
+      // Transient, and certainly not carried out (see above): sent again next cycle.
       return {Status::kRetryLater, {}, f.describe()};
   }
 }
@@ -58,16 +60,74 @@ void CrmOverHttp::shutdown() {
   client_->shutdown();
 }
 
-// Runs `op` until it succeeds, fails for good, attempts run out or shutdown() is called.
+void CrmOverHttp::begin_cycle(std::optional<std::chrono::steady_clock::time_point> deadline) {
+  deadline_ = deadline;
+  deadline_said_ = false;
+  unreachable_.reset();  // the CRM may be back: the new cycle tries again
+  client_->set_deadline(deadline);
+}
+
+std::optional<Failure> CrmOverHttp::not_sent(std::string_view what) {
+  if (deadline_ && std::chrono::steady_clock::now() >= *deadline_) {
+    Failure f;
+    f.kind = FailureKind::kTimeout;
+    f.message = std::string(what) +
+                ": not sent, the time limit of this sync cycle ran out (sync.cycle_timeout)";
+    f.past_deadline = true;
+    note(f, what);
+    return f;
+  }
+  if (unreachable_) {
+    Failure f = *unreachable_;
+    f.message = std::string(what) + ": not sent, the CRM did not answer an earlier request " +
+                "of this cycle (" + unreachable_->message + ")";
+    f.maybe_reached_server = false;
+    f.retry_after.reset();
+    return f;
+  }
+  return std::nullopt;
+}
+
+void CrmOverHttp::note(const Failure& f, std::string_view what) {
+  if (stopping_) return;
+  if (f.past_deadline && !deadline_said_) {
+    deadline_said_ = true;
+    spdlog::error(
+        "this sync cycle ran out of time (sync.cycle_timeout) at {}: the rest of this cycle's "
+        "requests are not sent; nothing is lost, the next cycle goes on from there",
+        what);
+  }
+  if (!f.unreachable || unreachable_) return;
+  unreachable_ = f;
+  spdlog::error(
+      "the CRM does not answer ({}: {}): the rest of this cycle's requests are not sent; "
+      "nothing is lost, the next cycle tries again. Check server.url, the network and the "
+      "CRM's status",
+      what, f.describe());
+}
+
+// Runs `op` until it succeeds, fails for good, attempts run out, the CRM proved unreachable,
+// the cycle's deadline passes or shutdown() is called.
 template <class Op>
 auto CrmOverHttp::retrying(std::string_view what, Op op) -> std::invoke_result_t<Op&> {
   for (int attempt = 1;; ++attempt) {
+    if (auto f = not_sent(what)) co_return std::move(*f);
     auto result = co_await op();
-    if (result.ok() || !result.failure().retryable() || attempt >= retry_.attempts || stopping_)
+    if (result.ok()) co_return result;
+    const Failure& f = result.failure();
+    // Another request found the CRM unreachable meanwhile: waiting through this one's
+    // retries would only repeat that.
+    if (!f.retryable() || attempt >= retry_.attempts || stopping_ || unreachable_) {
+      note(f, what);
       co_return result;
-    const auto delay = backoff_delay(retry_, attempt - 1, rng_, result.failure().retry_after);
-    spdlog::warn("{} failed ({}); attempt {} of {} in {} ms", what, result.failure().describe(),
-                 attempt + 1, retry_.attempts, delay.count());
+    }
+    const auto delay = backoff_delay(retry_, attempt - 1, rng_, f.retry_after);
+    if (deadline_ && std::chrono::steady_clock::now() + delay >= *deadline_) {
+      note(f, what);  // no time left to wait for another try
+      co_return result;
+    }
+    spdlog::warn("{} failed ({}); attempt {} of {} in {} ms", what, f.describe(), attempt + 1,
+                 retry_.attempts, delay.count());
     asio::steady_timer timer(executor_, delay);
     waits_.insert(&timer);
     boost::system::error_code ignored;
@@ -88,6 +148,9 @@ asio::awaitable<FetchOutcome> CrmOverHttp::fetch_all_compact_first(
     const std::function<void()>& on_restart, const CompactTaker& take_compact) {
   bool first = true;
   const std::string what = "GET " + std::string(resource);
+  // Failing at once for a reason the log already gave: not worth a line per resource.
+  if (auto f = not_sent(what))
+    co_return FetchOutcome{FetchOutcome::Status::kFailed, f->describe(), 0, true};
   auto result = co_await retrying(what, [&]() {
     if (!first) on_restart();  // forget what a broken attempt handed over
     first = false;
@@ -104,7 +167,7 @@ asio::awaitable<FetchOutcome> CrmOverHttp::fetch_all_compact_first(
   const Failure& f = result.failure();
   if (f.kind == FailureKind::kNotFound || f.kind == FailureKind::kNotSupported)
     co_return FetchOutcome{FetchOutcome::Status::kUnavailable, f.describe(), 0};
-  co_return FetchOutcome{FetchOutcome::Status::kFailed, f.describe(), 0};
+  co_return FetchOutcome{FetchOutcome::Status::kFailed, f.describe(), 0, f.past_deadline};
 }
 
 asio::awaitable<WriteResult> CrmOverHttp::create(std::string_view resource, json::object element) {

@@ -1,15 +1,19 @@
 // The CRM reached over HTTP: CrmReader and CrmWriter on top of HttpClient, with retries.
 //
 // Reads and idempotent writes (PUT, DELETE) are retried with backoff on network errors, 429
-// and 5xx; a POST is retried only when it certainly never reached the server, so that a lost
-// answer never becomes a duplicate (the push looks for it in the next pull instead).
+// and 5xx; a POST is retried only when it certainly never reached the server (it could not
+// connect): any answer but a definite refusal (400, 401, 403, 404, 501, ...; see failure.h),
+// a 503 or 429 included, may come after the element was created, so the create ends as
+// kUnknown and the push looks for it in the next pull instead of making a duplicate.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -43,12 +47,20 @@ class CrmOverHttp : public CrmReader, public CrmWriter {
   boost::asio::awaitable<WriteResult> remove(std::string_view resource, std::int64_t id) override;
   boost::asio::awaitable<WriteResult> read_one(std::string_view resource, std::int64_t id) override;
 
+  // Forgets that the CRM did not answer, and bounds every request by `deadline`.
+  void begin_cycle(std::optional<std::chrono::steady_clock::time_point> deadline) override;
+
   // Closes idle connections and makes requests in flight fail soon (on shutdown).
   void shutdown();
 
  private:
   template <class Op>
   auto retrying(std::string_view what, Op op) -> std::invoke_result_t<Op&>;
+  // A request not sent at all, because of what an earlier one found: the CRM does not answer,
+  // or the cycle's deadline passed. std::nullopt: send it.
+  std::optional<Failure> not_sent(std::string_view what);
+  // Remembers a final failure that says the CRM does not answer, and says so once.
+  void note(const Failure& f, std::string_view what);
 
   boost::asio::any_io_executor executor_;
   std::unique_ptr<HttpClient> client_;
@@ -56,6 +68,11 @@ class CrmOverHttp : public CrmReader, public CrmWriter {
   RetryRng rng_;
   bool stopping_ = false;
   std::set<boost::asio::steady_timer*> waits_;  // backoff waits that shutdown() cuts short
+  std::optional<std::chrono::steady_clock::time_point> deadline_;  // of the current cycle
+  // Set when a request found the CRM unreachable (after its retries): the cycle's other
+  // requests fail at once with it instead of each waiting through its own retries.
+  std::optional<Failure> unreachable_;
+  bool deadline_said_ = false;  // "the cycle's time ran out" was logged
 };
 
 }  // namespace clevertim::sync

@@ -5,8 +5,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/fwd.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +25,9 @@ struct FetchOutcome {
   Status status = Status::kOk;
   std::string message;      // what went wrong, in words (never the token)
   std::uint64_t bytes = 0;  // body bytes received
+  // Not tried: the same failure as an earlier request of this cycle (the CRM does not
+  // answer, the cycle's time ran out), which the log already explained once.
+  bool already_reported = false;
 
   bool ok() const { return status == Status::kOk; }
 };
@@ -30,6 +35,11 @@ struct FetchOutcome {
 class CrmReader {
  public:
   virtual ~CrmReader() = default;
+  // A sync cycle starts; it should be over by `deadline` (none: no limit). An implementation
+  // that learned during the previous cycle that the CRM does not answer tries again now.
+  virtual void begin_cycle(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    (void)deadline;
+  }
   // Calls `on_element` for each element of `content`. A retry after a failure half-way calls
   // `on_restart` first: everything handed over before it must be forgotten.
   virtual boost::asio::awaitable<FetchOutcome> fetch_all(

@@ -6,7 +6,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,8 +23,10 @@ struct WriteResult {
                     // nothing changed remotely, and no other write fares better until the
                     // token is fixed
     kRetryLater,    // 5xx / 429 / network, retries exhausted: nothing changed remotely
-    kUnknown,       // the request may have reached the CRM, but no answer arrived (a POST
-                    // that timed out): it must be checked before being sent again
+    kUnknown,       // the request may have reached the CRM and no definite answer came (a
+                    // POST that timed out, or answered 502/503/504/429: a proxy may say so
+                    // after the backend created it): it must be checked before being sent
+                    // again
   };
   Status status = Status::kOk;
   boost::json::object element;
@@ -34,6 +38,10 @@ struct WriteResult {
 class CrmWriter {
  public:
   virtual ~CrmWriter() = default;
+  // As CrmReader::begin_cycle (an object that is both gets one call for both).
+  virtual void begin_cycle(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    (void)deadline;
+  }
   virtual boost::asio::awaitable<WriteResult> create(std::string_view resource,
                                                      boost::json::object element) = 0;
   virtual boost::asio::awaitable<WriteResult> update(std::string_view resource, std::int64_t id,

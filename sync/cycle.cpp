@@ -175,7 +175,9 @@ void apply_fetched(InFlight& f, CycleOptions& options, CycleReport& report) {
   }
   if (!f.outcome.ok()) {
     report.pull_failures.push_back(std::string(r.endpoint) + ": " + f.outcome.message);
-    spdlog::error("pull of {} failed, nothing of it applied: {}", r.endpoint, f.outcome.message);
+    // A host that does not answer makes every resource fail alike: said once, not per resource.
+    spdlog::log(f.outcome.already_reported ? spdlog::level::debug : spdlog::level::err,
+                "pull of {} failed, nothing of it applied: {}", r.endpoint, f.outcome.message);
     return;
   }
   PullReport pulled = f.pull->apply(options.pull);
@@ -233,6 +235,10 @@ std::string CycleReport::summary() const {
 boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader& reader,
                                               CrmWriter& writer, CycleOptions options) {
   CycleReport report;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (options.timeout.count() > 0) deadline = std::chrono::steady_clock::now() + options.timeout;
+  reader.begin_cycle(deadline);
+  writer.begin_cycle(deadline);
   std::vector<const model::Resource*> order;
   for (const model::Resource& r : model::all_resources())
     if (options.pull_enabled && wanted(options, r.endpoint)) order.push_back(&r);

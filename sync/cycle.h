@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -29,6 +30,10 @@ struct CycleOptions {
   // read into the mirror nor sent before. Unset: no check (tests with a fake CRM, or a push
   // right after a cycle that checked on the same connection).
   std::optional<AccountCheck> account;
+  // The whole cycle's limit (sync.cycle_timeout); 0: none. When it runs out, requests in
+  // flight are cut short and no more are sent: what was not pulled or pushed waits for the
+  // next cycle, nothing is lost (a create cut short is checked for like a lost answer).
+  std::chrono::milliseconds timeout{0};
   // Checked between resources and between pushed rows: stop at the next safe point.
   const std::atomic<bool>* stop_requested = nullptr;
   // Called as a collection streams in: resource, elements so far, bytes so far.

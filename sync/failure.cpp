@@ -60,6 +60,7 @@ FailureKind kind_for_status(int http_status) {
 }
 
 bool Failure::retryable() const {
+  if (past_deadline) return false;  // the time this request had is over
   bool transient = false;
   switch (kind) {
     case FailureKind::kNetwork:

@@ -46,13 +46,20 @@ struct Failure {
   // From a Retry-After header (429 / 503); how long the server asked us to wait.
   std::optional<std::chrono::milliseconds> retry_after;
   // True when the request may have had an effect on the server: it was written completely
-  // and no answer that rules an effect out came back (a timeout or reset while waiting for
-  // the answer, a 502/504 from a proxy, a 200 whose body was cut short). False when the
-  // request certainly did not take effect (connect/TLS failures, a failed write, 4xx, 429,
-  // 500, 501, 503).
+  // and no definite refusal came back (a timeout or reset while waiting for the answer, a 200
+  // whose body was cut short, and any status but a 4xx other than 429, a 501, or a 500 with
+  // the API's error envelope: a proxy may answer 502, 503, 504 or 429 after the backend
+  // committed). False when the request certainly did not take effect (connect/TLS failures,
+  // a failed write, those definite refusals).
   bool maybe_reached_server = false;
   // False for requests that must not be repeated blindly (POST: it would create twice).
   bool idempotent = true;
+  // The server could not be reached or did not answer at all: the name lookup, TCP connect
+  // or TLS handshake failed or ran past connect_timeout, or not one byte of an answer came
+  // within request_timeout. Any other request to it would most likely fare the same.
+  bool unreachable = false;
+  // Not sent, or cut short, because the deadline given to HttpClient::set_deadline passed.
+  bool past_deadline = false;
 
   // Whether sending the same request again may succeed and is safe: transient kinds
   // (network, timeout, 429, 5xx other than 500/501, bad or truncated JSON) and, for a

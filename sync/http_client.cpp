@@ -148,10 +148,16 @@ Failure transport_failure(const Request& req, std::string_view phase, const erro
                  maybe_reached);
 }
 
-// Whether a non-200 answer leaves room for the request to have taken effect: a proxy's 502
-// or 504 may hide a backend that did the work; 4xx, 429, 500, 501 and 503 say it did not.
-bool status_maybe_applied(int status) {
-  return status >= 500 && status <= 599 && status != 500 && status != 501 && status != 503;
+// Whether a non-200 answer rules out that the request took effect. Only a definite refusal
+// does: a 4xx other than 429 (the request was refused as it is), a 501, or API.md's 500 with
+// its error envelope (our body was not JSON). Anything else may come from a proxy in front of
+// a backend that did the work: a 502 or 504, a crash page, a 2xx or 3xx we do not expect, and
+// also 503 and 429, which proxies and load balancers send after the backend committed (on
+// their own timeout, say). A POST answered so must be reconciled, never sent again blindly.
+bool definite_refusal(int status, bool api_error_envelope) {
+  if (status == 429) return false;
+  if (status >= 400 && status <= 499) return true;
+  return status == 501 || (status == 500 && api_error_envelope);
 }
 
 // The "error" text of an error envelope, if the body is one.
@@ -247,7 +253,8 @@ struct HttpClient::Impl {
 
   // Resolution with a real deadline: asio cannot interrupt getaddrinfo, so the lookup runs
   // on its own and we stop waiting for it when the deadline passes.
-  awaitable<std::variant<tcp::resolver::results_type, error_code>> resolve() {
+  awaitable<std::variant<tcp::resolver::results_type, error_code>> resolve(
+      Clock::time_point until) {
     struct State {
       explicit State(const net::any_io_executor& ex) : resolver(ex), timer(ex) {}
       tcp::resolver resolver;
@@ -262,7 +269,7 @@ struct HttpClient::Impl {
           std::to_string(url.port));
     }
     auto state = std::make_shared<State>(executor);
-    state->timer.expires_after(options.connect_timeout);
+    state->timer.expires_at(until);
     state->resolver.async_resolve(url.host, std::to_string(url.port),
                                   [state](error_code ec, tcp::resolver::results_type r) {
                                     state->ec = ec;
@@ -279,11 +286,33 @@ struct HttpClient::Impl {
     co_return state->results;
   }
 
+  // The earlier of now + `phase` and the deadline set_deadline() gave.
+  Clock::time_point bound(Clock::duration phase) const {
+    const auto until = Clock::now() + phase;
+    return deadline && *deadline < until ? *deadline : until;
+  }
+
+  // A failure to connect: the host cannot be reached (or does not answer) now; a timeout is
+  // named by the setting that bounds it, so that the reader knows what to change.
+  Failure connect_failure(const Request& req, const std::string& phase, const error_code& ec) {
+    Failure f = transport_failure(req, phase, ec, false);
+    if (ec == beast::error::timeout)
+      f.message = req.what() + ": " + phase + ": no answer within connect_timeout (" +
+                  std::to_string(options.connect_timeout.count()) +
+                  " ms, for name lookup, TCP connect and TLS handshake together)";
+    f.unreachable = true;
+    return f;
+  }
+
+  // Name lookup, TCP connect and TLS handshake share one deadline, connect_timeout: it is
+  // what the configuration documents, and a server that accepts connections but never speaks
+  // TLS must not hold a request for request_timeout.
   awaitable<std::optional<Failure>> connect(Connection& c, const Request& req) {
     c.close();
-    auto resolved = co_await resolve();
+    const Clock::time_point until = bound(options.connect_timeout);
+    auto resolved = co_await resolve(until);
     if (auto* ec = std::get_if<error_code>(&resolved)) {
-      co_return transport_failure(req, "resolving " + url.host, *ec, false);
+      co_return connect_failure(req, "resolving " + url.host, *ec);
     }
     if (stopped) co_return cancelled(req, false);
     auto& results = std::get<tcp::resolver::results_type>(resolved);
@@ -300,16 +329,16 @@ struct HttpClient::Impl {
       c.plain.emplace(executor);
     }
     ++opened;
-    c.tcp().expires_after(options.connect_timeout);
+    c.tcp().expires_at(until);
     auto [ec, endpoint] = co_await c.tcp().async_connect(results, kTuple);
     if (ec) {
-      co_return transport_failure(req, "connecting to " + url.host_header(), ec, false);
+      co_return connect_failure(req, "connecting to " + url.host_header(), ec);
     }
     if (c.tls) {
-      c.tcp().expires_after(options.tls_timeout);
+      c.tcp().expires_at(until);
       auto [hec] = co_await c.tls->async_handshake(ssl::stream_base::client, kTuple);
       if (hec) {
-        auto f = transport_failure(req, "TLS handshake with " + url.host, hec, false);
+        auto f = connect_failure(req, "TLS handshake with " + url.host, hec);
         if (hec != beast::error::timeout) f.kind = FailureKind::kTls;
         co_return f;
       }
@@ -343,7 +372,7 @@ struct HttpClient::Impl {
 
     // Write.
     auto message = make_request(req);
-    tcp_layer.expires_after(options.request_timeout);
+    tcp_layer.expires_at(bound(options.request_timeout));
     auto [wec, written] = co_await http::async_write(stream, message, kTuple);
     if (wec) {
       // The whole request did not leave: the server cannot have acted on it.
@@ -356,10 +385,13 @@ struct HttpClient::Impl {
     // Response header.
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(boost::none);  // a read-all may be far beyond Beast's 8 MB default
-    tcp_layer.expires_after(options.request_timeout);
+    tcp_layer.expires_at(bound(options.request_timeout));
     auto [hec, hn] = co_await http::async_read_header(stream, c.buffer, parser, kTuple);
     if (hec) {
-      out.result = transport_failure(req, "waiting for the answer", hec, true);
+      Failure f = transport_failure(req, "waiting for the answer", hec, true);
+      // Not one byte within request_timeout: the server does not answer at all.
+      f.unreachable = hec == beast::error::timeout && !parser.got_some();
+      out.result = std::move(f);
       out.closed_before_answer = is_closed_error(hec) && !parser.got_some();
       co_return out;
     }
@@ -369,7 +401,7 @@ struct HttpClient::Impl {
     if (!gzip && !encoding.empty() && !beast::iequals(encoding, "identity")) {
       out.result = failure(req, status == 200 ? FailureKind::kBadJson : kind_for_status(status),
                            status, req.what() + ": unsupported Content-Encoding '" + encoding + "'",
-                           status == 200 || status_maybe_applied(status));
+                           status == 200 || !definite_refusal(status, false));
       co_return out;
     }
     std::optional<std::chrono::milliseconds> retry_after;
@@ -382,6 +414,7 @@ struct HttpClient::Impl {
     std::string error_body;
     EnvelopeStream envelope(req.sink);
     if (req.take_compact) envelope.offer_compact_first(req.take_compact);
+    envelope.limit_element_size(options.max_element_size);
     std::optional<StreamError> json_error;
     auto on_decoded = [&](std::string_view bytes) {
       stats.decoded_bytes += bytes.size();
@@ -401,7 +434,7 @@ struct HttpClient::Impl {
     while (!parser.is_done()) {
       parser.get().body().data = chunk.data();
       parser.get().body().size = chunk.size();
-      tcp_layer.expires_after(options.request_timeout);
+      tcp_layer.expires_at(bound(options.request_timeout));
       auto [ec, n] = co_await http::async_read(stream, c.buffer, parser, kTuple);
       if (ec == http::error::need_buffer) ec = {};
       const std::size_t got = chunk.size() - parser.get().body().size;
@@ -473,11 +506,10 @@ struct HttpClient::Impl {
         message += " (" + std::to_string(body.size()) + " byte body, not an error envelope)";
     }
     // API.md's 500 ("your JSON could not be parsed") comes with an error envelope. A 500
-    // without one is a crash page from the server or a proxy: transient, and it may have
-    // done the work, like a 502.
+    // without one is a crash page from the server or a proxy: transient, like a 502.
     const bool crash_page = status == 500 && !text;
     Failure f = failure(req, crash_page ? FailureKind::kServerError : kind_for_status(status),
-                        status, std::move(message), crash_page || status_maybe_applied(status));
+                        status, std::move(message), !definite_refusal(status, text.has_value()));
     f.retry_after = retry;
     return f;
   }
@@ -487,12 +519,17 @@ struct HttpClient::Impl {
     for (int round = 0;; ++round) {
       auto conn = co_await acquire();
       if (!conn) co_return cancelled(req, false);
+      if (deadline && Clock::now() >= *deadline) {
+        release(std::move(conn), true);
+        co_return past_deadline(req, false);
+      }
       busy.insert(conn.get());
       const bool reused = conn->is_open();
       if (!reused) {
         if (auto f = co_await connect(*conn, req)) {
           release(std::move(conn), false);
           if (stopped) co_return cancelled(req, false);
+          if (deadline && Clock::now() >= *deadline) co_return past_deadline(req, false);
           spdlog::debug("{}: {}", req.what(), f->describe());
           co_return std::move(*f);
         }
@@ -508,6 +545,10 @@ struct HttpClient::Impl {
       release(std::move(conn), a.reusable);
       if (!a.result && stopped) {
         co_return cancelled(req, a.result.failure().maybe_reached_server);
+      }
+      if (!a.result && a.result.failure().kind == FailureKind::kTimeout && deadline &&
+          Clock::now() >= *deadline) {
+        co_return past_deadline(req, a.result.failure().maybe_reached_server);
       }
       if (!a.result && reused && round == 0 && a.closed_before_answer &&
           (req.idempotent() || a.sent_nothing)) {
@@ -528,6 +569,16 @@ struct HttpClient::Impl {
     // kOtherStatus: not retryable, so that no retry loop keeps a stopping daemon busy.
     return failure(req, FailureKind::kOtherStatus, 0,
                    req.what() + ": cancelled, the client is shutting down", maybe_reached);
+  }
+
+  Failure past_deadline(const Request& req, bool maybe_reached) const {
+    // kTimeout but not to be retried: the retry loop sees past_deadline and stops.
+    Failure f = failure(req, FailureKind::kTimeout, 0,
+                        req.what() + (maybe_reached ? ": cut short" : ": not sent") +
+                            ", the time limit of this sync cycle ran out (sync.cycle_timeout)",
+                        maybe_reached);
+    f.past_deadline = true;
+    return f;
   }
 
   // Closes idle connections, aborts the ones in use (their requests fail with `cancelled`)
@@ -609,6 +660,7 @@ struct HttpClient::Impl {
   std::uint64_t opened = 0;
   std::set<Connection*> busy;  // connections lent out, for shutdown()
   bool stopped = false;
+  std::optional<Clock::time_point> deadline;  // set_deadline()
 };
 
 HttpClient::HttpClient(boost::asio::any_io_executor executor, ClientOptions options)
@@ -671,6 +723,10 @@ awaitable<Result<FetchStats>> HttpClient::fetch_all(std::string_view resource, E
 
 void HttpClient::shutdown() {
   impl_->shutdown();
+}
+
+void HttpClient::set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
+  impl_->deadline = deadline;
 }
 
 const BaseUrl& HttpClient::base_url() const {

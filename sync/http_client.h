@@ -14,9 +14,10 @@
 //    the server closed while idle is noticed before use, or, when the request fails on it
 //    before any answer, the request is re-sent once on a fresh connection if that is safe
 //    (GET/PUT/DELETE; a POST only when it was certainly not sent).
-//  - Every phase has a deadline: connect_timeout (resolve + TCP), tls_timeout (handshake),
-//    request_timeout (write + response header; then for each piece of the body, so a long
-//    read-all that keeps moving is never cut, but a stalled one is).
+//  - Every phase has a deadline: connect_timeout (name lookup + TCP + TLS handshake, all
+//    together), request_timeout (write + response header; then for each piece of the body,
+//    so a long read-all that keeps moving is never cut, but a stalled one is); and all of
+//    them end, at the latest, at the deadline set_deadline() gives (a sync cycle's limit).
 //  - Basic auth from the token (password "X"), Accept: application/json, Accept-Encoding:
 //    gzip (decoded transparently, streaming). The token never appears in logs or failures.
 //
@@ -32,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,13 +48,15 @@ struct ClientOptions {
   std::string token;                 // the API token; a secret
   std::string ca_file;               // PEM file of trusted CAs; empty: the system store
   bool allow_insecure_http = false;  // plain http:// to a non-loopback host
-  std::chrono::milliseconds connect_timeout{10000};
-  std::chrono::milliseconds tls_timeout{10000};
+  std::chrono::milliseconds connect_timeout{10000};  // lookup + TCP + TLS handshake
   std::chrono::milliseconds request_timeout{60000};
   std::chrono::milliseconds idle_timeout{30000};  // an idle connection older than this is
                                                   // closed instead of reused
   int max_connections = 4;
   std::string user_agent;  // empty: "clevertim-sync"
+  // An element of an answer larger than this (its JSON text) is skipped (a stand-in, see
+  // json_stream.h), never held whole: one element is what a read-all holds in memory.
+  std::uint64_t max_element_size = std::uint64_t{16} << 20;
 };
 
 // What a read-all moved.
@@ -111,6 +115,10 @@ class HttpClient {
   // later call fail at once, all with a non-retryable kOtherStatus failure ("cancelled").
   // A host name lookup in progress is not interrupted; it ends within connect_timeout.
   void shutdown();
+
+  // From now on, no request is sent after `deadline`, and requests in flight then are cut
+  // short (kTimeout, past_deadline set). std::nullopt: no deadline (the default).
+  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline);
 
   const BaseUrl& base_url() const;
   // TCP connections opened so far (keep-alive makes this smaller than the request count).

@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace clevertim::sync {
 namespace {
@@ -218,13 +219,14 @@ class Handler {
   bool on_key_part(string_view s, std::size_t, error_code&) {
     utf8_.feed(s);
     if (element_ > 0) {
+      grow(s.size());
       if (text_mode_)
         text_part(s);
       else if (building())
         stack_.push_chars(s);
       if (element_ == 1) note_key(s);
     } else if (skip_ == 0) {
-      text_.append(s.data(), s.size());
+      append_text(s);
     }
     return true;
   }
@@ -233,6 +235,7 @@ class Handler {
     utf8_.feed(s);
     if (!utf8_.finish() && !bad_text(ec)) return false;
     if (element_ > 0) {
+      grow(s.size() + 3);  // quotes and colon
       if (text_mode_)
         text_end(s, "\":");
       else if (building())
@@ -243,7 +246,7 @@ class Handler {
         key_.clear();
       }
     } else if (skip_ == 0) {
-      text_.append(s.data(), s.size());
+      append_text(s);
       slot_ = text_ == "status"    ? Slot::kStatus
               : text_ == "error"   ? Slot::kError
               : text_ == "content" ? Slot::kContent
@@ -256,13 +259,14 @@ class Handler {
   bool on_string_part(string_view s, std::size_t, error_code&) {
     utf8_.feed(s);
     if (element_ > 0) {
+      grow(s.size());
       if (text_mode_)
         text_part(s);
       else if (building())
         stack_.push_chars(s);
       if (element_ == 1 && id_next_) append_id_text(s);
     } else if (skip_ == 0) {
-      text_.append(s.data(), s.size());
+      append_text(s);
     }
     return true;
   }
@@ -271,6 +275,7 @@ class Handler {
     utf8_.feed(s);
     if (!utf8_.finish() && !bad_text(ec)) return false;
     if (element_ > 0) {
+      grow(s.size() + 2);
       if (text_mode_)
         text_end(s, "\"");
       else if (building())
@@ -284,7 +289,7 @@ class Handler {
       return true;
     }
     if (skip_ > 0) return true;
-    text_.append(s.data(), s.size());
+    append_text(s);
     std::string text = std::move(text_);
     text_.clear();
     if (level_ == Level::kContent) {
@@ -369,6 +374,8 @@ class Handler {
   }
   std::uint64_t taken() const { return taken_; }
 
+  void limit_element_size(std::uint64_t bytes) { max_element_ = bytes; }
+
   const std::string& problem() const { return problem_; }
   const std::optional<std::string>& status() const { return status_; }
   const std::optional<std::string>& error() const { return error_; }
@@ -396,6 +403,7 @@ class Handler {
   bool scalar(error_code& ec, Push push, Make make, Text text) {
     if (skip_ > 0) return true;
     if (element_ > 0) {
+      grow(8);  // about what a number, true, false or null takes
       if (text_mode_) {
         if (building()) {
           separate();
@@ -440,6 +448,7 @@ class Handler {
       stack_.reset(json::make_shared_resource<json::monotonic_resource>(kElementArena));
     }
     element_ = 1;
+    element_size_ = 0;
     ++position_;
     problem_in_element_.clear();
     id_ = nullptr;
@@ -452,6 +461,7 @@ class Handler {
   bool nest() {
     if (element_ == 1) id_next_ = false;
     ++element_;
+    grow(2);
     return true;
   }
 
@@ -514,6 +524,37 @@ class Handler {
     char digits[24];
     const auto r = std::to_chars(std::begin(digits), std::end(digits), n);
     canon_.append(digits, r.ptr);
+  }
+
+  // The element being read grew by about `n` bytes of JSON text. One larger than the limit is
+  // left out, and what was held of it let go at once: a 200 MB element held as text, then as
+  // a tree, then staged, took over a gigabyte; now memory stays within the limit.
+  void grow(std::size_t n) {
+    if (!building()) return;
+    element_size_ += n;
+    if (element_size_ <= max_element_) return;
+    problem("is larger than " + size_text(max_element_) +
+            " (sync.max_element_size); raise that setting to keep it");
+    std::string().swap(canon_);
+    if (!text_mode_) stack_.reset();
+  }
+
+  // Text outside elements (a top-level string, a key, a string element of `content`), kept
+  // within the same limit: a string element beyond it is skipped, other text cut.
+  void append_text(string_view s) {
+    if (text_.size() + s.size() > max_element_) {
+      if (level_ == Level::kContent && element_ == 0 && skip_ == 0)
+        problem("is larger than " + size_text(max_element_) +
+                " (sync.max_element_size); raise that setting to keep it");
+      return;
+    }
+    text_.append(s.data(), s.size());
+  }
+
+  static std::string size_text(std::uint64_t bytes) {
+    if (bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+    if (bytes % (1u << 10) == 0) return std::to_string(bytes >> 10) + " KiB";
+    return std::to_string(bytes) + " bytes";
   }
 
   // Whether the element being read is still rebuilt: once it cannot be kept, the rest of it is
@@ -579,6 +620,8 @@ class Handler {
   bool elided_ = false;
   std::uint64_t position_ = 0;      // elements of `content` begun so far
   std::string problem_in_element_;  // why the element being read cannot be kept; "" if it can
+  std::uint64_t max_element_ = std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t element_size_ = 0;  // about how much JSON text the element has had so far
   json::value id_;                  // its top-level "id", when a number or a string
   bool id_next_ = false;            // the next value at its top level is its "id"
   std::string key_;                 // the start of its top-level key being read
@@ -690,6 +733,9 @@ EnvelopeStream::~EnvelopeStream() = default;
 
 void EnvelopeStream::offer_compact_first(CompactTaker taker) {
   impl_->parser.handler().offer_compact_first(std::move(taker));
+}
+void EnvelopeStream::limit_element_size(std::uint64_t bytes) {
+  impl_->parser.handler().limit_element_size(bytes);
 }
 std::uint64_t EnvelopeStream::taken_as_text() const {
   return impl_->parser.handler().taken();

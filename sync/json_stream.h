@@ -41,9 +41,10 @@ namespace clevertim::sync {
 inline constexpr std::size_t kMaxElementDepth = 32;
 
 // What the sink gets instead of an element that cannot be kept: one nested deeper than
-// kMaxElementDepth, one holding text that is not valid UTF-8 (JSON text must be UTF-8, and
-// the mirror's text columns, and the reports reading them, need it), or one holding a number
-// out of a double's range (1e400; Boost.JSON would write it back as text that is not JSON).
+// kMaxElementDepth, one larger than limit_element_size(), one holding text that is not valid UTF-8
+// (JSON text must be UTF-8, and the mirror's text columns, and the reports reading them, need it),
+// or one holding a number out of a double's range (1e400; Boost.JSON would write it back as text
+// that is not JSON).
 struct SkippedElement {
   std::uint64_t position = 0;  // in `content`, from 1
   boost::json::value id;       // the element's top-level "id" (number or string); null if none
@@ -77,6 +78,10 @@ class EnvelopeStream {
   // a scan and a hash per element. Stand-ins and scalars always reach the sink.
   void offer_compact_first(CompactTaker taker);
   std::uint64_t taken_as_text() const;  // elements the taker took
+  // Elements (and string elements) whose JSON text is larger than `bytes` are skipped, handed
+  // over as stand-ins, and never held whole: memory stays bounded whatever the server sends.
+  // Unlimited by default.
+  void limit_element_size(std::uint64_t bytes);
   ~EnvelopeStream();
   EnvelopeStream(const EnvelopeStream&) = delete;
   EnvelopeStream& operator=(const EnvelopeStream&) = delete;

@@ -645,7 +645,7 @@ class PushRun {
                      std::string(what) + " failed for now, retried next cycle: " + result.message);
         return true;
       case Status::kUnknown:
-        mark_waiting(item, std::string(what) + " got no answer (" + result.message +
+        mark_waiting(item, std::string(what) + " got no clear answer (" + result.message +
                                "); the next cycle checks whether the CRM has it before "
                                "sending again");
         return true;

@@ -31,7 +31,7 @@ milliseconds backoff_delay(const RetryPolicy& policy, int retry, RetryRng& rng,
   std::uniform_int_distribution<std::int64_t> pick(0, ceiling);
   milliseconds delay{pick(rng)};
   if (retry_after) {
-    delay = std::max(delay, std::clamp(*retry_after, milliseconds{0}, policy.max_retry_after));
+    delay = std::max(delay, std::clamp(*retry_after, milliseconds{0}, milliseconds{cap}));
   }
   return delay;
 }

@@ -24,11 +24,12 @@
 namespace clevertim::sync {
 
 struct RetryPolicy {
-  std::chrono::milliseconds base{500};   // first backoff ceiling
-  std::chrono::milliseconds cap{30000};  // largest backoff ceiling
-  int attempts{5};                       // total tries, the first one included
-  // A Retry-After longer than this is cut to it: a confused server must not park the daemon.
-  std::chrono::milliseconds max_retry_after{300000};
+  std::chrono::milliseconds base{500};  // first backoff ceiling
+  // The longest wait between two tries (sync.retry_cap): the backoff's ceiling, and a
+  // Retry-After (seconds or HTTP date) longer than this is cut to it, so that a confused
+  // server cannot park the daemon.
+  std::chrono::milliseconds cap{30000};
+  int attempts{5};  // total tries, the first one included
 };
 
 using RetryRng = std::mt19937_64;
@@ -38,7 +39,7 @@ RetryRng make_retry_rng();
 
 // The wait before retry number `retry` (0 for the first retry): uniform in
 // [0, min(cap, base * 2^retry)] ("full jitter", so that many clients do not retry in step),
-// but never less than `retry_after` (itself cut to max_retry_after).
+// but never less than `retry_after` (itself cut to the cap).
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, RetryRng& rng,
                                         std::optional<std::chrono::milliseconds> retry_after);
 

@@ -254,6 +254,10 @@ TEST_CASE("every numeric key refuses values outside its range") {
       {"[server]\nmax_connections = nan", "server.max_connections"},
       {"[server]\nmax_connections = 0", "server.max_connections"},
       {"[server]\nmax_connections = 65", "server.max_connections"},
+      {"[sync]\ncycle_timeout = \"0s\"", "sync.cycle_timeout"},
+      {"[sync]\nmax_element_size = \"16\"", "sync.max_element_size"},
+      {"[sync]\nmax_element_size = \"2GiB\"", "sync.max_element_size"},
+      {"[sync]\nmax_element_size = 16", "sync.max_element_size"},
   };
   for (const auto& [text, key] : bad) {
     INFO(std::string(text));
@@ -261,6 +265,12 @@ TEST_CASE("every numeric key refuses values outside its range") {
   }
   CHECK(parse_config("[sync]\nretry_base = \"1s\"\nretry_cap = \"1s\"", "x.toml").sync.retry_cap ==
         1s);
+  const Config limits =
+      parse_config("[sync]\ncycle_timeout = \"20m\"\nmax_element_size = \"512KiB\"", "x.toml");
+  CHECK(limits.sync.cycle_timeout == 20min);
+  CHECK(limits.sync.max_element_size == 512u * 1024);
+  CHECK(Config{}.sync.cycle_timeout == 10min);
+  CHECK(Config{}.sync.max_element_size == 16u << 20);
 }
 
 TEST_CASE("--interval refuses what the file refuses") {

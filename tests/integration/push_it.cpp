@@ -224,6 +224,24 @@ TEST_CASE_FIXTURE(SyncFixture, "a POST whose answer is lost creates exactly one 
   CHECK(number("SELECT id FROM companies WHERE name = 'Exactly Once'") > 0);
 }
 
+TEST_CASE_FIXTURE(SyncFixture,
+                  "a POST answered 503 or 429 after the CRM created it: no duplicate") {
+  REQUIRE(sync() == 0);
+  for (const char* fault : {"503_after_commit", "429_after_commit"}) {
+    CAPTURE(fault);
+    const auto before = remote("company").size();
+    const std::string name = std::string("Once ") + fault;
+    next_fault(fault, "POST", "/api/company");
+    shell("INSERT INTO companies (name, city) VALUES ('" + name + "', 'Bergen');");
+    CHECK(sync() == 1);  // an answer that is no refusal: checked for before sending again
+    CHECK(remote("company").size() == before + 1);
+    CHECK(sync() == 0);  // the pull finds it; nothing is sent again
+    CHECK(remote("company").size() == before + 1);
+    CHECK(number("SELECT count(*) FROM companies WHERE name = '" + name + "'") == 1);
+    CHECK(number("SELECT id FROM companies WHERE name = '" + name + "'") > 0);
+  }
+}
+
 namespace {
 
 // Sends `UPDATE contacts SET <assignments>` for contact `id` in a PUT that the CRM applies but

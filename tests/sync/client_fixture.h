@@ -29,7 +29,6 @@ inline clevertim::sync::ClientOptions options_for(const ScriptServer& server) {
   o.base_url = server.base_url();
   o.token = kToken;
   o.connect_timeout = std::chrono::milliseconds(5000);
-  o.tls_timeout = std::chrono::milliseconds(5000);
   o.request_timeout = std::chrono::milliseconds(10000);
   return o;
 }

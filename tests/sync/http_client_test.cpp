@@ -150,8 +150,9 @@ TEST_CASE("client: non-JSON error bodies, Retry-After and maybe_reached_server")
   r = run(io, client.post("contact", contact(0)));
   REQUIRE_FALSE(r);
   CHECK(r.failure().retry_after == milliseconds{3000});
-  CHECK_FALSE(r.failure().maybe_reached_server);
-  CHECK(r.failure().retryable());
+  // A proxy may answer 429 (or 503) after the backend created the element: not a refusal.
+  CHECK(r.failure().maybe_reached_server);
+  CHECK_FALSE(r.failure().retryable());
 
   Reply down = status(503, "");
   down.headers = {{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}};  // in the past: 0

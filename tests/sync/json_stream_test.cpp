@@ -283,3 +283,39 @@ TEST_CASE("json_stream: in text mode a broken element is still a stand-in, never
   CHECK(clevertim::sync::as_skipped(handed[0]));
   CHECK(clevertim::sync::as_skipped(handed[1]));
 }
+
+TEST_CASE("json_stream: an element larger than the limit is a stand-in, in either mode") {
+  const std::string big(300, 'x');
+  const std::string body = R"({"status":"OK","content":[{"id":1,"fn":"Ann"},{"id":2,"bg":")" + big +
+                           R"("},")" + big + R"(",{"id":3,"n":[1,2,3]}]})";
+  for (const bool text_mode : {false, true}) {
+    CAPTURE(text_mode);
+    // Every split in two: the limit must not depend on how the bytes arrive.
+    for (std::size_t cut = 0; cut <= body.size(); cut += 7) {
+      std::vector<json::value> got;
+      std::vector<std::string> texts;
+      EnvelopeStream stream([&](json::value&& v) { got.push_back(std::move(v)); });
+      if (text_mode)
+        stream.offer_compact_first([&](const json::value&, std::string_view compact) {
+          texts.emplace_back(compact);
+          return true;
+        });
+      stream.limit_element_size(256);
+      REQUIRE_FALSE(stream.write(std::string_view(body).substr(0, cut)));
+      REQUIRE_FALSE(stream.write(std::string_view(body).substr(cut)));
+      REQUIRE_FALSE(stream.finish());
+      REQUIRE_FALSE(stream.check_ok(true));
+      // Elements 1 and 3 intact; 2 (an object) and the long string element skipped.
+      REQUIRE(got.size() + texts.size() == 4);
+      int skipped = 0;
+      for (const json::value& v : got) {
+        if (const auto s = clevertim::sync::as_skipped(v)) {
+          ++skipped;
+          CHECK(s->why.find("sync.max_element_size") != std::string::npos);
+          if (s->position == 2) CHECK(s->id == json::value(2));
+        }
+      }
+      CHECK(skipped == 2);
+    }
+  }
+}

@@ -52,12 +52,15 @@ TEST_CASE("retry: the same seed gives the same delays") {
   }
 }
 
-TEST_CASE("retry: Retry-After is a floor, cut to max_retry_after") {
-  RetryPolicy policy{milliseconds{10}, milliseconds{20}, 5, milliseconds{60000}};
+TEST_CASE("retry: Retry-After is a floor, cut to the cap") {
+  RetryPolicy policy{milliseconds{10}, milliseconds{60000}, 5};
   RetryRng rng(1);
   CHECK(backoff_delay(policy, 0, rng, milliseconds{3000}) == milliseconds{3000});
   CHECK(backoff_delay(policy, 0, rng, milliseconds{3600000}) == milliseconds{60000});
   CHECK(backoff_delay(policy, 0, rng, milliseconds{0}) <= milliseconds{10});
+  // sync.retry_cap bounds every wait: a server asking for an hour gets retry_cap.
+  RetryPolicy tight{milliseconds{10}, milliseconds{50}, 5};
+  CHECK(backoff_delay(tight, 0, rng, milliseconds{3600000}) == milliseconds{50});
 }
 
 TEST_CASE("retry: parsing Retry-After") {
@@ -132,14 +135,14 @@ TEST_CASE("retry: with_retry does not retry permanent failures") {
 
 TEST_CASE("retry: with_retry waits at least Retry-After") {
   Failure busy = failure_of(FailureKind::kRateLimited, 429);
-  busy.retry_after = milliseconds{10};
+  busy.retry_after = milliseconds{4};  // under kFast's cap, which would cut it
   Scripted s{{busy, Result<int>(1)}};
   const auto start = std::chrono::steady_clock::now();
   auto r = s.run(kFast);
   CHECK(r);
   REQUIRE(s.waits.size() == 1);
-  CHECK(s.waits[0] >= milliseconds{10});
-  CHECK(std::chrono::steady_clock::now() - start >= milliseconds{10});
+  CHECK(s.waits[0] >= milliseconds{4});
+  CHECK(std::chrono::steady_clock::now() - start >= milliseconds{4});
 }
 
 TEST_CASE("retry: a POST that may have reached the server is not retried") {
