@@ -11,6 +11,10 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "storage/failpoint.h"
 #include "storage/schema.h"
@@ -47,11 +51,32 @@ int read_user_version(SQLite::Database& db) {
   return db.execAndGet("PRAGMA user_version").getInt();
 }
 
-void drop_triggers_and_views(SQLite::Database& db) {
+// The name a "CREATE TRIGGER name ..." or "CREATE VIEW name ..." statement gives.
+std::string created_name(const std::string& statement) {
+  std::istringstream words(statement);
+  std::string create, kind, name;
+  words >> create >> kind >> name;
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
+    name = name.substr(1, name.size() - 2);
+  return name;
+}
+
+// Drops the triggers and views this project made, to make them anew: a migration used to drop
+// every trigger and view in the file, those a user added too (the README invites it). Ours are
+// those the current schema creates, and any trigger of an older schema (all of them consult
+// sync_control, which a user's trigger has no reason to).
+void drop_own_triggers_and_views(SQLite::Database& db) {
+  std::set<std::string> own;
+  for (const std::string& sql : trigger_and_view_statements()) own.insert(created_name(sql));
   std::vector<std::pair<std::string, std::string>> objects;
-  SQLite::Statement q(db, "SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view')");
-  while (q.executeStep())
-    objects.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+  SQLite::Statement q(db,
+                      "SELECT type, name, instr(coalesce(sql, ''), 'sync_control') > 0 FROM "
+                      "sqlite_schema WHERE type IN ('trigger', 'view')");
+  while (q.executeStep()) {
+    const std::string type = q.getColumn(0).getString(), name = q.getColumn(1).getString();
+    if (own.contains(name) || (type == "trigger" && q.getColumn(2).getInt() != 0))
+      objects.emplace_back(type, name);
+  }
   for (const auto& [type, name] : objects)
     db.exec("DROP " + std::string(type == "view" ? "VIEW" : "TRIGGER") + " IF EXISTS " +
             sql_identifier(name));
@@ -64,7 +89,7 @@ void migrate(SQLite::Database& db, const fs::path& path, int target) {
   for (int version = from + 1; version <= target; ++version) {
     for (const std::string& sql : migration_statements(version)) db.exec(sql);
   }
-  drop_triggers_and_views(db);
+  drop_own_triggers_and_views(db);
   for (const std::string& sql : trigger_and_view_statements()) db.exec(sql);
   // A migration may edit table definitions in place (see version 3): a new schema version makes
   // every connection, this one included, read the definitions again.

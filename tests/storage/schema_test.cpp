@@ -316,3 +316,34 @@ TEST_CASE("a failed start of an own write transaction rolls back; the next one w
   CHECK(db.execAndGet("SELECT value FROM sync_meta WHERE key = 'probe'").getString() == "written");
   CHECK(db.execAndGet("SELECT applying FROM sync_control").getInt() == 0);
 }
+
+// Issue 13, item 18: a migration drops and makes again only the project's own triggers and
+// views; those a user added (the README invites it) survive and keep working.
+TEST_CASE("a migration keeps the triggers and views a user added") {
+  ScratchDir dir;
+  const auto path = dir / "crm.db";
+  {
+    storage::OpenOptions old;
+    old.target_version = 4;
+    storage::Mirror::open(path, old);
+  }
+  const auto r = run_sqlite3(path,
+                             "CREATE TABLE audit (what TEXT);"
+                             "CREATE TRIGGER my_audit AFTER INSERT ON companies BEGIN "
+                             "INSERT INTO audit VALUES ('new company ' || NEW.name); END;"
+                             "CREATE VIEW my_companies AS SELECT name FROM companies;");
+  REQUIRE_MESSAGE(r.ok(), r.output);
+  auto mirror = storage::Mirror::open(path);  // migrates to the current version
+  REQUIRE(mirror.schema_version() == storage::kSchemaVersion);
+  auto& db = mirror.db();
+  CHECK(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'my_audit'").getInt() == 1);
+  CHECK(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'my_companies'").getInt() ==
+        1);
+  const auto w = run_sqlite3(path, "INSERT INTO companies (name) VALUES ('Audited');");
+  REQUIRE_MESSAGE(w.ok(), w.output);
+  CHECK(db.execAndGet("SELECT what FROM audit").getString() == "new company Audited");
+  CHECK(db.execAndGet("SELECT count(*) FROM my_companies WHERE name = 'Audited'").getInt() == 1);
+  // The project's own objects are there, once each.
+  CHECK(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'companies_capture_insert'")
+            .getInt() == 1);
+}
