@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <sstream>
 
@@ -200,17 +201,42 @@ int sync_once(const ServiceSettings& s, bool allow_mass_delete, bool adopt_accou
   });
 }
 
+namespace {
+
+// "3 min ago" from an ISO UTC time as the mirror records it; "" when it cannot be read.
+std::string age_of(const std::string& iso) {
+  std::tm tm{};
+  if (iso.size() < 19 || strptime(iso.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr)
+    return "";
+  const auto seconds = static_cast<long long>(std::time(nullptr) - timegm(&tm));
+  if (seconds < 0) return "";
+  if (seconds < 120) return std::to_string(seconds) + " s ago";
+  if (seconds < 7200) return std::to_string(seconds / 60) + " min ago";
+  if (seconds < 172800) return std::to_string(seconds / 3600) + " h ago";
+  return std::to_string(seconds / 86400) + " days ago";
+}
+
+}  // namespace
+
 int show_status(const ServiceSettings& s, bool as_json) {
   if (!mirror_exists(s)) return kExitDatabase;
   try {
     storage::Mirror mirror = open_mirror(s, Use::kRead);
     const storage::MirrorStatus status = storage::read_status(mirror);
-    std::string daemon = "not running";
+    bool running = false;
     try {
       InstanceLock probe(s.database);
     } catch (const AlreadyRunning& e) {
-      daemon = "running";
+      running = true;
     }
+    // A running daemon's own interval (it may have been started with --interval); else the
+    // configured one, which the next `run` will use.
+    const std::int64_t interval =
+        running && status.daemon_interval_seconds
+            ? *status.daemon_interval_seconds
+            : std::chrono::duration_cast<std::chrono::seconds>(s.interval).count();
+    std::int64_t held = 0;
+    for (const auto& h : status.held_deletions) held += h.count;
     if (as_json) {
       json::object out, resources;
       for (const auto& [ep, r] : status.resources)
@@ -219,15 +245,21 @@ int show_status(const ServiceSettings& s, bool as_json) {
                          {"errors", r.errors},
                          {"conflicts", r.conflicts}};
       out["database"] = s.database.string();
-      out["daemon"] = daemon;
+      out["daemon"] = running ? "running" : "not running";
       out["resources"] = std::move(resources);
       out["pending"] = status.pending();
       out["errors"] = status.errors();
       out["open_conflicts"] = status.open_conflicts;
       out["outbox"] = status.outbox;
-      out["held"] = status.held;
-      out["interval_seconds"] =
-          std::chrono::duration_cast<std::chrono::seconds>(s.interval).count();
+      out["held"] = held;
+      json::array holds;
+      for (const auto& h : status.held_deletions)
+        holds.push_back({{"resource", h.resource},
+                         {"direction", h.direction},
+                         {"count", h.count},
+                         {"reason", h.reason}});
+      out["held_deletions"] = std::move(holds);
+      out["interval_seconds"] = interval;
       auto run = [](const std::optional<storage::LastRun>& r) -> json::value {
         if (!r) return nullptr;
         return {{"started_at", r->started_at}, {"ended_at", r->ended_at}, {"pulled", r->pulled},
@@ -238,34 +270,45 @@ int show_status(const ServiceSettings& s, bool as_json) {
       std::cout << json::serialize(out) << "\n";
       return kExitOk;
     }
-    std::cout << "mirror:    " << s.database.string() << "\n"
-              << "daemon:    " << daemon << "\n";
+    std::cout << "mirror:       " << s.database.string() << "\n"
+              << "daemon:       " << (running ? "running" : "not running") << "\n";
     if (status.last_run)
-      std::cout << "last sync: " << status.last_run->started_at << " (pulled "
-                << status.last_run->pulled << ", pushed " << status.last_run->pushed << ", failed "
-                << status.last_run->failed << ")\n";
+      std::cout << "last sync:    " << status.last_run->started_at << " ("
+                << age_of(status.last_run->started_at) << "; pulled " << status.last_run->pulled
+                << ", pushed " << status.last_run->pushed << ", failed " << status.last_run->failed
+                << ")\n";
     else
-      std::cout << "last sync: never\n";
+      std::cout << "last sync:    never\n";
+    if (status.last_success)
+      std::cout << "last success: " << status.last_success->started_at << " ("
+                << age_of(status.last_success->started_at) << ")\n";
+    else if (status.last_run)
+      std::cout << "last success: never\n";
     if (status.last_run && !status.last_run->ended_at.empty())
-      std::cout << "next sync: "
-                << std::chrono::duration_cast<std::chrono::seconds>(s.interval).count()
-                << " s after the last one, when the daemon runs\n";
+      std::cout << "next sync:    " << interval << " s after the last one"
+                << (running ? " (the running daemon's interval)\n" : ", when the daemon runs\n");
     if (status.last_run && !status.last_run->error.empty())
-      std::cout << "problems:  " << status.last_run->error << "\n";
+      std::cout << "problems:     " << status.last_run->error << "\n";
     std::printf("%-13s %9s %8s %7s %9s\n", "resource", "rows", "pending", "errors", "conflicts");
     for (const auto& [ep, r] : status.resources)
       std::printf("%-13s %9lld %8lld %7lld %9lld\n", ep.c_str(), static_cast<long long>(r.rows),
                   static_cast<long long>(r.pending), static_cast<long long>(r.errors),
                   static_cast<long long>(r.conflicts));
-    if (status.held > 0)
-      std::cout << status.held
-                << " deletions are held by the mass-deletion guard: run `clevertim-sync sync "
-                   "--allow-mass-delete` if they are intended\n";
+    for (const auto& h : status.held_deletions)
+      std::cout << "held: " << h.count << " " << h.resource << " deletions ("
+                << (h.direction == "pull" ? "missing from the CRM's list" : "deleted here")
+                << ") wait: " << h.reason << "\n";
     if (status.open_conflicts > 0)
       std::cout << status.open_conflicts << " conflicts wait: see `clevertim-sync conflicts`\n";
     return kExitOk;
   } catch (const storage::MirrorError& e) {
     spdlog::error("{}", e.what());
+    return kExitDatabase;
+  } catch (const std::exception& e) {
+    spdlog::error(
+        "cannot read the status of {}: {}; check that it is readable and not locked "
+        "for long",
+        s.database.string(), e.what());
     return kExitDatabase;
   }
 }

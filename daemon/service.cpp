@@ -76,6 +76,7 @@ class Service {
   }
 
   asio::awaitable<void> run() {
+    record_interval();
     listen_for_signals();
     asio::co_spawn(io_, keep_watchdog_fed(), log_failure("watchdog"));
     asio::co_spawn(io_, watch_local_writes(), log_failure("local write watch"));
@@ -84,7 +85,10 @@ class Service {
     int failures = 0;
     Clock::time_point next_full = Clock::now();
     while (!stop_) {
-      if (reload_requested_) reload();
+      if (reload_requested_) {
+        reload();
+        record_interval();
+      }
       const bool full = full_due;
       push_requested_ = false;
       if (first) {
@@ -158,6 +162,17 @@ class Service {
     if (bytes > 0) std::fputs("\n", stderr);
   }
 
+  // `status` reports the running daemon's interval (it may come from --interval), not the
+  // configured one. Best effort: a mirror that cannot be written shows at the first cycle.
+  void record_interval() {
+    try {
+      storage::record_daemon_interval(
+          mirror_, std::chrono::duration_cast<std::chrono::seconds>(settings_.interval).count());
+    } catch (const std::exception& e) {
+      spdlog::warn("could not record the interval for `status`: {}", e.what());
+    }
+  }
+
   // Grows with each failed cycle, with jitter, up to the interval (never a busy loop).
   std::chrono::milliseconds backoff_after(int failures) {
     const auto ceiling = std::min<std::chrono::milliseconds>(
@@ -178,11 +193,18 @@ class Service {
     else
       spdlog::warn("{}", line);
     for (const std::string& problem : report.push.problems) spdlog::warn("  {}", problem);
-    notifier_.status("last " + std::string(full ? "sync" : "push") + " " + clock_time() + ": " +
-                     std::to_string(status.pending()) + " pending, " +
-                     std::to_string(status.errors()) + " errors, " +
-                     std::to_string(status.open_conflicts) + " conflicts; next sync in " +
-                     human_duration(std::max(next, std::chrono::milliseconds(0))));
+    // Held deletions are the one thing that waits for a person besides conflicts: say so
+    // where an administrator looks (systemctl status), not only in the log.
+    std::string held;
+    for (const storage::HeldDeletions& h : status.held_deletions)
+      held += (held.empty() ? "" : ", ") + std::to_string(h.count) + " " + h.resource + " (" +
+              h.direction + ")";
+    notifier_.status(
+        "last " + std::string(full ? "sync" : "push") + " " + clock_time() + ": " +
+        std::to_string(status.pending()) + " pending, " + std::to_string(status.errors()) +
+        " errors, " + std::to_string(status.open_conflicts) + " conflicts" +
+        (held.empty() ? "" : "; deletions held: " + held + " (sync --allow-mass-delete)") +
+        "; next sync in " + human_duration(std::max(next, std::chrono::milliseconds(0))));
   }
 
   // Sleeps until `when`, or until a local write, a signal or a reload wakes us.

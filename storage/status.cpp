@@ -33,6 +33,43 @@ std::int64_t MirrorStatus::errors() const {
   return n;
 }
 
+void record_pull_hold(Mirror& mirror, std::string_view endpoint, std::int64_t count,
+                      const std::string& reason) {
+  SQLite::Database& db = mirror.db();
+  const std::string key = "held_pull:" + std::string(endpoint);
+  SQLite::Statement known(db, "SELECT count(*) FROM sync_meta WHERE key = ?");
+  known.bind(1, key);
+  known.executeStep();
+  const bool recorded = known.getColumn(0).getInt() > 0;
+  known.reset();
+  if (count == 0 && !recorded) return;  // the usual case: no write at all
+  OwnWriteTransaction tx(db);
+  if (count == 0) {
+    SQLite::Statement q(db, "DELETE FROM sync_meta WHERE key = ?");
+    q.bind(1, key);
+    q.exec();
+  } else {
+    SQLite::Statement q(db,
+                        "INSERT OR REPLACE INTO sync_meta (key, value) VALUES (?, "
+                        "json_object('count', ?, 'reason', ?))");
+    q.bind(1, key);
+    q.bind(2, count);
+    q.bind(3, reason);
+    q.exec();
+  }
+  tx.commit();
+}
+
+void record_daemon_interval(Mirror& mirror, std::int64_t seconds) {
+  OwnWriteTransaction tx(mirror.db());
+  SQLite::Statement q(mirror.db(),
+                      "INSERT OR REPLACE INTO sync_meta (key, value) VALUES "
+                      "('daemon_interval_seconds', ?)");
+  q.bind(1, std::to_string(seconds));
+  q.exec();
+  tx.commit();
+}
+
 MirrorStatus read_status(Mirror& mirror) {
   SQLite::Database& db = mirror.db();
   MirrorStatus status;
@@ -53,6 +90,27 @@ MirrorStatus read_status(Mirror& mirror) {
       db.execAndGet("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").getInt64();
   status.last_run = read_run(db, "");
   status.last_success = read_run(db, "WHERE ended_at IS NOT NULL AND failed = 0");
+  {
+    SQLite::Statement push(db,
+                           "SELECT resource, count(*), max(held) FROM outbox WHERE held IS NOT "
+                           "NULL GROUP BY resource ORDER BY resource");
+    while (push.executeStep())
+      status.held_deletions.push_back({push.getColumn(0).getString(), "push",
+                                       push.getColumn(1).getInt64(),
+                                       push.getColumn(2).getString()});
+    SQLite::Statement pull(db,
+                           "SELECT substr(key, 11), json_extract(value, '$.count'), "
+                           "json_extract(value, '$.reason') FROM sync_meta WHERE key LIKE "
+                           "'held_pull:%' AND json_valid(value) ORDER BY key");
+    while (pull.executeStep())
+      status.held_deletions.push_back({pull.getColumn(0).getString(), "pull",
+                                       pull.getColumn(1).getInt64(),
+                                       pull.getColumn(2).getString()});
+    SQLite::Statement interval(db,
+                               "SELECT CAST(value AS INTEGER) FROM sync_meta WHERE key = "
+                               "'daemon_interval_seconds'");
+    if (interval.executeStep()) status.daemon_interval_seconds = interval.getColumn(0).getInt64();
+  }
   return status;
 }
 

@@ -19,6 +19,7 @@
 
 #include "model/resources.h"
 #include "storage/clock.h"
+#include "storage/status.h"
 
 namespace clevertim::sync {
 namespace {
@@ -167,7 +168,8 @@ asio::awaitable<void> confirm_deletions(InFlight& f, CrmWriter& writer) {
 }
 
 // A fetched collection: applied when it arrived whole, reported either way.
-void apply_fetched(InFlight& f, CycleOptions& options, CycleReport& report) {
+void apply_fetched(storage::Mirror& mirror, InFlight& f, CycleOptions& options,
+                   CycleReport& report) {
   const model::Resource& r = f.resource;
   if (f.outcome.status == FetchOutcome::Status::kUnavailable && r.optional) {
     report.skipped.push_back(std::string(r.endpoint));
@@ -181,6 +183,7 @@ void apply_fetched(InFlight& f, CycleOptions& options, CycleReport& report) {
     return;
   }
   PullReport pulled = f.pull->apply(options.pull);
+  storage::record_pull_hold(mirror, r.endpoint, pulled.held, pulled.held_reason);
   if (pulled.skipped > 0)
     report.skipped_elements.push_back(
         std::string(r.endpoint) + ": " + std::to_string(pulled.skipped) +
@@ -286,7 +289,7 @@ boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader
       co_await asio::co_spawn(
           mirror_writer.get_executor(),
           [&]() -> asio::awaitable<void> {
-            apply_fetched(*current, options, report);
+            apply_fetched(mirror, *current, options, report);
             co_return;
           },
           asio::use_awaitable);

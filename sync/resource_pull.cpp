@@ -167,6 +167,7 @@ PullReport ResourcePull::apply(const PullOptions& options) {
   if (is_mass_deletion(deletions, rows, options.mass_delete_share, options.mass_delete_min) &&
       !options.allow_mass_delete) {
     report_.mass_delete_held = true;
+    report_.held = deletions;
     report_.held_reason = "the CRM's " + std::string(resource_.endpoint) + " list lacks " +
                           std::to_string(deletions) + " of the mirror's " + std::to_string(rows) +
                           " rows; deleting them is held back in case the answer was wrong. If "

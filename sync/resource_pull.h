@@ -47,6 +47,7 @@ struct PullReport {
   std::int64_t kept_local = 0;          // rows with unpushed local changes: remote version recorded
   std::int64_t warnings = 0;            // fields kept in raw only
   bool mass_delete_held = false;
+  std::int64_t held = 0;    // deletions held by the mass-deletion guard
   std::string held_reason;  // why deletions were held, in words
 
   std::int64_t rows_written() const { return created + updated + deleted + kept_local; }

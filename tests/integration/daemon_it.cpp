@@ -271,3 +271,51 @@ TEST_CASE("run: a mirror or WAL deleted or replaced under the daemon stops it wi
     CHECK(log.find("full pull") != std::string::npos);
   }
 }
+
+// Issue 13, items 13-14: what `status` tells about holds and the daemon that runs.
+TEST_CASE("status shows held pull deletions, and the running daemon's own interval") {
+  SyncFixture f({"--sample", "30"});
+  REQUIRE(f.sync() == 0);
+  const auto contacts = f.remote("contact");
+  for (std::size_t i = 0; i < 20; ++i)
+    REQUIRE(f.web("DELETE", "contact/" + std::to_string(contacts[i].at("id").as_int64())).status ==
+            200);
+  CHECK(f.sync() == 3);
+  REQUIRE(f.sync({"status", "--json"}) == 0);
+  const auto status = boost::json::parse(f.output).as_object();
+  // The contacts, and the notes the CRM deleted with them.
+  std::int64_t total = 0, contact_holds = 0;
+  for (const auto& h : status.at("held_deletions").as_array()) {
+    total += h.at("count").as_int64();
+    CHECK(h.at("direction") == "pull");
+    if (h.at("resource") == "contact") contact_holds = h.at("count").as_int64();
+  }
+  CHECK(contact_holds == 20);
+  CHECK(status.at("held").as_int64() == total);
+  REQUIRE(f.sync({"status"}) == 0);
+  CHECK_MESSAGE(f.output.find("held: 20 contact deletions (missing from the CRM's list)") !=
+                    std::string::npos,
+                f.output);
+  REQUIRE(f.sync({"sync", "--allow-mass-delete"}) == 0);
+  REQUIRE(f.sync({"status", "--json"}) == 0);
+  CHECK(boost::json::parse(f.output).at("held").as_int64() == 0);
+
+  // A daemon started with --interval 10s: status says so, not the configured 300 s.
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stderr);
+    const std::string binary = clevertim_sync_binary();
+    execl(binary.c_str(), binary.c_str(), "--config", f.config.c_str(), "--interval", "10s", "run",
+          nullptr);
+    _exit(127);
+  }
+  CHECK(eventually([&] {
+    f.sync({"status"});
+    return f.output.find("10 s after the last one (the running daemon's interval)") !=
+           std::string::npos;
+  }));
+  CHECK(f.output.find("last success: ") != std::string::npos);
+  kill(pid, SIGTERM);
+  int st = 0;
+  waitpid(pid, &st, 0);
+}
