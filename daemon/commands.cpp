@@ -103,7 +103,8 @@ sync::CycleReport pull_only(storage::Mirror& mirror, sync::CrmOverHttp& crm,
     // The account first: pulling another account into this mirror would mix the two.
     if (options.account) {
       if (auto unconfirmed = co_await sync::confirm_account(mirror, crm, *options.account)) {
-        report.pull_failures.push_back(std::move(*unconfirmed));
+        report.pull_failures.push_back(std::move(unconfirmed->message));
+        report.token_refused = unconfirmed->token_refused;
         co_return report;
       }
     }
@@ -150,7 +151,7 @@ int run_restore(const ServiceSettings& s, const sync::RestoreSet& set, const std
     const sync::CycleReport pulled = pull_only(mirror, crm, s, io);
     if (!pulled.pull_failures.empty()) {
       for (const auto& f : pulled.pull_failures) spdlog::error("cannot read the account: {}", f);
-      return kExitIncomplete;
+      return pulled.token_refused ? kExitConfig : kExitIncomplete;
     }
     sync::RestoreOptions options;
     options.dry_run = dry_run;
@@ -195,6 +196,13 @@ int sync_once(const ServiceSettings& s, bool allow_mass_delete, bool adopt_accou
                    "`clevertim-sync retry`, to send them again\n";
     if (status.open_conflicts > 0)
       std::cout << status.open_conflicts << " conflicts wait: see `clevertim-sync conflicts`\n";
+    if (report.token_problem()) {
+      spdlog::error(
+          "the CRM refused the API token (401/403): check server.token_file, "
+          "$CREDENTIALS_DIRECTORY/token or $CLEVERTIM_TOKEN, and that the token may read and "
+          "write this account; nothing was lost, changes stay pending");
+      return kExitConfig;
+    }
     if (report.mass_delete_held()) return kExitMassDelete;
     if (report.ok() && status.errors() == 0 && status.open_conflicts == 0) return kExitOk;
     return kExitIncomplete;
@@ -297,7 +305,7 @@ int show_status(const ServiceSettings& s, bool as_json) {
     for (const auto& h : status.held_deletions)
       std::cout << "held: " << h.count << " " << h.resource << " deletions ("
                 << (h.direction == "pull" ? "missing from the CRM's list" : "deleted here")
-                << ") wait: " << h.reason << "\n";
+                << ") are held by the mass-deletion guard: " << h.reason << "\n";
     if (status.open_conflicts > 0)
       std::cout << status.open_conflicts << " conflicts wait: see `clevertim-sync conflicts`\n";
     return kExitOk;

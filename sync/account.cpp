@@ -198,16 +198,17 @@ AccountIdentity recorded_account(storage::Mirror& mirror) {
   return id;
 }
 
-boost::asio::awaitable<std::optional<std::string>> confirm_account(storage::Mirror& mirror,
-                                                                   CrmReader& reader,
-                                                                   AccountCheck check) {
+boost::asio::awaitable<std::optional<AccountUnconfirmed>> confirm_account(storage::Mirror& mirror,
+                                                                          CrmReader& reader,
+                                                                          AccountCheck check) {
   OwnerPick pick;
   const FetchOutcome outcome = co_await reader.fetch_all(
       "user", [&](const json::value& e) { pick.offer(e); }, [&] { pick = OwnerPick{}; });
   if (!outcome.ok() && outcome.status != FetchOutcome::Status::kUnavailable)
-    co_return "cannot tell which account " + check.url +
-        " is (reading its users failed: " + outcome.message +
-        "); nothing was pulled or pushed, the next sync tries again";
+    co_return AccountUnconfirmed{"cannot tell which account " + check.url +
+                                     " is (reading its users failed: " + outcome.message +
+                                     "); nothing was pulled or pushed, the next sync tries again",
+                                 outcome.token_refused};
   AccountIdentity now;
   now.url = normalise_url(check.url);
   now.owner_id = pick.id;

@@ -49,9 +49,15 @@ AccountIdentity recorded_account(storage::Mirror& mirror);
 
 // Reads the account's users and compares them with what the mirror records. Throws
 // AccountMismatch when they differ (unless `check.adopt`); records the identity when the mirror
-// had none (or adopts). Returns a message, and writes nothing, when the users cannot be read.
-boost::asio::awaitable<std::optional<std::string>> confirm_account(storage::Mirror& mirror,
-                                                                   CrmReader& reader,
-                                                                   AccountCheck check);
+// had none (or adopts). Returns why, and writes nothing, when the users cannot be read.
+// Why the account could not be confirmed (its users could not be read).
+struct AccountUnconfirmed {
+  std::string message;
+  bool token_refused = false;  // the read was answered 401/403: fix the token (exit 2)
+};
+
+boost::asio::awaitable<std::optional<AccountUnconfirmed>> confirm_account(storage::Mirror& mirror,
+                                                                          CrmReader& reader,
+                                                                          AccountCheck check);
 
 }  // namespace clevertim::sync

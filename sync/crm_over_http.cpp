@@ -167,7 +167,9 @@ asio::awaitable<FetchOutcome> CrmOverHttp::fetch_all_compact_first(
   const Failure& f = result.failure();
   if (f.kind == FailureKind::kNotFound || f.kind == FailureKind::kNotSupported)
     co_return FetchOutcome{FetchOutcome::Status::kUnavailable, f.describe(), 0};
-  co_return FetchOutcome{FetchOutcome::Status::kFailed, f.describe(), 0, f.past_deadline};
+  FetchOutcome failed{FetchOutcome::Status::kFailed, f.describe(), 0, f.past_deadline};
+  failed.token_refused = f.kind == FailureKind::kUnauthorized || f.kind == FailureKind::kForbidden;
+  co_return failed;
 }
 
 asio::awaitable<WriteResult> CrmOverHttp::create(std::string_view resource, json::object element) {

@@ -28,6 +28,8 @@ struct FetchOutcome {
   // Not tried: the same failure as an earlier request of this cycle (the CRM does not
   // answer, the cycle's time ran out), which the log already explained once.
   bool already_reported = false;
+  // The CRM refused the API token (401/403): a configuration problem, not the resource's.
+  bool token_refused = false;
 
   bool ok() const { return status == Status::kOk; }
 };

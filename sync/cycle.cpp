@@ -176,6 +176,7 @@ void apply_fetched(storage::Mirror& mirror, InFlight& f, CycleOptions& options,
     return;
   }
   if (!f.outcome.ok()) {
+    if (f.outcome.token_refused) report.token_refused = true;
     report.pull_failures.push_back(std::string(r.endpoint) + ": " + f.outcome.message);
     // A host that does not answer makes every resource fail alike: said once, not per resource.
     spdlog::log(f.outcome.already_reported ? spdlog::level::debug : spdlog::level::err,
@@ -247,16 +248,17 @@ boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader
     if (options.pull_enabled && wanted(options, r.endpoint)) order.push_back(&r);
   if (options.account) {
     // Before any write in either direction: an AccountMismatch leaves both sides untouched.
-    const std::optional<std::string> unconfirmed =
+    const std::optional<AccountUnconfirmed> unconfirmed =
         co_await confirm_account(mirror, reader, *options.account);
     if (unconfirmed) {
       // Nothing is read nor sent to an account not known to be the mirror's own.
-      spdlog::error("{}", *unconfirmed);
+      spdlog::error("{}", unconfirmed->message);
+      report.token_refused = unconfirmed->token_refused;
       report.run_id = start_run(mirror.db());
       for (const model::Resource* r : order)
         report.pull_failures.push_back(std::string(r->endpoint) +
                                        ": not read, as the account could not be confirmed");
-      report.pull_failures.push_back(*unconfirmed);
+      report.pull_failures.push_back(unconfirmed->message);
       finish_run(mirror.db(), report);
       co_return report;
     }

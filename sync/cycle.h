@@ -49,7 +49,10 @@ struct CycleReport {
   // "contact: 2 elements skipped ...". The rest of their list was applied.
   std::vector<std::string> skipped_elements;
   PushReport push;
-  bool stopped = false;            // a stop was requested before the cycle finished
+  bool token_refused = false;  // a read answered 401/403: the token, not the data, is wrong
+  bool stopped = false;        // a stop was requested before the cycle finished
+  // The token was refused, reading or writing (exit code 2: fix the token).
+  bool token_problem() const { return token_refused || push.token_refused; }
   bool account_confirmed = false;  // the account check ran and passed
 
   std::int64_t pulled() const;  // rows written by the pull

@@ -656,6 +656,7 @@ class PushRun {
       case Status::kUnauthorized:
         if (!token_refused_) {
           token_refused_ = token_problem(result.message);
+          report_.token_refused = true;
           spdlog::error("push stopped: {}", *token_refused_);
           report_.problems.push_back("push stopped: " + *token_refused_);
         }

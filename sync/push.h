@@ -51,6 +51,7 @@ struct PushReport {
   std::int64_t waiting = 0;    // retry later, answer lost, dependency not created, manual conflict
   std::int64_t held = 0;       // deletions held by the mass-deletion guard
   std::vector<std::string> problems;  // one line each: what failed and why
+  bool token_refused = false;         // a write answered 401/403: the push stopped
 
   std::int64_t pushed() const { return created + updated + deleted; }
   // Every pending change reached the CRM (or needed nothing).

@@ -74,3 +74,16 @@ TEST_CASE_FIXTURE(SyncFixture, "command lines, their exit codes and what they sa
   CHECK_FALSE(std::filesystem::exists(missing));
   CHECK_FALSE(std::filesystem::exists(missing + ".lock"));
 }
+
+// Issue 13, item 8: a token the CRM refuses is exit 2 (bad token), as documented, and the
+// message says where the token comes from; it never shows the token.
+TEST_CASE("a refused token: exit 2, and the message says what to fix") {
+  EmulatorProcess emulator({"--sample", "5"});
+  TempDir dir;
+  const auto config = write_sync_config(dir, emulator, "", "not-the-token");
+  std::string output;
+  CHECK(run_clevertim_sync(config, {"sync"}, &output) == 2);
+  CHECK_MESSAGE(output.find("refused the API token") != std::string::npos, output);
+  CHECK(output.find("server.token_file") != std::string::npos);
+  CHECK(output.find("not-the-token") == std::string::npos);
+}

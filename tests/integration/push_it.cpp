@@ -151,7 +151,8 @@ TEST_CASE("a read-only token's 403 stops the push; the changes wait and go out w
                        "('Denied Co')\"")
                           .c_str()) == 0);
   control(emulator, "DELETE", "log");
-  CHECK(run_clevertim_sync(config, {"sync"}, &output) == 1);
+  // Exit 2, as the README documents for a bad token.
+  CHECK(run_clevertim_sync(config, {"sync"}, &output) == 2);
   CHECK(output.find("403") != std::string::npos);
   CHECK(output.find("token") != std::string::npos);
   CHECK(output.find(kReadOnlyToken) == std::string::npos);
