@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
+
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -16,6 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "model/resources.h"
+#include "storage/element_mapping.h"
+#include "storage/element_table.h"
 #include "storage/failpoint.h"
 #include "storage/schema.h"
 
@@ -80,6 +85,55 @@ void drop_own_triggers_and_views(SQLite::Database& db) {
   for (const auto& [type, name] : objects)
     db.exec("DROP " + std::string(type == "view" ? "VIEW" : "TRIGGER") + " IF EXISTS " +
             sql_identifier(name));
+}
+
+// Schema evolution for fields: a field added to model/ after a mirror was made is added to its
+// table (ALTER TABLE ADD COLUMN, additive, nothing renamed) and filled from each row's raw, which
+// always held it. The triggers and views, which name the columns, are made again. Runs at every
+// open of a current-version mirror: a field needs no schema version of its own.
+void add_new_fields(SQLite::Database& db, const fs::path& path) {
+  std::vector<std::pair<const model::Resource*, std::vector<std::size_t>>> missing;
+  for (const model::Resource& r : model::all_resources()) {
+    std::set<std::string> columns;
+    SQLite::Statement info(db, "SELECT name FROM pragma_table_info(?)");
+    info.bind(1, std::string(r.table));
+    while (info.executeStep()) columns.insert(info.getColumn(0).getString());
+    std::vector<std::size_t> fields;
+    for (std::size_t i = 0; i < r.fields.size(); ++i)
+      if (!columns.contains(std::string(r.fields[i].column))) fields.push_back(i);
+    if (!fields.empty()) missing.emplace_back(&r, std::move(fields));
+  }
+  if (missing.empty()) return;  // the usual case: one cheap read per table, no write
+  SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+  drop_own_triggers_and_views(db);  // so that filling the columns is not captured as an edit
+  for (const auto& [r, fields] : missing) {
+    const std::string table = sql_identifier(r->table);
+    std::string sets;
+    for (std::size_t i : fields) {
+      db.exec("ALTER TABLE " + table + " ADD COLUMN " + sql_identifier(r->fields[i].column) +
+              std::string(column_type(r->fields[i].type)));
+      sets += (sets.empty() ? "" : ", ") + sql_identifier(r->fields[i].column) + " = ?";
+      spdlog::info("mirror {}: new field {}.{} added, filled from raw", path.string(), r->table,
+                   r->fields[i].column);
+    }
+    SQLite::Statement read(db, "SELECT id, raw FROM " + table + " WHERE raw IS NOT NULL");
+    SQLite::Statement write(db, "UPDATE " + table + " SET " + sets + " WHERE id = ?");
+    while (read.executeStep()) {
+      boost::json::error_code ec;
+      const boost::json::value element = boost::json::parse(read.getColumn(1).getString(), ec);
+      if (ec || !element.is_object()) continue;
+      const std::vector<Cell> cells = cells_of(*r, element.get_object());
+      write.reset();
+      int index = 1;
+      for (std::size_t i : fields) bind_cell(write, index++, cells[i]);
+      write.bind(index, read.getColumn(0).getInt64());
+      write.exec();
+    }
+  }
+  for (const std::string& sql : trigger_and_view_statements()) db.exec(sql);
+  const int schema_cookie = db.execAndGet("PRAGMA schema_version").getInt();
+  db.exec("PRAGMA schema_version = " + std::to_string(schema_cookie + 1));
+  tx.commit();
 }
 
 void migrate(SQLite::Database& db, const fs::path& path, int target) {
@@ -177,6 +231,7 @@ Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
                         ": it was written by a newer release; upgrade clevertim-sync, or set "
                         "storage.database to another file");
     if (version < target) migrate(*db, path, target);
+    if (target == kSchemaVersion) add_new_fields(*db, path);
   } catch (const SQLite::Exception& e) {
     throw MirrorError("cannot open the mirror " + path.string() + ": " + e.what() +
                       "; check that it is an SQLite file and that the folder is writable");

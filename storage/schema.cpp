@@ -15,18 +15,6 @@ using model::Resource;
 
 // Column affinity: integers and booleans INTEGER; text, dates and JSON TEXT; time stamps and
 // free-form values no affinity, so SQLite keeps them exactly as given.
-std::string_view column_type(FieldType type) {
-  switch (type) {
-    case FieldType::kInt:
-    case FieldType::kBool:
-      return " INTEGER";
-    case FieldType::kTimestamp:
-    case FieldType::kAny:
-      return "";
-    default:
-      return " TEXT";
-  }
-}
 
 std::string qualified(const Resource& r, const Field& f) {
   return std::string(r.table) + "." + std::string(f.column);
@@ -526,6 +514,19 @@ constexpr std::string_view kVersion2[] = {
 };
 
 }  // namespace
+
+std::string_view column_type(FieldType type) {
+  switch (type) {
+    case FieldType::kInt:
+    case FieldType::kBool:
+      return " INTEGER";
+    case FieldType::kTimestamp:
+    case FieldType::kAny:
+      return "";
+    default:
+      return " TEXT";
+  }
+}
 
 std::string sql_literal(std::string_view text) {
   std::string out = "'";

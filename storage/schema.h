@@ -7,11 +7,13 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace clevertim::model {
 struct Resource;
-}
+enum class FieldType;
+}  // namespace clevertim::model
 
 namespace clevertim::storage {
 
@@ -23,8 +25,12 @@ inline constexpr int kSchemaVersion = 5;
 std::vector<std::string> migration_statements(int to_version);
 
 // Statements that (re)create every trigger and view from the model. They are dropped and
-// recreated on each migration, so a model change reaches an existing mirror.
+// recreated on each migration and when a field is added (mirror.cpp), so a model change
+// reaches an existing mirror.
 std::vector<std::string> trigger_and_view_statements();
+
+// A field's column type, with its leading space (" INTEGER", " TEXT", or "" for none).
+std::string_view column_type(model::FieldType type);
 
 // The CREATE TABLE statement of one resource's table.
 std::string create_table_statement(const model::Resource& resource);
