@@ -52,6 +52,30 @@ std::optional<FileId> file_id(const std::string& file) {
   return FileId{st.st_dev, st.st_ino};
 }
 
+// A reader of a WAL mirror needs its -wal and -shm files: SQLite creates them when the first
+// connection opens and deletes them when the last one closes. A report reader who may read the
+// mirror (storage.report_group) but not write its folder could then not open it at all while
+// the daemon was stopped ("attempt to write a readonly database", even with mode=ro). So they
+// are kept after close (SQLITE_FCNTL_PERSIST_WAL; SQLite reads them read-only since 3.22), with
+// the mirror's own mode and group. Best effort: a failure here only costs those readers.
+void keep_wal_files_for_readers(SQLite::Database& db, const fs::path& path) {
+  int persist = 1;
+  sqlite3_file_control(db.getHandle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  db.execAndGet("SELECT count(*) FROM sqlite_schema");  // makes sure -wal and -shm exist
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return;
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string companion = path.string() + suffix;
+    struct stat cst {};
+    if (stat(companion.c_str(), &cst) != 0) continue;
+    if (cst.st_gid != st.st_gid && chown(companion.c_str(), static_cast<uid_t>(-1), st.st_gid) != 0)
+      spdlog::warn("cannot give {} the mirror's group: {}", companion, std::strerror(errno));
+    if ((cst.st_mode & 07777) != (st.st_mode & 07777) &&
+        chmod(companion.c_str(), st.st_mode & 07777) != 0)
+      spdlog::warn("cannot give {} the mirror's mode: {}", companion, std::strerror(errno));
+  }
+}
+
 int read_user_version(SQLite::Database& db) {
   return db.execAndGet("PRAGMA user_version").getInt();
 }
@@ -207,6 +231,13 @@ Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
     throw MirrorError("cannot create the mirror " + path.string() + ": the folder " +
                       path.parent_path().string() +
                       " does not exist; create it or set storage.database to another path");
+  if (!existed) {
+    // Companions kept for readers (see keep_wal_files_for_readers) outlive a mirror deleted
+    // by hand: a new file must not take a deleted one's WAL as its own.
+    for (const char* suffix : {"-wal", "-shm"})
+      if (fs::remove(path.string() + suffix, ec))
+        spdlog::warn("removed {}{}, left by a mirror that no longer exists", path.string(), suffix);
+  }
   std::unique_ptr<SQLite::Database> db;
   try {
     // Files are created owner-only; the mode is then set exactly (report group or not).
@@ -237,6 +268,7 @@ Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
                       "; check that it is an SQLite file and that the folder is writable");
   }
   if (!existed) secure_file_mode(path, options);
+  keep_wal_files_for_readers(*db, path);
   Mirror mirror(path, std::move(db), !existed);
   // What this connection has open, to notice later that the path names another file (or none).
   mirror.file_ = file_id(path.string());
