@@ -231,9 +231,9 @@ Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
     throw MirrorError("cannot create the mirror " + path.string() + ": the folder " +
                       path.parent_path().string() +
                       " does not exist; create it or set storage.database to another path");
-  if (!existed) {
+  if (!existed || fs::file_size(path, ec) == 0) {
     // Companions kept for readers (see keep_wal_files_for_readers) outlive a mirror deleted
-    // by hand: a new file must not take a deleted one's WAL as its own.
+    // (or emptied) by hand: a new file must not take a deleted one's WAL as its own.
     for (const char* suffix : {"-wal", "-shm"})
       if (fs::remove(path.string() + suffix, ec))
         spdlog::warn("removed {}{}, left by a mirror that no longer exists", path.string(), suffix);

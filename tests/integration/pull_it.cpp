@@ -1,6 +1,8 @@
 // Pull against the emulator over real sockets (issue: pull).
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include <fstream>
 #include <sstream>
 
@@ -195,4 +197,28 @@ TEST_CASE("a short list does not let a local DELETE overwrite a CRM edit") {
   CHECK(f.remote_element("company", std::stoll(id)).at("city") == "Edited in the CRM");
   CHECK(f.query("SELECT city FROM companies WHERE id = " + id) == "Edited in the CRM");
   CHECK(f.number("SELECT count(*) FROM conflicts WHERE record_id = " + id) == 1);
+}
+
+// The README: "A mirror replaced by an empty file starts with a full pull". The WAL companions
+// a stopped mirror keeps for report readers must not bring the old file's pages back.
+TEST_CASE("a mirror emptied or deleted by hand starts again with a full pull") {
+  for (const bool remove : {false, true}) {
+    CAPTURE(remove);
+    SyncFixture f({"--sample", "10"});
+    REQUIRE(f.sync() == 0);
+    f.shell("UPDATE contacts SET city = 'Local only' WHERE id = (SELECT min(id) FROM contacts);");
+    REQUIRE(f.sync({"status"}) == 0);  // the last to close the mirror keeps its -wal and -shm
+    REQUIRE(std::filesystem::exists(f.database().string() + "-wal"));
+    if (remove)
+      std::filesystem::remove(f.database());
+    else
+      std::filesystem::resize_file(f.database(), 0);
+    REQUIRE_MESSAGE(f.sync() == 0, f.output);
+    CHECK(f.query("PRAGMA integrity_check") == "ok");
+    CHECK(f.number("SELECT count(*) FROM contacts") ==
+          static_cast<long long>(f.remote("contact").size()));
+    CHECK(f.number("SELECT count(*) FROM contacts WHERE city = 'Local only'") == 0);
+    CHECK(f.number("SELECT count(*) FROM outbox") == 0);
+    CHECK_MESSAGE(f.sync({"verify"}) == 0, f.output);
+  }
 }
