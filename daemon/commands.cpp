@@ -78,6 +78,9 @@ int with_exclusive_mirror(const ServiceSettings& s, Body body) {
   } catch (const sync::AccountMismatch& e) {
     spdlog::error("{}", e.what());
     return kExitConfig;
+  } catch (const LockFileError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
   } catch (const storage::MirrorError& e) {
     spdlog::error("{}", e.what());
     return kExitDatabase;

@@ -14,8 +14,9 @@ InstanceLock::InstanceLock(const std::filesystem::path& database) {
   const std::string path = database.string() + ".lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0)
-    throw std::runtime_error("cannot open the lock file " + path + ": " + std::strerror(errno) +
-                             "; check that the mirror's folder is writable");
+    throw LockFileError("cannot open the lock file " + path + ": " + std::strerror(errno) +
+                        "; check that the mirror's folder exists and is writable, or set "
+                        "storage.database");
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     char pid[32] = {};
     const ssize_t n = ::pread(fd_, pid, sizeof pid - 1, 0);

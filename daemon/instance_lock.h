@@ -12,6 +12,13 @@ class AlreadyRunning : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The lock file cannot be opened (the mirror's folder is missing or not writable): the mirror
+// cannot be used, exit code 5 like any other mirror that cannot be opened.
+class LockFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class InstanceLock {
  public:
   // Takes the lock or throws AlreadyRunning naming the process that holds it.

@@ -356,6 +356,9 @@ int run_service(const SettingsLoader& load) {
   } catch (const storage::MirrorError& e) {
     spdlog::error("{}", e.what());
     return kExitDatabase;
+  } catch (const LockFileError& e) {
+    spdlog::error("{}", e.what());
+    return kExitDatabase;
   } catch (const std::exception& e) {
     spdlog::error("clevertim-sync stopped on an unexpected error: {}", e.what());
     return kExitFailure;

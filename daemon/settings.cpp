@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "daemon/command_line.h"
+#include "sync/url.h"
 
 namespace clevertim::daemon {
 
@@ -25,6 +26,14 @@ ServiceSettings load_settings(const CommandLine& cl, bool need_token) {
     s.report_group = g->gr_gid;
   }
   s.url = c.server.url;
+  // A URL that cannot be used is a configuration error (exit 2), said as such; it used to
+  // surface as "the mirror could not be written".
+  try {
+    sync::parse_base_url(s.url);
+  } catch (const std::invalid_argument& e) {
+    throw config::ConfigError("server.url (or --url) cannot be used: " + std::string(e.what()) +
+                              "; give the API's base URL, such as https://www.clevertim.com/api");
+  }
   if (need_token) s.token = config::load_token(c);
   s.ca_file = c.server.ca_file;
   s.allow_insecure_http = c.server.allow_insecure_http;

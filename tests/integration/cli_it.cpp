@@ -61,6 +61,13 @@ TEST_CASE_FIXTURE(SyncFixture, "command lines, their exit codes and what they sa
        "there is no mirror at"},
       {{"--config", conf, "verify", "--database", missing}, 5, "there is no mirror at"},
       {{"--config", (dir / "a-folder").string(), "status"}, 2, "is a folder"},
+      {{"--config", conf, "--url", "not a url", "sync"}, 2, "server.url (or --url) cannot be used"},
+      {{"--config", conf, "--database", "/nonexistent/x.db", "sync"},
+       5,
+       "cannot open the lock file"},
+      {{"--config", conf, "--database", "/nonexistent/x.db", "run"},
+       5,
+       "cannot open the lock file"},
       {{"--config", (dir / "none.toml").string(), "status"}, 2, "cannot read the configuration"},
   };
   for (const Case& c : cases) {
