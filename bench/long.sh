@@ -36,10 +36,10 @@ done
 # Seeds other than CI's (100.., 1100..): new histories, each half on one core.
 checker=$build/tests/convergence/convergence_tests
 half=$(( histories / 2 ))
-CLEVERTIM_CONVERGENCE_FIRST=5000 CLEVERTIM_CONVERGENCE_SEEDS=$half \
+CLEVERTIM_CONVERGENCE_FIRST=5000 CLEVERTIM_CONVERGENCE_SEEDS=$half CLEVERTIM_CONVERGENCE_PAUSES=1 \
   "$checker" --test-case='fixed seeds: sync only' >"$log.sync" 2>&1 &
 sync_pid=$!
-CLEVERTIM_CONVERGENCE_FIRST=5000 CLEVERTIM_CONVERGENCE_SEEDS=$(( histories - half )) \
+CLEVERTIM_CONVERGENCE_FIRST=5000 CLEVERTIM_CONVERGENCE_SEEDS=$(( histories - half )) CLEVERTIM_CONVERGENCE_PAUSES=1 \
   "$checker" --test-case='fixed seeds: the daemon*' >"$log.daemon" 2>&1 || status=$?
 wait $sync_pid || status=$?
 cat "$log.sync" "$log.daemon" >>"$log"

@@ -39,6 +39,12 @@ constexpr const char* kFaults[] = {
     "5xx", "429", "503", "reset", "truncate", "empty", "drop_after_commit"};
 constexpr const char* kMethods[] = {"", "GET", "POST", "PUT", "DELETE"};
 
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 pid_t start_daemon(const std::filesystem::path& config) {
   std::fflush(nullptr);  // or the child's freopen writes the parent's buffered output again
   const pid_t pid = fork();
@@ -95,6 +101,10 @@ class Generator {
   }
 
   void one_step(int step) {
+    if (options_.pauses && history_.policy == "newest" && pick(100) < 5) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+      say(step, "pause 2.1 s");
+    }
     const auto kind = pick(100);
     if (kind < 19)
       local_update(step);
@@ -169,21 +179,35 @@ class Generator {
     return q.getColumn(0).getString();
   }
 
+  // Conflicts need both sides on one field of one element: often, an edit goes where the other
+  // side's last edit went (when that element still has a positive id on this side).
+  std::optional<std::pair<const TrackedField*, std::int64_t>> where_the_other_side_wrote(
+      const std::vector<Write>& theirs) {
+    std::lock_guard lock(mutex_);
+    if (theirs.empty() || pick(100) >= 40) return std::nullopt;
+    const Write& w = theirs.back();
+    for (const TrackedField& f : kFields)
+      if (w.resource == f.resource && w.api == f.api && w.id > 0) return std::make_pair(&f, w.id);
+    return std::nullopt;
+  }
+
   void local_update(int step) {
-    const TrackedField& field = kFields[pick(std::size(kFields))];
+    const auto target = where_the_other_side_wrote(history_.remote_writes);
+    const TrackedField& field = target ? *target->first : kFields[pick(std::size(kFields))];
     try {
       SQLite::Database db = open();
       SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
       const auto all = ids(db, field.table);
       if (all.empty()) return;
-      const std::int64_t id = all[pick(all.size())];
-      Write w{step, field.resource, id, field.api, field.column, marker('L', step), ""};
+      const std::int64_t id = target ? target->second : all[pick(all.size())];
+      Write w{step, field.resource, id, field.api, field.column, marker('L', step), "", 0};
       w.seen = text_of(
           db, std::string("SELECT ") + field.column + " FROM " + field.table + " WHERE id = ?", id);
       SQLite::Statement u(
           db, std::string("UPDATE ") + field.table + " SET " + field.column + " = ? WHERE id = ?");
       u.bind(1, w.value);
       u.bind(2, id);
+      w.at_ms = now_ms();
       const int changed = u.exec();
       tx.commit();
       if (changed == 0) {  // another writer deleted it meanwhile
@@ -292,11 +316,14 @@ class Generator {
   }
 
   void remote_update(int step) {
-    const TrackedField& field = kFields[pick(std::size(kFields))];
+    const auto target = where_the_other_side_wrote(history_.local_writes);
+    const TrackedField& field = target ? *target->first : kFields[pick(std::size(kFields))];
     const auto all = remote_elements(field.resource);
     if (all.empty()) return;
-    const std::int64_t id = all[pick(all.size())].at("id").to_number<std::int64_t>();
-    Write w{step, field.resource, id, field.api, field.column, marker('R', step), ""};
+    const std::int64_t id =
+        target ? target->second : all[pick(all.size())].at("id").to_number<std::int64_t>();
+    Write w{step, field.resource, id, field.api, field.column, marker('R', step), "", 0};
+    w.at_ms = now_ms();
     const HttpAnswer a = f_.web("PUT", std::string(field.resource) + "/" + std::to_string(id),
                                 json::serialize(json::object{{field.api, w.value}}));
     say(step, "CRM PUT " + std::string(field.resource) + " " + std::to_string(id) + " " +

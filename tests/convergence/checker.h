@@ -28,6 +28,9 @@ struct Options {
   bool faults = true;  // one-shot faults before requests
   bool daemon = true;  // some steps run the daemon (`run`) and SIGKILL it
   std::set<int> skip;  // steps left out (shrinking a failing history)
+  // Under `newest`, some steps wait 2.1 s first, so that edits are far enough apart for the
+  // oracle to judge which is later (slow: for bench/long.sh, CLEVERTIM_CONVERGENCE_PAUSES=1).
+  bool pauses = false;
 };
 
 struct Outcome {

@@ -46,6 +46,7 @@ void run_seeds(std::uint64_t first, std::uint64_t count, bool daemon) {
     Options options;
     options.seed = seed;
     options.daemon = daemon;
+    options.pauses = from_environment("CLEVERTIM_CONVERGENCE_PAUSES", 0) != 0;
     if (report(options, run_history(options))) ++failed;
   }
   MESSAGE(count << " histories from seed " << first << ", " << failed << " violated the oracle");
@@ -59,6 +60,7 @@ TEST_CASE("one seed") {
   Options options;
   options.seed = from_environment("CLEVERTIM_CONVERGENCE_SEED", 1);
   options.daemon = from_environment("CLEVERTIM_CONVERGENCE_DAEMON", 1) != 0;
+  options.pauses = from_environment("CLEVERTIM_CONVERGENCE_PAUSES", 0) != 0;
   if (const char* skip = std::getenv("CLEVERTIM_CONVERGENCE_SKIP")) {
     std::stringstream list(skip);
     for (std::string step; std::getline(list, step, ',');)

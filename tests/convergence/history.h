@@ -26,7 +26,8 @@ struct Write {
   std::string api;      // the field's API name
   std::string column;   // the field's mirror column
   std::string value;
-  std::string seen;  // local writes: the column's value the writer read just before
+  std::string seen;        // local writes: the column's value the writer read just before
+  std::int64_t at_ms = 0;  // when it was made (wall clock, ms): `newest` compares edit times
 };
 
 // An element created with a marker in its naming field (cn / fn / desc).

@@ -94,6 +94,7 @@ class Oracle {
     no_duplicates();
     local_writes_accounted();
     crm_edits_not_lost();
+    if (h_.policy == "newest") newest_decides_by_time();
     return violations_;
   }
 
@@ -267,6 +268,37 @@ class Oracle {
            (conflict_holds(r->resource, "remote", r->value)
                 ? ", recorded as a conflict, but this policy keeps the CRM's edit"
                 : ", overwritten by a local edit that never saw it, no conflict recorded"));
+    }
+  }
+
+  // Under `newest`, of a local and a CRM edit of the same field that did not see each other,
+  // the later one wins. The CRM's time is its element's `lm` (one per element, to the second):
+  // so only clear cases are judged, edits more than 2 s apart, and a local edit is not expected
+  // to win when the CRM changed any field of the element after it (its `lm` is then later).
+  void newest_decides_by_time() {
+    constexpr std::int64_t kMargin = 2000;
+    for (const Write* l : last_writes(h_.local_writes)) {
+      const json::object* e = crm(l->resource, l->id);
+      if (e == nullptr || deleted_locally_after(l->resource, l->id, l->step)) continue;
+      const Write* r = nullptr;
+      for (const Write& w : h_.remote_writes)
+        if (w.resource == l->resource && w.id == l->id && w.api == l->api) r = &w;
+      if (r == nullptr || l->seen == r->value || overwritten_knowingly(*r)) continue;
+      const std::string now = text(e->if_contains(l->api));
+      bool crm_later = false;  // the element's lm is later than the local edit
+      for (const Write& w : h_.remote_writes)
+        if (w.resource == l->resource && w.id == l->id && w.at_ms > l->at_ms - kMargin)
+          crm_later = true;
+      if (now == r->value && l->at_ms > r->at_ms + kMargin && !crm_later)
+        fail("newest: " + l->resource + " " + std::to_string(l->id) + " " + l->api +
+             ": the local edit " + l->value + " (step " + std::to_string(l->step) +
+             ") came later than the CRM's " + r->value + " (step " + std::to_string(r->step) +
+             ") but lost");
+      if (now == l->value && r->at_ms > l->at_ms + kMargin)
+        fail("newest: " + l->resource + " " + std::to_string(l->id) + " " + l->api +
+             ": the CRM's edit " + r->value + " (step " + std::to_string(r->step) +
+             ") came later than the local " + l->value + " (step " + std::to_string(l->step) +
+             ") but lost");
     }
   }
 
