@@ -33,7 +33,8 @@ std::int64_t create(const EmulatorProcess& e, const std::string& resource,
                     const std::string& body) {
   const HttpAnswer a = http_request("POST", e.url() + "/" + resource, body);
   REQUIRE_MESSAGE(a.status == 200, resource << " " << body << " -> " << a.body);
-  const json::value& id = only_element(a).at("id");
+  const json::object element = only_element(a);  // kept: `id` refers into it
+  const json::value& id = element.at("id");
   // With --shape-seed an id may be written as a numeric string.
   return id.is_string() ? std::stoll(std::string(id.as_string())) : id.as_int64();
 }
