@@ -2,9 +2,6 @@
 // the documented exit code, and commands that only read never create files.
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <filesystem>
 
 #include "integration_fixture.h"
@@ -12,21 +9,6 @@
 using namespace clevertim::testing;
 
 namespace {
-
-// clevertim-sync with exactly these arguments (no --config added); its exit code and output.
-int run(const std::vector<std::string>& args, std::string& output) {
-  std::string command = clevertim_sync_binary();
-  for (const std::string& a : args) command += " '" + a + "'";
-  command += " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  output.clear();
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 struct Case {
   std::vector<std::string> args;
@@ -75,7 +57,7 @@ TEST_CASE_FIXTURE(SyncFixture, "command lines, their exit codes and what they sa
     for (const std::string& a : c.args) line += a + " ";
     CAPTURE(line);
     std::string output;
-    CHECK_MESSAGE(run(c.args, output) == c.code, output);
+    CHECK_MESSAGE(run_clevertim_sync(c.args, &output) == c.code, output);
     CHECK_MESSAGE(output.find(c.says) != std::string::npos, output);
   }
   CHECK_FALSE(std::filesystem::exists(missing));

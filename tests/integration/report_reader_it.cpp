@@ -22,12 +22,8 @@ constexpr const char* kGroup = "clevertim-test-readers";
 constexpr const char* kReader = "clevertim-test-reader";
 
 std::string run_shell(const std::string& command, int* status) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   std::string out;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  *status = pclose(pipe);
+  *status = run_command(command, &out);
   return out;
 }
 

@@ -29,12 +29,8 @@ std::string clevertim_sync_binary() {
   return CLEVERTIM_SYNC_BINARY;
 }
 
-int run_clevertim_sync(const std::filesystem::path& config, const std::vector<std::string>& args,
-                       std::string* output) {
-  std::string command = std::string(CLEVERTIM_SYNC_BINARY) + " --config '" + config.string() + "'";
-  for (const std::string& a : args) command += " '" + a + "'";
-  command += " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
+int run_command(const std::string& command, std::string* output) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return -1;
   std::string text;
   std::array<char, 4096> buf{};
@@ -43,6 +39,19 @@ int run_clevertim_sync(const std::filesystem::path& config, const std::vector<st
   const int status = pclose(pipe);
   if (output) *output = text;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_clevertim_sync(const std::filesystem::path& config, const std::vector<std::string>& args,
+                       std::string* output) {
+  std::vector<std::string> all = {"--config", config.string()};
+  all.insert(all.end(), args.begin(), args.end());
+  return run_clevertim_sync(all, output);
+}
+
+int run_clevertim_sync(const std::vector<std::string>& args, std::string* output) {
+  std::string command = CLEVERTIM_SYNC_BINARY;
+  for (const std::string& a : args) command += " '" + a + "'";
+  return run_command(command, output);
 }
 
 }  // namespace clevertim::testing

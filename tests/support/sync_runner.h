@@ -22,6 +22,12 @@ std::filesystem::path write_sync_config(const TempDir& dir, const EmulatorProces
 int run_clevertim_sync(const std::filesystem::path& config, const std::vector<std::string>& args,
                        std::string* output = nullptr);
 
+// Runs `clevertim-sync ARGS...` exactly (no --config added); its exit code and output.
+int run_clevertim_sync(const std::vector<std::string>& args, std::string* output);
+
+// Runs a shell command line, stderr with stdout; its exit code (-1 when killed), its output.
+int run_command(const std::string& command, std::string* output);
+
 std::string clevertim_sync_binary();
 
 }  // namespace clevertim::testing
