@@ -16,6 +16,7 @@
 
 #include "daemon/exit_codes.h"
 #include "daemon/instance_lock.h"
+#include "daemon/progress_line.h"
 #include "daemon/sync_options.h"
 #include "model/resources.h"
 #include "storage/backup.h"
@@ -56,6 +57,25 @@ storage::Mirror open_mirror(const ServiceSettings& s, Use use = Use::kWrite) {
   options.too_open = use == Use::kRead ? storage::TooOpen::kWarn : storage::TooOpen::kRefuse;
   return storage::Mirror::open(s.database, options);
 }
+
+// While it lives, log messages are printed above `line` (the default logger's sink is wrapped).
+class ShowProgress {
+ public:
+  explicit ShowProgress(ProgressLine& line) {
+    auto& sinks = spdlog::default_logger()->sinks();
+    if (sinks.empty()) return;
+    inner_ = sinks.front();
+    sinks.front() = std::make_shared<ProgressAwareSink>(inner_, line);
+  }
+  ~ShowProgress() {
+    if (inner_) spdlog::default_logger()->sinks().front() = inner_;
+  }
+  ShowProgress(const ShowProgress&) = delete;
+  ShowProgress& operator=(const ShowProgress&) = delete;
+
+ private:
+  spdlog::sink_ptr inner_;
+};
 
 // Runs a coroutine to completion on a fresh io_context.
 template <class T>
@@ -179,14 +199,19 @@ int sync_once(const ServiceSettings& s, bool allow_mass_delete, bool adopt_accou
     options.pull.allow_mass_delete = allow_mass_delete;
     options.push.allow_mass_delete = allow_mass_delete;
     if (options.account) options.account->adopt = adopt_account;
-    if (mirror.created() && isatty(STDERR_FILENO))
-      options.progress = [](std::string_view r, std::int64_t n, std::uint64_t bytes) {
-        std::fprintf(stderr, "\r  %-12.*s %10lld elements %8.1f MB%s", static_cast<int>(r.size()),
-                     r.data(), static_cast<long long>(n), static_cast<double>(bytes) / 1e6,
-                     bytes > 0 ? "\n" : "");
+    // A first sync on a terminal shows its progress; log messages go above the line.
+    ProgressLine line(stderr);
+    std::optional<ShowProgress> showing;
+    if (mirror.created() && isatty(STDERR_FILENO)) {
+      showing.emplace(line);
+      options.progress = [&](std::string_view r, std::int64_t n, std::uint64_t bytes) {
+        bytes > 0 ? line.finished(r, n, bytes) : line.elements(r, n);
       };
+      crm.on_download_progress([&](std::string_view r, std::uint64_t b) { line.bytes(r, b); });
+    }
     const sync::CycleReport report =
         run_to_completion(io, sync::run_cycle(mirror, crm, crm, options));
+    showing.reset();
     std::cout << report.summary() << "\n";
     for (const auto& f : report.pull_failures) std::cout << "not pulled: " << f << "\n";
     for (const auto& k : report.skipped_elements) std::cout << "not pulled: " << k << "\n";

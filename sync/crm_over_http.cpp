@@ -154,9 +154,12 @@ asio::awaitable<FetchOutcome> CrmOverHttp::fetch_all_compact_first(
   auto result = co_await retrying(what, [&]() {
     if (!first) on_restart();  // forget what a broken attempt handed over
     first = false;
+    HttpClient::ProgressFn progress;
+    if (download_progress_)
+      progress = [&](std::uint64_t bytes) { download_progress_(resource, bytes); };
     return client_->fetch_all(
-        resource, [&](json::object&& element) { on_element(json::value(std::move(element))); }, {},
-        take_compact);
+        resource, [&](json::object&& element) { on_element(json::value(std::move(element))); },
+        progress, take_compact);
   });
   if (result.ok()) {
     if (result->non_objects > 0)

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -50,6 +51,11 @@ class CrmOverHttp : public CrmReader, public CrmWriter {
   // Forgets that the CRM did not answer, and bounds every request by `deadline`.
   void begin_cycle(std::optional<std::chrono::steady_clock::time_point> deadline) override;
 
+  // Called as each read-all's body arrives: its resource and the body bytes so far.
+  void on_download_progress(std::function<void(std::string_view, std::uint64_t)> progress) {
+    download_progress_ = std::move(progress);
+  }
+
   // Closes idle connections and makes requests in flight fail soon (on shutdown).
   void shutdown();
 
@@ -65,6 +71,7 @@ class CrmOverHttp : public CrmReader, public CrmWriter {
   boost::asio::any_io_executor executor_;
   std::unique_ptr<HttpClient> client_;
   RetryPolicy retry_;
+  std::function<void(std::string_view, std::uint64_t)> download_progress_;
   RetryRng rng_;
   bool stopping_ = false;
   std::set<boost::asio::steady_timer*> waits_;  // backoff waits that shutdown() cuts short
