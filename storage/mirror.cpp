@@ -58,20 +58,25 @@ std::optional<FileId> file_id(const std::string& file) {
 // the daemon was stopped ("attempt to write a readonly database", even with mode=ro). So they
 // are kept after close (SQLITE_FCNTL_PERSIST_WAL; SQLite reads them read-only since 3.22), with
 // the mirror's own mode and group. Best effort: a failure here only costs those readers.
-void keep_wal_files_for_readers(SQLite::Database& db, const fs::path& path) {
+// `had_wal`, `had_shm`: whether they existed before this open.
+void keep_wal_files_for_readers(SQLite::Database& db, const fs::path& path, bool had_wal,
+                                bool had_shm) {
   int persist = 1;
   sqlite3_file_control(db.getHandle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   db.execAndGet("SELECT count(*) FROM sqlite_schema");  // makes sure -wal and -shm exist
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return;
-  for (const char* suffix : {"-wal", "-shm"}) {
+  // Only companions made now are given the mirror's group and mode (never more than owner
+  // read-write and group read); existing ones are left to the checks of check_file_modes.
+  for (const auto& [suffix, existed] : {std::pair{"-wal", had_wal}, std::pair{"-shm", had_shm}}) {
+    if (existed) continue;
     const std::string companion = path.string() + suffix;
     struct stat cst {};
     if (stat(companion.c_str(), &cst) != 0) continue;
     if (cst.st_gid != st.st_gid && chown(companion.c_str(), static_cast<uid_t>(-1), st.st_gid) != 0)
       spdlog::warn("cannot give {} the mirror's group: {}", companion, std::strerror(errno));
-    if ((cst.st_mode & 07777) != (st.st_mode & 07777) &&
-        chmod(companion.c_str(), st.st_mode & 07777) != 0)
+    const mode_t mode = st.st_mode & (S_IRUSR | S_IWUSR | S_IRGRP);
+    if ((cst.st_mode & 07777) != mode && chmod(companion.c_str(), mode) != 0)
       spdlog::warn("cannot give {} the mirror's mode: {}", companion, std::strerror(errno));
   }
 }
@@ -238,6 +243,8 @@ Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
       if (fs::remove(path.string() + suffix, ec))
         spdlog::warn("removed {}{}, left by a mirror that no longer exists", path.string(), suffix);
   }
+  const bool had_wal = fs::exists(path.string() + "-wal", ec);
+  const bool had_shm = fs::exists(path.string() + "-shm", ec);
   std::unique_ptr<SQLite::Database> db;
   try {
     // Files are created owner-only; the mode is then set exactly (report group or not).
@@ -268,7 +275,7 @@ Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
                       "; check that it is an SQLite file and that the folder is writable");
   }
   if (!existed) secure_file_mode(path, options);
-  keep_wal_files_for_readers(*db, path);
+  keep_wal_files_for_readers(*db, path, had_wal, had_shm);
   Mirror mirror(path, std::move(db), !existed);
   // What this connection has open, to notice later that the path names another file (or none).
   mirror.file_ = file_id(path.string());
