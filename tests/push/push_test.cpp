@@ -425,6 +425,25 @@ TEST_CASE_FIXTURE(Fixture, "an edit made while the row's POST is on its way is s
   CHECK(number("SELECT count(*) FROM outbox") == 0);
 }
 
+// A new custom field's values sit under its local id as a key of custom_fields. Once the field
+// is created, every such key is renamed to its CRM id, so the waiting contact goes out with it.
+TEST_CASE_FIXTURE(Fixture, "values of a new custom field follow it to its CRM id") {
+  shell(
+      "INSERT INTO custom_fields (id, name, type) VALUES (-7, 'Tier', 'select');"
+      "UPDATE contacts SET custom_fields = '{\"-7\": \"gold\"}' WHERE id = 42;");
+  const auto report = push();
+  CHECK(report.created == 1);
+  CHECK(report.updated == 1);
+  CHECK(report.complete());
+  REQUIRE(crm.elements["customfield"].size() == 1);
+  const std::int64_t field = crm.elements["customfield"].begin()->first;
+  const std::string key = std::to_string(field);
+  CHECK(crm.elements["contact"][42].at("cf").at(key) == "gold");
+  CHECK(text("SELECT custom_fields FROM contacts WHERE id = 42") == "{\"" + key + "\":\"gold\"}");
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+}
+
 // Both sides changed a field to the same value: there is nothing to decide, under any policy,
 // and nothing to send.
 TEST_CASE_FIXTURE(Fixture, "the same new value on both sides is no conflict") {
