@@ -71,9 +71,21 @@ trap 'exit 130' INT TERM
 echo "mutation run of $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!build-mutants' || echo ' + uncommitted changes'), $(date -u '+%F %H:%M') UTC; ${#mutants[@]} mutants; scratch copy in $work"
 
 # The copy: the tracked and untracked (not ignored) files of the working tree, as they are now.
-# Unchanged files keep their times, so only what changed is rebuilt. The files the mutants
-# touch are touched, so that a mutant compiled by an interrupted run is never left in the build.
-git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$src"
+# A file is copied only when its content differs, and then with a new time, so that exactly
+# what changed is rebuilt (a file copied with its own older time would look older than its
+# object and be skipped). The files the mutants touch are touched, so that a mutant compiled
+# by an interrupted run is never left in the build.
+stage=$work/stage
+rm -rf "$stage"
+mkdir -p "$stage"
+git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$stage"
+(cd "$stage" && find . -type f -print0) | while IFS= read -r -d '' f; do
+  if ! cmp -s "$stage/$f" "$src/$f"; then
+    mkdir -p "$(dirname "$src/$f")"
+    cp "$stage/$f" "$src/$f"
+  fi
+done
+rm -rf "$stage"
 for p in "$repo"/bench/mutants/*.patch; do
   sed -n 's|^+++ b/||p' "$p" | while read -r f; do touch "$src/$f"; done
 done
