@@ -169,7 +169,7 @@ TEST_CASE_FIXTURE(SyncFixture, "DELETE reaches the CRM, and a comment edit becom
 // A refused token is not a property of a change: the push stops at the first 401/403, the
 // changes stay pending with a reason that names the token, and go out by themselves once the
 // token is fixed (no `retry`).
-TEST_CASE("a read-only token's 403 stops the push; the changes wait and go out with a good token") {
+TEST_CASE("a read-only token's 403 stops the push, the changes wait and go out with a good token") {
   EmulatorProcess emulator({"--sample", "10"});
   TempDir dir;
   auto config = write_sync_config(dir, emulator, "", kReadOnlyToken);
@@ -390,7 +390,7 @@ TEST_CASE_FIXTURE(SyncFixture, "newest: a later local edit of another field does
 
 // A row in a manual conflict keeps one open conflict, however many cycles pass; settling it
 // lets `sync` succeed.
-TEST_CASE("manual: one open conflict per row across cycles; settling it lets sync exit 0") {
+TEST_CASE("manual: one open conflict per row across cycles, settling it lets sync exit 0") {
   SyncFixture f({"--sample", "10"}, "conflict_policy = \"manual\"\n");
   REQUIRE(f.sync() == 0);
   const auto id = std::to_string(first_id(f, "contact"));
@@ -582,7 +582,7 @@ TEST_CASE_FIXTURE(SyncFixture, "INSERT OR REPLACE of a synced row is refused and
 }
 
 TEST_CASE_FIXTURE(SyncFixture,
-                  "a child linked by last_insert_rowid() is refused; by min(id) it is linked") {
+                  "a child linked by last_insert_rowid() is refused, by min(id) it is linked") {
   REQUIRE(sync() == 0);
   std::string printed;
   CHECK(shell_status(*this,

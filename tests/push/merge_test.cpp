@@ -98,7 +98,7 @@ TEST_CASE("merge: JSON numbers are seconds or milliseconds since the epoch") {
   CHECK(sync::parse_timestamp(json::value(1764355200000))->resolution == 1ms);
 }
 
-TEST_CASE("merge: newest compares instants; ties and unknown times go to the CRM") {
+TEST_CASE("merge: newest compares instants, ties and unknown times go to the CRM") {
   // A local edit after the CRM's lm, in each shape of lm.
   for (const char* lm : {R"("2025-11-28T18:40:00Z")", R"("2025-11-28 18:40:00")",
                          R"("2025-11-28T13:40:00-05:00")", "1764355200", "1764355200000"}) {
@@ -156,7 +156,7 @@ size_t field_index(std::string_view api) {
 }  // namespace
 
 TEST_CASE(
-    "merge: fields are sorted by which side changed them; the same new value is no conflict") {
+    "merge: fields are sorted by which side changed them, the same new value is no conflict") {
   const model::Resource& contact = *model::find_resource("contact");
   const auto base = contact_cells("Oslo", "CTO");
   const size_t city = field_index("city"), title = field_index("title");

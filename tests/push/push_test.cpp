@@ -718,7 +718,7 @@ TEST_CASE_FIXTURE(Fixture,
 // A refused token (401/403) is not a property of a change: the push stops at the first such
 // answer, nothing is marked `error`, every change waits with a reason that names the token,
 // and the next push (the token fixed) sends them all without `retry`.
-TEST_CASE_FIXTURE(Fixture, "a refused token stops the push; the changes wait, pending") {
+TEST_CASE_FIXTURE(Fixture, "a refused token stops the push, the changes wait, pending") {
   shell(
       "INSERT INTO companies (name) VALUES ('New Co');"
       "UPDATE contacts SET city = 'Paris' WHERE id = 42;"
