@@ -12,7 +12,7 @@
 # NAME selects the mutants whose file name contains it (default: all). The scratch copy lives
 # in DIR (default build-mutants/, ignored by git); the working tree is never modified. The
 # first run builds the copy from scratch (several minutes); each mutant then rebuilds what
-# its file touches. Not run by CI: the whole run takes one to two hours on 2 cores.
+# its file touches. Not run by CI: the whole run took 45 minutes on 2 cores (about a minute a mutant).
 # Prints one verdict per mutant and the kill rate; writes them to DIR/results.txt too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
