@@ -210,6 +210,36 @@ TEST_CASE("the example configuration loads as it is") {
   CHECK(c.server.token_file.empty());
 }
 
+// The example says "the values shown are the defaults", and README documents the guard's 50%
+// and 5 rows: a default changed in config.h alone (say a share of 0.05, holding almost every
+// push) must not pass unnoticed.
+TEST_CASE("an empty file gives the defaults the example configuration shows") {
+  const Config d = parse_config("", "empty.toml");
+  const Config e = load_config(CLEVERTIM_EXAMPLE_CONFIG);
+  CHECK(d.log_level == e.log_level);
+  CHECK(d.server.url == e.server.url);
+  CHECK(d.server.token_file == e.server.token_file);
+  CHECK(d.server.ca_file == e.server.ca_file);
+  CHECK(d.server.allow_insecure_http == e.server.allow_insecure_http);
+  CHECK(d.server.connect_timeout == e.server.connect_timeout);
+  CHECK(d.server.request_timeout == e.server.request_timeout);
+  CHECK(d.server.max_connections == e.server.max_connections);
+  CHECK(d.storage.database == e.storage.database);
+  CHECK(d.storage.report_group == e.storage.report_group);
+  CHECK(d.sync.interval == e.sync.interval);
+  CHECK(d.sync.resources == e.sync.resources);
+  CHECK(d.sync.conflict_policy == e.sync.conflict_policy);
+  CHECK(d.sync.mass_delete_share == e.sync.mass_delete_share);
+  CHECK(d.sync.mass_delete_min == e.sync.mass_delete_min);
+  CHECK(d.sync.retry_base == e.sync.retry_base);
+  CHECK(d.sync.retry_cap == e.sync.retry_cap);
+  CHECK(d.sync.retry_attempts == e.sync.retry_attempts);
+  // README's figures.
+  CHECK(d.sync.mass_delete_share == 0.5);
+  CHECK(d.sync.mass_delete_min == 5);
+  CHECK(d.sync.conflict_policy == "newest");
+}
+
 // NaN compares false with everything, so `share < 0 || share > 1` let it through, and then
 // `deletions > share * rows` was never true: both mass-deletion guards were off.
 TEST_CASE("mass_delete_share must be a finite share from 0 to 1") {

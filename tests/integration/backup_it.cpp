@@ -6,12 +6,15 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "integration_fixture.h"
 
@@ -55,22 +58,72 @@ TEST_CASE("a backup taken while the daemon writes is consistent") {
     execl(binary.c_str(), binary.c_str(), "--config", f.config.c_str(), "run", nullptr);
     _exit(127);
   }
-  std::string sql = "BEGIN;";
-  for (int i = 0; i < 200; ++i)
-    sql += "INSERT INTO notes (description) VALUES ('b" + std::to_string(i) + "');";
-  f.shell(sql + "COMMIT;");
-  for (int i = 0; i < 3; ++i) {
-    const auto copy = f.dir / ("backup" + std::to_string(i) + ".db.gz");
+  // A writer commits pairs of notes (b<i>, b<i>+), one transaction each, and counts them; the
+  // daemon pushes each and rewrites its id (writes of its own). A backup overlapped writes when
+  // the count moved while it ran; its copy must hold a prefix of the pairs: whole pairs 0..n-1,
+  // n between the counts before and after.
+  std::atomic<bool> stop{false};
+  std::atomic<int> committed{0};
+  std::thread writer([&] {
+    SQLite::Database db(f.database().string(), SQLite::OPEN_READWRITE);
+    db.setBusyTimeout(5000);
+    for (int i = 0; !stop && i < 5000; ++i) {
+      const std::string n = std::to_string(i);
+      db.exec("BEGIN IMMEDIATE");
+      db.exec("INSERT INTO notes (description) VALUES ('b" + n + "')");
+      db.exec("INSERT INTO notes (description) VALUES ('b" + n + "+')");
+      db.exec("COMMIT");
+      committed = i + 1;
+      // Paced (timing on purpose): a steady stream for the daemon to push, not a flood.
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  while (committed < 5 && std::chrono::steady_clock::now() - start < std::chrono::seconds(10))
+    std::this_thread::yield();
+  REQUIRE(committed >= 5);
+  int overlapped = 0;
+  for (int i = 0; i < 10 && overlapped < 3; ++i) {
+    const bool compress = i == 0;  // one compressed copy, read back through gzip
+    const auto copy = f.dir / ("backup" + std::to_string(i) + (compress ? ".db.gz" : ".db"));
+    std::vector<std::string> args{"backup", copy.string()};
+    if (compress) args.push_back("--compress");
     std::string out;
-    REQUIRE_MESSAGE(
-        run_clevertim_sync(f.config, {"backup", copy.string(), "--compress"}, &out) == 0, out);
+    const int before = committed;
+    REQUIRE_MESSAGE(run_clevertim_sync(f.config, args, &out) == 0, out);
+    const int after = committed;
+    if (after > before) ++overlapped;
     CHECK(out.find("integrity ok") != std::string::npos);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto plain = copy;
+    if (compress) {
+      plain = f.dir / "backup0-plain.db";
+      REQUIRE(std::system(
+                  ("gzip -dc '" + copy.string() + "' > '" + plain.string() + "'").c_str()) == 0);
+    }
+    SQLite::Database db(plain.string(), SQLite::OPEN_READONLY);
+    const auto count = [&](const std::string& sql) { return db.execAndGet(sql).getInt(); };
+    const int pairs = count(
+        "SELECT count(*) FROM notes WHERE description GLOB 'b[0-9]*' AND "
+        "description NOT GLOB '*+'");
+    CAPTURE(before);
+    CAPTURE(after);
+    CHECK(pairs >= before);
+    CHECK(pairs <= after);
+    CHECK(count("SELECT count(*) FROM notes WHERE description GLOB 'b[0-9]*+'") == pairs);
+    // Exactly the first `pairs` pairs, none twice: a prefix of the writer's history.
+    CHECK(count("SELECT count(DISTINCT description) FROM notes WHERE description GLOB "
+                "'b[0-9]*' AND CAST(substr(description, 2) AS INTEGER) < " +
+                std::to_string(pairs)) == 2 * pairs);
+    CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
   }
+  stop = true;
+  writer.join();
   kill(daemon, SIGTERM);
   int status = 0;
   waitpid(daemon, &status, 0);
   CHECK(WEXITSTATUS(status) == 0);
+  // Writes happened while backups ran: otherwise this test proved nothing about them.
+  CHECK(overlapped >= 1);
 }
 
 TEST_CASE("a restore into an empty account reproduces every element and relation") {
@@ -255,7 +308,7 @@ TEST_CASE_FIXTURE(SyncFixture, "undelete keeps references to what the account st
 
 // Issue 13, items 5 and 6: a restore into the account it came from makes no copies, and its
 // dry run says so; a dry run into an empty account prints what the real run sends.
-TEST_CASE("restore: the same account gets no copies; a dry run shows exactly what is sent") {
+TEST_CASE("restore: the same account gets no copies - a dry run shows exactly what is sent") {
   SyncFixture f({"--sample", "10"});
   REQUIRE(f.sync() == 0);
   const auto backup = f.dir / "before.db";

@@ -82,6 +82,8 @@ TEST_CASE("SIGKILL at 50 random moments loses nothing and duplicates nothing") {
              std::to_string(extra) + "');";
     ++notes;
     f.shell(sql);
+    // Timing on purpose, not a condition: the daemon runs for a random while (0-400 ms) so
+    // that the SIGKILL lands at a random point of its start, pull, push or id rewriting.
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
     kill(daemon, SIGKILL);
     int status = 0;

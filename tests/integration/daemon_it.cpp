@@ -155,21 +155,27 @@ TEST_CASE("SIGTERM in the middle of a push loses nothing") {
   for (int i = 0; i < 60; ++i)
     sql += "INSERT INTO notes (description) VALUES ('n" + std::to_string(i) + "');";
   sql += "COMMIT;";
+  // How many of the 60 notes the CRM holds.
+  const auto remote_new = [&f] {
+    long long count = 0;
+    for (const auto& n : f.remote("note")) {
+      const std::string d(n.as_object().at("desc").as_string());
+      if (d.starts_with("n") && d.size() <= 3 && std::isdigit(static_cast<unsigned char>(d[1])))
+        ++count;
+    }
+    return count;
+  };
   Daemon daemon(f.config, f.dir / "daemon.log");
   REQUIRE(eventually([&] { return daemon.output().find("sync:") != std::string::npos; }));
   f.shell(sql);
-  std::this_thread::sleep_for(400ms);  // some notes are on their way
+  // SIGTERM once the push is under way: the first notes reached the CRM.
+  REQUIRE(eventually([&] { return remote_new() > 0; }));
   CHECK(daemon.stop() == 0);
+  MESSAGE(remote_new() << " of 60 notes had reached the CRM when the daemon stopped");
   CHECK(f.query("PRAGMA integrity_check") == "ok");
   // Whatever was not pushed is still pending; the next sync finishes the job, exactly once.
   CHECK(f.sync() == 0);
-  long long remote_new = 0;
-  for (const auto& n : f.remote("note"))
-    if (n.as_object().at("desc").as_string().starts_with("n")) {
-      const std::string d(n.as_object().at("desc").as_string());
-      if (d.size() <= 3 && std::isdigit(static_cast<unsigned char>(d[1]))) ++remote_new;
-    }
-  CHECK(remote_new == 60);
+  CHECK(remote_new() == 60);
   CHECK(f.number("SELECT count(*) FROM notes WHERE id < 0") == 0);
 }
 

@@ -59,9 +59,14 @@ void loop_over_failpoint(const std::string& place) {
   for (const auto& e : state.at("note").as_array()) notes[std::string(e.at("desc").as_string())]++;
   for (int i = 1; i <= std::min(n, 40); ++i)
     CHECK_MESSAGE(notes["fp note " + place + "-" + std::to_string(i)] == 1, i);
+  // The last values written on each side, not the mirror's (an edit lost on both sides would
+  // leave them equal): the last local city edit and the last CRM title edit both survive.
+  const std::string last_tag = place + "-" + std::to_string(std::min(n, 40));
   const json::object remote = f.remote_element("contact", std::stoll(contact));
-  CHECK(remote.at("city") ==
-        json::value(f.query("SELECT city FROM contacts WHERE id = " + contact)));
+  CHECK(remote.at("city") == json::value("fp " + last_tag));
+  CHECK(remote.at("title") == json::value("T " + last_tag));
+  CHECK(f.query("SELECT city || '/' || title FROM contacts WHERE id = " + contact) ==
+        "fp " + last_tag + "/T " + last_tag);
   CHECK(f.number("SELECT count(*) FROM notes WHERE id < 0 OR sync_state <> 'synced'") == 0);
 }
 

@@ -12,7 +12,7 @@
 
 using namespace clevertim::testing;
 
-TEST_CASE("a first sync on a terminal shows progress; warnings print above it") {
+TEST_CASE("a first sync on a terminal shows progress - warnings print above it") {
   std::string out;
   if (run_command("command -v tmux", &out) != 0) {
     MESSAGE("skipped: tmux is not installed (scripts/install-deps.sh installs it)");

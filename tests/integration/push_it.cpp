@@ -5,8 +5,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <future>
+#include <iomanip>
+#include <sstream>
 #include <thread>
 
 #include "integration_fixture.h"
@@ -18,6 +21,34 @@ namespace {
 
 std::int64_t first_id(SyncFixture& f, const char* resource) {
   return f.remote(resource)[0].as_object().at("id").as_int64();
+}
+
+// Polls `check` every 20 ms until it holds or `limit` passes.
+template <class Check>
+bool eventually(Check check, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (check()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return check();
+}
+
+// Waits until the clock has left the second that `stamp` ("YYYY-MM-DDTHH:MM:SS...", UTC)
+// names. The CRM's lm has whole seconds: under `newest` an edit is surely later than another
+// only from the end of that one's second on, so the tests below wait for exactly that.
+void wait_past_second_of(const std::string& stamp) {
+  std::tm tm{};
+  std::istringstream in(stamp.substr(0, 19));
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+  REQUIRE_MESSAGE(!in.fail(), stamp);
+  const auto end = std::chrono::system_clock::from_time_t(timegm(&tm)) + std::chrono::seconds(1);
+  CHECK(eventually([&] { return std::chrono::system_clock::now() >= end; }));
+}
+
+// The CRM's lm of an element.
+std::string lm_of(SyncFixture& f, const std::string& resource, std::int64_t id) {
+  return std::string(f.remote_element(resource, id).at("lm").as_string());
 }
 
 // Runs SQL with the sqlite3 shell, as SyncFixture::shell does, for a write the mirror should
@@ -138,7 +169,7 @@ TEST_CASE_FIXTURE(SyncFixture, "DELETE reaches the CRM, and a comment edit becom
 // A refused token is not a property of a change: the push stops at the first 401/403, the
 // changes stay pending with a reason that names the token, and go out by themselves once the
 // token is fixed (no `retry`).
-TEST_CASE("a read-only token's 403 stops the push; the changes wait and go out with a good token") {
+TEST_CASE("a read-only token's 403 stops the push, the changes wait and go out with a good token") {
   EmulatorProcess emulator({"--sample", "10"});
   TempDir dir;
   auto config = write_sync_config(dir, emulator, "", kReadOnlyToken);
@@ -316,7 +347,7 @@ TEST_CASE_FIXTURE(SyncFixture,
       web("PUT", "contact/" + id, R"({"title": "Remote title", "city": "Remote city"})").status ==
       200);
   // The CRM's lm has one-second resolution; make the local edit clearly the later one.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  wait_past_second_of(lm_of(*this, "contact", std::stoll(id)));
   shell("UPDATE contacts SET title = 'Local title' WHERE id = " + id + ";");
   REQUIRE_MESSAGE(sync() == 0, output);
   // The local edit is newer than the CRM's lm: it wins; the CRM's other change is kept.
@@ -361,11 +392,12 @@ TEST_CASE_FIXTURE(SyncFixture, "newest: a later local edit of another field does
   REQUIRE(sync() == 0);
   const auto id = std::to_string(first_id(*this, "contact"));
   shell("UPDATE contacts SET title = 'Local title' WHERE id = " + id + ";");  // t0
-  // lm and the outbox's times: make each step clearly later than the previous one.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  REQUIRE(web("PUT", "contact/" + id, R"({"title": "CRM title"})").status == 200);  // t0 + 1 s
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  shell("UPDATE contacts SET city = 'Local city' WHERE id = " + id + ";");  // t0 + 2 s
+  // lm and the outbox's times: make each step clearly later than the previous one (lm names
+  // whole seconds: each step waits for the end of the second of the one before).
+  wait_past_second_of(query("SELECT max(created_at) FROM outbox"));
+  REQUIRE(web("PUT", "contact/" + id, R"({"title": "CRM title"})").status == 200);  // t1 > t0
+  wait_past_second_of(lm_of(*this, "contact", std::stoll(id)));
+  shell("UPDATE contacts SET city = 'Local city' WHERE id = " + id + ";");  // t2 > t1
   REQUIRE_MESSAGE(sync() == 0, output);
   const auto e = remote_element("contact", std::stoll(id));
   CHECK(e.at("title") == "CRM title");
@@ -377,7 +409,7 @@ TEST_CASE_FIXTURE(SyncFixture, "newest: a later local edit of another field does
 
 // A row in a manual conflict keeps one open conflict, however many cycles pass; settling it
 // lets `sync` succeed.
-TEST_CASE("manual: one open conflict per row across cycles; settling it lets sync exit 0") {
+TEST_CASE("manual: one open conflict per row across cycles, settling it lets sync exit 0") {
   SyncFixture f({"--sample", "10"}, "conflict_policy = \"manual\"\n");
   REQUIRE(f.sync() == 0);
   const auto id = std::to_string(first_id(f, "contact"));
@@ -446,8 +478,17 @@ TEST_CASE("an outside write while a PUT is in flight: the answer is recorded, sy
   std::string output;
   auto sync = std::async(std::launch::async,
                          [&] { return run_clevertim_sync(f.config, {"sync"}, &output); });
-  // The pull's GET takes 1.5 s, then the PUT 1.5 s: this lands while the PUT is on its way.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  // The emulator applies a request at once and answers it 1.5 s later: once the CRM holds the
+  // new city, the PUT's answer is on its way, and this lands meanwhile.
+  REQUIRE(eventually([&] {
+    const json::object state = f.remote_state();
+    for (const auto& e : state.at("contact").as_array())
+      if (e.at("id") == json::value(std::stoll(id))) {
+        const json::value* city = e.as_object().if_contains("city");
+        return city != nullptr && *city == "In flight";
+      }
+    return false;
+  }));
   f.shell("INSERT INTO notes (description) VALUES ('written meanwhile');");
   CHECK_MESSAGE(sync.get() == 0, output);
   CHECK(f.remote_element("contact", std::stoll(id)).at("city") == "In flight");
@@ -560,7 +601,7 @@ TEST_CASE_FIXTURE(SyncFixture, "INSERT OR REPLACE of a synced row is refused and
 }
 
 TEST_CASE_FIXTURE(SyncFixture,
-                  "a child linked by last_insert_rowid() is refused; by min(id) it is linked") {
+                  "a child linked by last_insert_rowid() is refused, by min(id) it is linked") {
   REQUIRE(sync() == 0);
   std::string printed;
   CHECK(shell_status(*this,

@@ -119,3 +119,51 @@ TEST_CASE_FIXTURE(Fixture,
   CHECK(cycle().ok());
   CHECK(number("SELECT count(*) FROM contacts") == 1);
 }
+
+// A create whose answer was lost may have reached the CRM: only a pull of its list can tell.
+// When that pull fails, the create must wait; sending it again would make a second element.
+TEST_CASE_FIXTURE(Fixture,
+                  "a failed pull is not fresh: a lost create waits instead of a 2nd POST") {
+  REQUIRE(cycle().ok());
+  REQUIRE(run_sqlite3(dir / "crm.db", "INSERT INTO contacts (first_name) VALUES ('Lost');").ok());
+  crm.next_failures = {sync::WriteResult::Status::kUnknown};
+  crm.commit_before_failing = true;  // the CRM created it; the answer never came
+  auto report = cycle();
+  CHECK_FALSE(report.ok());
+  REQUIRE(crm.elements["contact"].size() == 2);
+  REQUIRE(number("SELECT count(*) FROM push_intents") == 1);
+
+  crm.failing = {"contact"};
+  crm.requests.clear();
+  report = cycle();
+  CHECK_FALSE(report.ok());
+  CHECK(report.push.created == 0);
+  CHECK(report.push.waiting >= 1);
+  for (const std::string& request : crm.requests) CHECK(request.rfind("POST", 0) != 0);
+  CHECK(crm.elements["contact"].size() == 2);
+  CHECK(number("SELECT count(*) FROM push_intents") == 1);
+
+  // Once the list can be read, the element is found and adopted: still exactly one.
+  crm.failing.clear();
+  report = cycle();
+  CHECK(report.ok());
+  CHECK(crm.elements["contact"].size() == 2);
+  CHECK(number("SELECT count(*) FROM contacts WHERE first_name = 'Lost'") == 1);
+  CHECK(number("SELECT count(*) FROM contacts WHERE first_name = 'Lost' AND id > 0") == 1);
+  CHECK(number("SELECT count(*) FROM push_intents") == 0);
+}
+
+// A row the CRM's list lacks is looked up before it is deleted; a lookup that fails (a 503)
+// proves nothing, and the row stays until a lookup answers 404.
+TEST_CASE_FIXTURE(Fixture, "a missing row whose lookup fails is kept, and deleted once confirmed") {
+  REQUIRE(cycle().ok());
+  REQUIRE(number("SELECT count(*) FROM contacts") == 1);
+  crm.elements["contact"].clear();
+  crm.next_read_failures = {sync::WriteResult::Status::kRetryLater};
+  cycle();
+  CHECK(number("SELECT count(*) FROM contacts") == 1);
+  CHECK(number("SELECT count(*) FROM history WHERE operation = 'delete'") == 0);
+  CHECK(cycle().ok());
+  CHECK(number("SELECT count(*) FROM contacts") == 0);
+  CHECK(number("SELECT count(*) FROM history WHERE operation = 'delete'") == 1);
+}

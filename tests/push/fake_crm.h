@@ -56,13 +56,17 @@ class FakeCrm : public sync::CrmWriter, public sync::CrmReader {
   }
 
   std::map<std::string, std::map<std::int64_t, json::object>> elements;
-  std::vector<std::string> requests;   // "POST contact {...}", "PUT contact 42 {...}", ...
-  std::vector<Status> next_failures;   // answers to give to the next requests, in order
-  bool commit_before_failing = false;  // an unknown answer after the element was created
+  std::vector<std::string> requests;       // "POST contact {...}", "PUT contact 42 {...}", ...
+  std::vector<Status> next_failures;       // answers to give to the next requests, in order
+  std::vector<Status> next_read_failures;  // answers to give to the next GETs of one element
+  bool commit_before_failing = false;      // an unknown answer after the element was created
+  // Called as each POST arrives, before it is answered: what happens while it is on its way.
+  std::function<void(const std::string&)> on_create;
   std::int64_t next_id = 1000;
 
   asio::awaitable<sync::WriteResult> create(std::string_view resource, json::object e) override {
     requests.push_back("POST " + std::string(resource) + " " + json::serialize(e));
+    if (on_create) on_create(std::string(resource));
     if (auto failure = take_failure()) {
       if (*failure == Status::kUnknown && commit_before_failing) store(resource, std::move(e));
       co_return sync::WriteResult{*failure, {}, "injected failure"};
@@ -92,6 +96,11 @@ class FakeCrm : public sync::CrmWriter, public sync::CrmReader {
 
   asio::awaitable<sync::WriteResult> read_one(std::string_view resource, std::int64_t id) override {
     requests.push_back("GET " + std::string(resource) + " " + std::to_string(id));
+    if (!next_read_failures.empty()) {
+      const Status failure = next_read_failures.front();
+      next_read_failures.erase(next_read_failures.begin());
+      co_return sync::WriteResult{failure, {}, "injected read failure"};
+    }
     auto& all = elements[std::string(resource)];
     auto it = all.find(id);
     if (it == all.end()) co_return sync::WriteResult{Status::kNotFound, {}, "no such element"};

@@ -7,12 +7,14 @@
 #include <limits>
 #include <string>
 
+#include "model/resources.h"
 #include "sync/merge.h"
 
 using namespace clevertim;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 using sync::ConflictPolicy;
+using sync::FieldMerge;
 using sync::Winner;
 
 namespace {
@@ -96,7 +98,7 @@ TEST_CASE("merge: JSON numbers are seconds or milliseconds since the epoch") {
   CHECK(sync::parse_timestamp(json::value(1764355200000))->resolution == 1ms);
 }
 
-TEST_CASE("merge: newest compares instants; ties and unknown times go to the CRM") {
+TEST_CASE("merge: newest compares instants, ties and unknown times go to the CRM") {
   // A local edit after the CRM's lm, in each shape of lm.
   for (const char* lm : {R"("2025-11-28T18:40:00Z")", R"("2025-11-28 18:40:00")",
                          R"("2025-11-28T13:40:00-05:00")", "1764355200", "1764355200000"}) {
@@ -107,6 +109,14 @@ TEST_CASE("merge: newest compares instants; ties and unknown times go to the CRM
   // Within the second `lm` names: a tie.
   CHECK(newest("2025-11-28T18:40:00.999Z", R"("2025-11-28T18:40:00Z")") == Winner::kRemote);
   CHECK(newest("2025-11-28T18:40:00.999Z", "1764355200") == Winner::kRemote);
+  // lm of whole minutes (no seconds) names a whole minute: a local edit within it is a tie.
+  CHECK(newest("2025-11-28T18:40:30.000Z", R"("2025-11-28T18:40Z")") == Winner::kRemote);
+  CHECK(newest("2025-11-28T18:40:59.999Z", R"("2025-11-28 18:40")") == Winner::kRemote);
+  CHECK(newest("2025-11-28T18:41:00.000Z", R"("2025-11-28T18:40Z")") == Winner::kLocal);
+  // lm with a fraction is precise to the millisecond: the same instant is a tie, for the CRM.
+  CHECK(newest("2025-11-28T18:40:00.500Z", R"("2025-11-28T18:40:00.500Z")") == Winner::kRemote);
+  CHECK(newest("2025-11-28T18:40:00.500Z", R"("2025-11-28T19:40:00.5+01:00")") == Winner::kRemote);
+  CHECK(newest("2025-11-28T18:40:00.501Z", R"("2025-11-28T18:40:00.500Z")") == Winner::kLocal);
   // lm in milliseconds is that precise.
   CHECK(newest("2025-11-28T18:40:00.001Z", "1764355200000") == Winner::kLocal);
   CHECK(newest("2025-11-28T18:40:00.000Z", "1764355200000") == Winner::kRemote);
@@ -122,4 +132,62 @@ TEST_CASE("merge: newest compares instants; ties and unknown times go to the CRM
   CHECK(sync::choose_winner(ConflictPolicy::kRemoteWins, later, remote) == Winner::kRemote);
   CHECK(sync::choose_winner(ConflictPolicy::kLocalWins, std::nullopt, remote) == Winner::kLocal);
   CHECK(sync::choose_winner(ConflictPolicy::kManual, later, remote) == Winner::kPerson);
+}
+
+namespace {
+
+// A contact's cells with `city` and `title` set as given (nullopt: no value).
+std::vector<storage::Cell> contact_cells(std::optional<std::string> city,
+                                         std::optional<std::string> title) {
+  json::object element{{"id", 42}, {"fn", "Ann"}, {"lm", "2025-11-28T18:40:00Z"}};
+  if (city) element["city"] = *city;
+  if (title) element["title"] = *title;
+  return storage::cells_of(*model::find_resource("contact"), element);
+}
+
+size_t field_index(std::string_view api) {
+  const model::Resource& r = *model::find_resource("contact");
+  for (size_t i = 0; i < r.fields.size(); ++i)
+    if (r.fields[i].api == api) return i;
+  FAIL("no field " << std::string(api));
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "merge: fields are sorted by which side changed them, the same new value is no conflict") {
+  const model::Resource& contact = *model::find_resource("contact");
+  const auto base = contact_cells("Oslo", "CTO");
+  const size_t city = field_index("city"), title = field_index("title");
+
+  // Both sides set the same new value: nothing to merge, nothing to send, no conflict.
+  FieldMerge same =
+      sync::merge_fields(contact, base, contact_cells("Rome", "CTO"), contact_cells("Rome", "CTO"));
+  CHECK(same.both.empty());
+  CHECK_FALSE(same.has_conflict());
+  CHECK(same.local_only.empty());
+  CHECK(same.remote_only.empty());
+
+  // Different new values of one field: a conflict on that field only.
+  FieldMerge differ = sync::merge_fields(contact, base, contact_cells("Rome", "CTO"),
+                                         contact_cells("Paris", "CTO"));
+  CHECK(differ.both == std::vector<size_t>{city});
+  CHECK(differ.local_only.empty());
+  CHECK(differ.remote_only.empty());
+
+  // Different fields: one each side, no conflict.
+  FieldMerge merged =
+      sync::merge_fields(contact, base, contact_cells("Rome", "CTO"), contact_cells("Oslo", "CEO"));
+  CHECK(merged.local_only == std::vector<size_t>{city});
+  CHECK(merged.remote_only == std::vector<size_t>{title});
+  CHECK(merged.both.empty());
+
+  // A read-only field (lm) that changed in the CRM is no field to merge.
+  auto remote = contact_cells("Oslo", "CTO");
+  remote[field_index("lm")] = std::string("2026-01-01T00:00:00Z");
+  FieldMerge read_only = sync::merge_fields(contact, base, base, remote);
+  CHECK(read_only.remote_only.empty());
+  CHECK(read_only.both.empty());
+  CHECK(read_only.local_only.empty());
 }

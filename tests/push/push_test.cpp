@@ -237,6 +237,27 @@ TEST_CASE_FIXTURE(Fixture, "edited here but deleted in the CRM: created again") 
   CHECK(text("SELECT sync_state FROM notes WHERE id = 5") == "synced");
 }
 
+// The GET that should confirm the deletion fails (a 503): nothing is proved, so nothing is
+// created; the row waits, and goes out once a GET answers 404.
+TEST_CASE_FIXTURE(Fixture,
+                  "edited here, missing there, the deletion unconfirmed: nothing created") {
+  shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
+  crm.elements["contact"].erase(42);
+  pull("contact");
+  crm.next_read_failures = {Status::kRetryLater};
+  auto report = push();
+  CHECK(report.created == 0);
+  CHECK(report.waiting == 1);
+  CHECK(crm.elements["contact"].empty());
+  for (const std::string& request : crm.requests) CHECK(request.rfind("POST", 0) != 0);
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "pending");
+  CHECK(text("SELECT sync_error FROM contacts WHERE id = 42").find("could not be confirmed") !=
+        std::string::npos);
+  report = push();
+  CHECK(report.created == 1);
+  CHECK(crm.elements["contact"].size() == 1);
+}
+
 TEST_CASE_FIXTURE(Fixture, "a list transiently without an edited element: nothing is created") {
   shell("UPDATE contacts SET city = 'Paris' WHERE id = 42;");
   const json::object kept = crm.elements["contact"][42];
@@ -344,6 +365,102 @@ TEST_CASE_FIXTURE(Fixture, "a mass deletion from the shell is held until allowed
   report = push();
   CHECK(report.deleted == 11);
   CHECK(crm.elements["company"].empty());
+}
+
+// The guard's share is of the rows the table had before the deletions: exactly half of 12
+// companies deleted is not more than half, and goes out. (Counting only the rows left, 6 of 6,
+// held it.)
+TEST_CASE_FIXTURE(Fixture,
+                  "the push's mass-deletion share counts the deleted rows among the rows") {
+  for (int i = 0; i < 11; ++i) crm.store("company", json::parse(R"({"cn": "Co"})").as_object());
+  pull("company");
+  REQUIRE(number("SELECT count(*) FROM companies") == 12);
+  shell("DELETE FROM companies WHERE id IN (SELECT id FROM companies ORDER BY id LIMIT 6);");
+  auto report = push();
+  CHECK(report.held == 0);
+  CHECK(report.deleted == 6);
+  CHECK(crm.elements["company"].size() == 6);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+  // One more than half is held.
+  shell("DELETE FROM companies WHERE id IN (SELECT id FROM companies ORDER BY id LIMIT 4);");
+  options.mass_delete_min = 3;
+  report = push();
+  CHECK(report.held == 4);
+  CHECK(report.deleted == 0);
+  CHECK(crm.elements["company"].size() == 6);
+}
+
+// A local edit made while the POST creating its row is on its way is queued under the row's
+// local id. When the answer re-keys the row, the queued edit must follow it: it goes out with
+// the next push under the CRM's id, and the row ends synced, with nothing left queued.
+TEST_CASE_FIXTURE(Fixture, "an edit made while the row's POST is on its way is sent next") {
+  shell("INSERT INTO contacts (first_name, city) VALUES ('Eve', 'Lima');");
+  const long long local_id = number("SELECT min(id) FROM contacts");
+  REQUIRE(local_id < 0);
+  bool edited = false;
+  crm.on_create = [&](const std::string& resource) {
+    if (resource != "contact" || edited) return;
+    edited = true;
+    shell("UPDATE contacts SET city = 'Quito' WHERE id = " + std::to_string(local_id) + ";");
+  };
+  auto report = push();
+  REQUIRE(edited);
+  CHECK(report.created == 1);
+  const long long new_id = number("SELECT id FROM contacts WHERE first_name = 'Eve'");
+  CHECK(new_id == 1000);
+  CHECK(crm.elements["contact"][1000]["city"] == "Lima");  // what the POST carried
+  // The edit was not lost in the answer: the row is still pending, its edit queued under the
+  // new id.
+  CHECK(text("SELECT city FROM contacts WHERE id = 1000") == "Quito");
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 1000") == "pending");
+  CHECK(number("SELECT count(*) FROM outbox WHERE record_id = " + std::to_string(local_id)) == 0);
+  CHECK(number("SELECT count(*) FROM outbox WHERE record_id = 1000") == 1);
+
+  crm.on_create = nullptr;
+  report = push();
+  CHECK(report.updated == 1);
+  CHECK(crm.elements["contact"][1000]["city"] == "Quito");
+  CHECK(crm.elements["contact"].size() == 2);
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 1000") == "synced");
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+}
+
+// A new custom field's values sit under its local id as a key of custom_fields. Once the field
+// is created, every such key is renamed to its CRM id, so the waiting contact goes out with it.
+TEST_CASE_FIXTURE(Fixture, "values of a new custom field follow it to its CRM id") {
+  shell(
+      "INSERT INTO custom_fields (id, name, type) VALUES (-7, 'Tier', 'select');"
+      "UPDATE contacts SET custom_fields = '{\"-7\": \"gold\"}' WHERE id = 42;");
+  const auto report = push();
+  CHECK(report.created == 1);
+  CHECK(report.updated == 1);
+  CHECK(report.complete());
+  REQUIRE(crm.elements["customfield"].size() == 1);
+  const std::int64_t field = crm.elements["customfield"].begin()->first;
+  const std::string key = std::to_string(field);
+  CHECK(crm.elements["contact"][42].at("cf").at(key) == "gold");
+  CHECK(text("SELECT custom_fields FROM contacts WHERE id = 42") == "{\"" + key + "\":\"gold\"}");
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
+}
+
+// Both sides changed a field to the same value: there is nothing to decide, under any policy,
+// and nothing to send.
+TEST_CASE_FIXTURE(Fixture, "the same new value on both sides is no conflict") {
+  options.policy = sync::ConflictPolicy::kManual;
+  shell("UPDATE contacts SET city = 'Rome' WHERE id = 42;");
+  remote_edit("contact", 42, R"({"city": "Rome", "lm": "2020-02-02T00:00:00Z"})");
+  pull("contact");
+  crm.requests.clear();
+  const auto report = push();
+  CHECK(report.conflicts == 0);
+  CHECK(report.waiting == 0);
+  CHECK(report.complete());
+  CHECK(number("SELECT count(*) FROM conflicts") == 0);
+  CHECK(text("SELECT sync_state FROM contacts WHERE id = 42") == "synced");
+  CHECK(text("SELECT city FROM contacts WHERE id = 42") == "Rome");
+  for (const std::string& request : crm.requests) CHECK(request.rfind("PUT", 0) != 0);
+  CHECK(number("SELECT count(*) FROM outbox") == 0);
 }
 
 TEST_CASE_FIXTURE(Fixture,
@@ -601,7 +718,7 @@ TEST_CASE_FIXTURE(Fixture,
 // A refused token (401/403) is not a property of a change: the push stops at the first such
 // answer, nothing is marked `error`, every change waits with a reason that names the token,
 // and the next push (the token fixed) sends them all without `retry`.
-TEST_CASE_FIXTURE(Fixture, "a refused token stops the push; the changes wait, pending") {
+TEST_CASE_FIXTURE(Fixture, "a refused token stops the push, the changes wait, pending") {
   shell(
       "INSERT INTO companies (name) VALUES ('New Co');"
       "UPDATE contacts SET city = 'Paris' WHERE id = 42;"

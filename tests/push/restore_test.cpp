@@ -90,7 +90,27 @@ TEST_CASE_FIXTURE(Fixture, "a dry run sends nothing and says what it would do") 
 TEST_CASE_FIXTURE(Fixture, "a restore from a compressed backup file works the same") {
   storage::backup_mirror(source, dir / "b.db.gz");
   const auto set = sync::load_restore_source(dir / "b.db.gz", dir.path());
-  CHECK(set.size() == 7);
+  REQUIRE(set.size() == 7);
+  CHECK(set.elements.at("contact").size() == 2);
+  CHECK(set.elements.at("contact")[0].at("fn") == "Ann");
+  CHECK(set.elements.at("contact")[0].at("cf").at("3") == "gold");
+  CHECK(set.elements.at("note").size() == 2);
+  const auto report = restore(set);
+  CHECK(report.ok());
+  CHECK(report.per_resource.at("contact").created == 2);
+  CHECK(report.mapping.size() == 7);
+  // The same elements, in the same order, with the same references rewritten, as from the
+  // export.
+  REQUIRE(crm.requests.size() == 7);
+  CHECK(crm.requests[0] == R"(POST customfield {"name":"Tier","elemType":"select"})");
+  CHECK(crm.requests[1] == R"(POST company {"cn":"Acme","is_company":true})");
+  CHECK(crm.requests[2] == R"(POST contact {"fn":"Ann","companyId":1001,"cf":{"1000":"gold"}})");
+  CHECK(crm.requests[3] == R"(POST contact {"fn":"Bo"})");
+  CHECK(crm.requests[4] == R"(POST note {"desc":"hi","cust":1001})");
+  CHECK(crm.requests[5] == R"(POST note {"desc":"re Ann","cust":1002})");
+  CHECK(crm.requests[6] == R"(POST comment {"comment":"+1","nid":1004})");
+  CHECK(crm.elements["contact"][1002].at("companyId") == 1001);
+  CHECK(crm.elements["comment"][1006].at("nid") == 1004);
 }
 
 TEST_CASE_FIXTURE(Fixture, "an interrupted restore resumes without duplicates") {

@@ -246,13 +246,16 @@ TEST_CASE("the CHECKs of tables written per element use no IN list, and still re
   CHECK(mirror.db().execAndGet("PRAGMA integrity_check").getString() == "ok");
   // The constraints themselves hold, for this connection and for another client.
   mirror.db().exec("INSERT INTO contacts (first_name) VALUES ('Ann')");
-  CHECK_THROWS(mirror.db().exec("UPDATE contacts SET sync_state = 'maybe'"));
+  CHECK_THROWS_WITH_AS(mirror.db().exec("UPDATE contacts SET sync_state = 'maybe'"),
+                       doctest::Contains("CHECK constraint failed"), SQLite::Exception);
   const auto shell = run_sqlite3(dir / "crm.db", "UPDATE contacts SET sync_state = 'maybe';");
   CAPTURE(shell.output);
   CHECK_FALSE(shell.ok());
   CHECK(shell.output.find("CHECK constraint failed") != std::string::npos);
-  CHECK_THROWS(mirror.db().exec(
-      "INSERT INTO history (resource, id, seen_at, operation) VALUES ('contact', 1, 'x', 'y')"));
+  CHECK_THROWS_WITH_AS(
+      mirror.db().exec(
+          "INSERT INTO history (resource, id, seen_at, operation) VALUES ('contact', 1, 'x', 'y')"),
+      doctest::Contains("CHECK constraint failed"), SQLite::Exception);
 }
 
 // Issue 12, item 9: a mirror others can write is a way for any local user to push changes with
@@ -296,7 +299,7 @@ TEST_CASE("a mirror, WAL or shm file that group or others can write is refused w
 // Issue 12, item 11: a statement after BEGIN IMMEDIATE that throws must not leave the connection
 // inside a transaction, or every later write transaction fails ("cannot start a transaction
 // within a transaction").
-TEST_CASE("a failed start of an own write transaction rolls back; the next one works") {
+TEST_CASE("a failed start of an own write transaction rolls back - the next one works") {
   ScratchDir dir;
   storage::Mirror mirror = storage::Mirror::open(dir / "crm.db");
   SQLite::Database& db = mirror.db();

@@ -5,6 +5,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
+#include <set>
 #include <vector>
 
 #include "sync/retry.h"
@@ -43,13 +45,33 @@ TEST_CASE("retry: full-jitter delays stay within min(cap, base * 2^n)") {
   CHECK(backoff_delay(policy, 1000, rng, std::nullopt) <= milliseconds{1000});
 }
 
-TEST_CASE("retry: the same seed gives the same delays") {
-  RetryPolicy policy;
-  RetryRng a(7), b(7);
-  for (int retry = 0; retry < 5; ++retry) {
-    CHECK(backoff_delay(policy, retry, a, std::nullopt) ==
-          backoff_delay(policy, retry, b, std::nullopt));
+TEST_CASE("retry: a seed fixes the delays, each within its bound and spread over it") {
+  RetryPolicy policy;  // the defaults: 500 ms doubling up to 30 s
+  REQUIRE(policy.base == milliseconds{500});
+  REQUIRE(policy.cap == milliseconds{30000});
+  std::vector<milliseconds> first, again, other;
+  RetryRng a(7), b(7), c(8);
+  for (int round = 0; round < 20; ++round)
+    for (int retry = 0; retry < 8; ++retry) {
+      first.push_back(backoff_delay(policy, retry, a, std::nullopt));
+      again.push_back(backoff_delay(policy, retry, b, std::nullopt));
+      other.push_back(backoff_delay(policy, retry, c, std::nullopt));
+    }
+  CHECK(first == again);  // the same seed: the same delays
+  CHECK(first != other);  // another seed: other delays
+  // Each within [0, min(cap, base * 2^retry)]: 500, 1000, 2000, ... 16000, then 30000.
+  const std::int64_t bounds[] = {500, 1000, 2000, 4000, 8000, 16000, 30000, 30000};
+  std::set<std::int64_t> distinct;
+  for (size_t i = 0; i < first.size(); ++i) {
+    CAPTURE(i);
+    CHECK(first[i] >= milliseconds{0});
+    CHECK(first[i].count() <= bounds[i % 8]);
+    distinct.insert(first[i].count());
   }
+  // Jitter: not one value, and the later retries reach past the first ones' bound.
+  CHECK(distinct.size() > 100);
+  CHECK(std::any_of(first.begin(), first.end(),
+                    [](milliseconds d) { return d > milliseconds{16000}; }));
 }
 
 TEST_CASE("retry: Retry-After is a floor, cut to the cap") {
