@@ -191,6 +191,8 @@ void apply_fetched(storage::Mirror& mirror, InFlight& f, CycleOptions& options,
         " elements of the CRM's list skipped (see the log for why); rows they may be are kept");
   if (pulled.mass_delete_held) spdlog::error("{}", pulled.held_reason);
   if (!f.unconfirmed) options.push.freshly_pulled.insert(std::string(r.endpoint));
+  auto& created = options.push.freshly_created[std::string(r.endpoint)];
+  created.insert(created.end(), pulled.created_ids.begin(), pulled.created_ids.end());
   report.pulls.push_back(std::move(pulled));
 }
 

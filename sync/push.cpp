@@ -1157,7 +1157,8 @@ class PushRun {
                                    " list can be read to check for it");
         continue;
       }
-      const auto found = table_for(*intent.resource).find_matching(intent.payload);
+      auto found = table_for(*intent.resource).find_matching(intent.payload);
+      if (!found) found = created_since_with_same_identity(*intent.resource, intent.payload);
       OwnWriteTransaction tx(db_);
       if (found) {
         storage::ElementTable& table = table_for(*intent.resource);
@@ -1176,6 +1177,39 @@ class PushRun {
       drop_intent(*intent.resource, intent.id);
       tx.commit();
     }
+  }
+
+  // An element this cycle's pull found new whose identifying fields (what a create must
+  // carry: cn, fn/ln, name, desc, comment) equal the lost POST's: the CRM created it, then
+  // someone changed another field it was sent with, so it no longer matches on every field.
+  // Sending it again made a duplicate. Each such element is adopted once.
+  std::optional<std::string> created_since_with_same_identity(const model::Resource& r,
+                                                              const json::object& sent) {
+    const auto created = options_.freshly_created.find(std::string(r.endpoint));
+    if (created == options_.freshly_created.end()) return std::nullopt;
+    std::vector<std::string_view> identity;
+    for (std::string_view f : r.create.required) identity.push_back(f);
+    for (std::string_view f : r.create.needs_one_of) identity.push_back(f);
+    if (identity.empty()) return std::nullopt;  // nothing tells this element from another
+    for (std::int64_t id : created->second) {
+      if (adopted_.contains({r.endpoint, id})) continue;
+      const auto raw = table_for(r).raw_of(id);
+      if (!raw) continue;
+      json::error_code ec;
+      const json::value element = json::parse(*raw, ec);
+      if (ec || !element.is_object()) continue;
+      bool same = true;
+      for (std::string_view f : identity) {
+        const json::value* a = sent.if_contains(f);
+        const json::value* b = element.get_object().if_contains(f);
+        same = same && ((a == nullptr && (b == nullptr || b->is_null())) ||
+                        (a != nullptr && b != nullptr && *a == *b));
+      }
+      if (!same) continue;
+      adopted_.insert({r.endpoint, id});
+      return raw;
+    }
+    return std::nullopt;
   }
 
   // The element a lost POST created, found in the pull: the row becomes it. A row edited since
@@ -1303,6 +1337,7 @@ class PushRun {
   const PushOptions& options_;
   PushReport report_;
   RowKeys blocked_;
+  RowKeys adopted_;                           // elements adopted for a lost create this run
   std::optional<std::string> token_refused_;  // why the push stopped sending: a 401/403
   std::optional<WriteBatch> batch_;           // while sending; see write_batch.h
 };

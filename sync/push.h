@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct PushOptions {
   // Resources whose pull succeeded in this cycle: only for them can a lost POST answer be
   // checked against the CRM's list (otherwise the change waits for the next cycle).
   std::set<std::string> freshly_pulled;
+  // Elements this cycle's pull found new, by endpoint: where a create whose answer was lost
+  // is looked for when the CRM has changed a field it sent since (see recognise_lost_creates).
+  std::map<std::string, std::vector<std::int64_t>> freshly_created;
   // Checked before each row is sent: a stop leaves the rest pending for the next run.
   const std::atomic<bool>* stop_requested = nullptr;
 };

@@ -215,6 +215,7 @@ void ResourcePull::apply_staged(storage::ElementTable& table) {
     } else if (known == known_.end()) {
       table.store_synced(e);
       ++report_.created;
+      report_.created_ids.push_back(e.id);
     } else {
       if (auto previous = table.raw_of(e.id)) table.append_history(e.id, "update", *previous);
       table.store_synced(e);

@@ -40,12 +40,13 @@ struct PullReport {
   std::int64_t updated = 0;
   std::int64_t deleted = 0;
   std::int64_t unchanged = 0;
-  std::int64_t skipped = 0;             // malformed elements (no id, duplicate id, not an object)
-  std::int64_t unidentified = 0;        // of those, elements whose id could not be read
-  std::int64_t confirmed_present = 0;   // missing from the list, but a GET found them: kept
-  std::int64_t deletions_withheld = 0;  // not deleted: the list could not be trusted
-  std::int64_t kept_local = 0;          // rows with unpushed local changes: remote version recorded
-  std::int64_t warnings = 0;            // fields kept in raw only
+  std::int64_t skipped = 0;               // malformed elements (no id, duplicate id, not an object)
+  std::int64_t unidentified = 0;          // of those, elements whose id could not be read
+  std::int64_t confirmed_present = 0;     // missing from the list, but a GET found them: kept
+  std::int64_t deletions_withheld = 0;    // not deleted: the list could not be trusted
+  std::vector<std::int64_t> created_ids;  // elements new to the mirror, in list order
+  std::int64_t kept_local = 0;  // rows with unpushed local changes: remote version recorded
+  std::int64_t warnings = 0;    // fields kept in raw only
   bool mass_delete_held = false;
   std::int64_t held = 0;    // deletions held by the mass-deletion guard
   std::string held_reason;  // why deletions were held, in words
