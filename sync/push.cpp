@@ -1193,7 +1193,7 @@ class PushRun {
     if (identity.empty()) return std::nullopt;  // nothing tells this element from another
     for (std::int64_t id : created->second) {
       if (adopted_.contains({r.endpoint, id})) continue;
-      const auto raw = table_for(r).raw_of(id);
+      auto raw = table_for(r).raw_of(id);
       if (!raw) continue;
       json::error_code ec;
       const json::value element = json::parse(*raw, ec);
