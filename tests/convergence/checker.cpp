@@ -339,6 +339,7 @@ class Generator {
     const HttpAnswer a = f_.web("POST", resource, json::serialize(json::object{{api, m}}));
     say(step, "CRM POST " + std::string(resource) + " " + m + " -> " + std::to_string(a.status));
     if (a.status == 200) history_.creates.push_back({step, resource, api, m, false});
+    history_.remote_events_ms.push_back(now_ms());
   }
 
   void remote_delete(int step) {
@@ -355,6 +356,7 @@ class Generator {
     say(step, "CRM DELETE " + std::string(resource) + " " + std::to_string(id) + " -> " +
                   std::to_string(a.status));
     if (a.status == 200) history_.deletes.push_back(std::move(d));
+    history_.remote_events_ms.push_back(now_ms());
   }
 
   // API.md names `PUT is_deleted: true` as a way to delete a task; the CRM then drops it
@@ -367,6 +369,7 @@ class Generator {
     say(step,
         "CRM PUT task " + std::to_string(id) + " is_deleted = true -> " + std::to_string(a.status));
     if (a.status == 200) history_.deletes.push_back({step, "task", id, false, "", {}});
+    history_.remote_events_ms.push_back(now_ms());
   }
 
   // ---- faults, syncs, the daemon -------------------------------------------------------

@@ -57,6 +57,9 @@ struct History {
   std::vector<Create> creates;
   std::vector<Delete> deletes;
   std::vector<std::string> steps;  // one line per step, printed when a check fails
+  // When the CRM side created or deleted anything (wall clock, ms): a deletion clears
+  // references in other elements, which changes their `lm` too.
+  std::vector<std::int64_t> remote_events_ms;
 };
 
 }  // namespace clevertim::testing::convergence

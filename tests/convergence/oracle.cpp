@@ -289,6 +289,9 @@ class Oracle {
       for (const Write& w : h_.remote_writes)
         if (w.resource == l->resource && w.id == l->id && w.at_ms > l->at_ms - kMargin)
           crm_later = true;
+      // A deletion in the CRM clears references in other elements, a change with its own lm.
+      for (std::int64_t at : h_.remote_events_ms)
+        if (at > l->at_ms - kMargin) crm_later = true;
       if (now == r->value && l->at_ms > r->at_ms + kMargin && !crm_later)
         fail("newest: " + l->resource + " " + std::to_string(l->id) + " " + l->api +
              ": the local edit " + l->value + " (step " + std::to_string(l->step) +
