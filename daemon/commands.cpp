@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "daemon/exit_codes.h"
+#include "daemon/failure.h"
 #include "daemon/instance_lock.h"
 #include "daemon/progress_line.h"
 #include "daemon/sync_options.h"
@@ -85,35 +86,30 @@ T run_to_completion(asio::io_context& io, asio::awaitable<T> work) {
   return future.get();
 }
 
-// Runs `body` with the mirror open and no daemon on it (commands that write).
+// Runs `body` with the mirror open and no daemon on it (commands that write). `doing` names
+// the work for the message of a failure ("sync the mirror /var/lib/x.db").
 template <class Body>
-int with_exclusive_mirror(const ServiceSettings& s, Body body) {
+int with_exclusive_mirror(const ServiceSettings& s, const std::string& doing, Body body) {
   try {
     InstanceLock lock(s.database);
     storage::Mirror mirror = open_mirror(s);
     return body(mirror);
-  } catch (const AlreadyRunning& e) {
-    spdlog::error("{}", e.what());
-    return kExitAlreadyRunning;
-  } catch (const sync::AccountMismatch& e) {
-    spdlog::error("{}", e.what());
-    return kExitConfig;
-  } catch (const LockFileError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const storage::MirrorError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const std::exception& e) {
-    // The database failed mid-way (disk full, I/O error, locked too long): the transaction
-    // in progress was rolled back, nothing committed is lost, the next run resumes.
-    spdlog::error(
-        "the mirror {} could not be written: {}. Nothing was lost: changes not yet "
-        "applied or pushed stay pending; check free space and permissions, then run "
-        "again",
-        s.database.string(), e.what());
-    return kExitDatabase;
+  } catch (...) {
+    return exit_code_for_failure(doing);
   }
+}
+
+std::string on_mirror(const ServiceSettings& s) {
+  return "the mirror " + s.database.string();
+}
+
+// A token the CRM refuses is a configuration problem (exit 2), whatever the command.
+int token_refused() {
+  spdlog::error(
+      "the CRM refused the API token (401/403): check server.token_file, "
+      "$CREDENTIALS_DIRECTORY/token or $CLEVERTIM_TOKEN, and that the token may read and "
+      "write this account; nothing was lost, changes stay pending");
+  return kExitConfig;
 }
 
 // Pulls every resource (no push): what restore and undelete need to know about the account.
@@ -167,14 +163,16 @@ void print_restore_report(const sync::RestoreReport& report, bool dry_run) {
 
 int run_restore(const ServiceSettings& s, const sync::RestoreSet& set, const std::string& key,
                 bool dry_run, bool same_account) {
-  return with_exclusive_mirror(s, [&](storage::Mirror& mirror) {
+  const std::string doing = std::string(same_account ? "undelete into" : "restore into") +
+                            " the account of " + on_mirror(s);
+  return with_exclusive_mirror(s, doing, [&](storage::Mirror& mirror) {
     asio::io_context io;
     sync::CrmOverHttp crm(io.get_executor(), client_options(s), s.retry);
     // Knowing the account first: its users, and what an interrupted run already created.
     const sync::CycleReport pulled = pull_only(mirror, crm, s, io);
     if (!pulled.pull_failures.empty()) {
       for (const auto& f : pulled.pull_failures) spdlog::error("cannot read the account: {}", f);
-      return pulled.token_refused ? kExitConfig : kExitIncomplete;
+      return pulled.token_refused ? token_refused() : kExitIncomplete;
     }
     sync::RestoreOptions options;
     options.dry_run = dry_run;
@@ -192,7 +190,7 @@ int run_restore(const ServiceSettings& s, const sync::RestoreSet& set, const std
 }  // namespace
 
 int sync_once(const ServiceSettings& s, bool allow_mass_delete, bool adopt_account) {
-  return with_exclusive_mirror(s, [&](storage::Mirror& mirror) {
+  return with_exclusive_mirror(s, "sync " + on_mirror(s), [&](storage::Mirror& mirror) {
     asio::io_context io;
     sync::CrmOverHttp crm(io.get_executor(), client_options(s), s.retry);
     sync::CycleOptions options = cycle_options(s);
@@ -224,13 +222,7 @@ int sync_once(const ServiceSettings& s, bool allow_mass_delete, bool adopt_accou
                    "`clevertim-sync retry`, to send them again\n";
     if (status.open_conflicts > 0)
       std::cout << status.open_conflicts << " conflicts wait: see `clevertim-sync conflicts`\n";
-    if (report.token_problem()) {
-      spdlog::error(
-          "the CRM refused the API token (401/403): check server.token_file, "
-          "$CREDENTIALS_DIRECTORY/token or $CLEVERTIM_TOKEN, and that the token may read and "
-          "write this account; nothing was lost, changes stay pending");
-      return kExitConfig;
-    }
+    if (report.token_problem()) return token_refused();
     if (report.mass_delete_held()) return kExitMassDelete;
     if (report.ok() && status.errors() == 0 && status.open_conflicts == 0) return kExitOk;
     return kExitIncomplete;
@@ -337,15 +329,8 @@ int show_status(const ServiceSettings& s, bool as_json) {
     if (status.open_conflicts > 0)
       std::cout << status.open_conflicts << " conflicts wait: see `clevertim-sync conflicts`\n";
     return kExitOk;
-  } catch (const storage::MirrorError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const std::exception& e) {
-    spdlog::error(
-        "cannot read the status of {}: {}; check that it is readable and not locked "
-        "for long",
-        s.database.string(), e.what());
-    return kExitDatabase;
+  } catch (...) {
+    return exit_code_for_failure("read the status of " + on_mirror(s));
   }
 }
 
@@ -405,15 +390,8 @@ int list_conflicts(const ServiceSettings& s, bool all) {
       std::cout << "settle one with: clevertim-sync resolve ID local|remote (or UPDATE conflicts "
                    "SET resolution = 'local' WHERE id = ID)\n";
     return kExitOk;
-  } catch (const storage::MirrorError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const std::exception& e) {
-    spdlog::error(
-        "cannot read the conflicts of {}: {}; check that it is readable and not "
-        "locked for long",
-        s.database.string(), e.what());
-    return kExitDatabase;
+  } catch (...) {
+    return exit_code_for_failure("read the conflicts of " + on_mirror(s));
   }
 }
 
@@ -432,9 +410,9 @@ int resolve(const ServiceSettings& s, std::int64_t conflict_id, const std::strin
     std::cout << "conflict #" << conflict_id << " settled (" << side
               << "); the next cycle sends what remains\n";
     return kExitOk;
-  } catch (const storage::MirrorError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
+  } catch (...) {
+    return exit_code_for_failure("settle conflict #" + std::to_string(conflict_id) + " in " +
+                                 on_mirror(s));
   }
 }
 
@@ -449,9 +427,8 @@ int retry_failed(const ServiceSettings& s) {
       std::cout << n << (n == 1 ? " row in error is" : " rows in error are")
                 << " pending again; the next cycle sends " << (n == 1 ? "it" : "them") << "\n";
     return kExitOk;
-  } catch (const storage::MirrorError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
+  } catch (...) {
+    return exit_code_for_failure("mark the refused changes of " + on_mirror(s) + " pending again");
   }
 }
 
@@ -464,9 +441,9 @@ int check_config(const ServiceSettings& s) {
     storage::Mirror mirror = open_mirror(s);
     std::cout << "mirror:        " << s.database.string() << " ok (schema version "
               << mirror.schema_version() << (mirror.created() ? ", created now" : "") << ")\n";
-  } catch (const storage::MirrorError& e) {
-    std::cout << "mirror:        FAILED: " << e.what() << "\n";
-    code = kExitDatabase;
+  } catch (...) {
+    code = exit_code_for_failure("open " + on_mirror(s));
+    std::cout << "mirror:        FAILED (the error above says why)\n";
   }
   try {
     asio::io_context io;
@@ -479,11 +456,13 @@ int check_config(const ServiceSettings& s) {
       std::cout << "CRM:           " << s.url << " ok (" << elements << " custom fields read)\n";
     else {
       std::cout << "CRM:           " << s.url << " FAILED: " << outcome.message << "\n";
-      code = kExitIncomplete;
+      const int crm_code = outcome.token_refused ? token_refused() : kExitIncomplete;
+      if (code == kExitOk) code = crm_code;  // the first failure names the exit code
     }
-  } catch (const std::exception& e) {
-    std::cout << "CRM:           " << s.url << " FAILED: " << e.what() << "\n";
-    code = kExitConfig;
+  } catch (...) {
+    const int crm_code = exit_code_for_failure("reach the CRM at " + s.url);
+    std::cout << "CRM:           " << s.url << " FAILED (the error above says why)\n";
+    if (code == kExitOk) code = crm_code;
   }
   std::cout << "would:         sync ";
   if (s.resources.empty())
@@ -529,16 +508,10 @@ int verify(const ServiceSettings& s) {
     std::cout << report.compared << " synced rows compared, " << report.differences.size()
               << " differences; " << report.unsynced
               << " rows with local changes not pushed yet were not compared\n";
+    if (report.token_refused) return token_refused();
     return report.ok() ? kExitOk : kExitIncomplete;
-  } catch (const SQLite::Exception& e) {
-    spdlog::error(
-        "cannot read the mirror {}: {}; check that it is a clevertim-sync mirror and "
-        "readable",
-        s.database.string(), e.what());
-    return kExitDatabase;
-  } catch (const std::invalid_argument& e) {
-    spdlog::error("{}", e.what());
-    return kExitConfig;
+  } catch (...) {
+    return exit_code_for_failure("verify " + on_mirror(s) + " (is it a clevertim-sync mirror?)");
   }
 }
 
@@ -556,18 +529,9 @@ int backup(const ServiceSettings& s, const fs::path& file, bool compress, bool f
       for (const fs::path& old : storage::prune_backups(report.file, keep))
         std::cout << "old backup deleted (--keep " << keep << "): " << old.string() << "\n";
     return kExitOk;
-  } catch (const storage::BackupTargetError& e) {
-    spdlog::error("{}", e.what());
-    return kExitConfig;
-  } catch (const storage::BackupError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const storage::MirrorError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const std::exception& e) {
-    spdlog::error("the backup to {} failed: {}; nothing was replaced", file.string(), e.what());
-    return kExitDatabase;
+  } catch (...) {
+    return exit_code_for_failure("back " + on_mirror(s) + " up to " + file.string() +
+                                 " (nothing was replaced)");
   }
 }
 
@@ -581,18 +545,8 @@ int export_json(const ServiceSettings& s, const fs::path& dir, bool history, boo
     if (history) std::cout << ", history " << report.history_versions;
     std::cout << "\n";
     return kExitOk;
-  } catch (const storage::BackupTargetError& e) {
-    spdlog::error("{}", e.what());
-    return kExitConfig;
-  } catch (const storage::BackupError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const storage::MirrorError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const std::exception& e) {
-    spdlog::error("the export to {} failed: {}", dir.string(), e.what());
-    return kExitDatabase;
+  } catch (...) {
+    return exit_code_for_failure("export " + on_mirror(s) + " to " + dir.string());
   }
 }
 
@@ -602,7 +556,9 @@ int restore(const ServiceSettings& s, const fs::path& source, bool dry_run) {
   try {
     set = sync::load_restore_source(source, scratch);
   } catch (const std::exception& e) {
-    spdlog::error("cannot read the restore source: {}", e.what());
+    // Whatever makes the source unreadable, the fault is the argument's: exit 2.
+    spdlog::error("cannot read the restore source {}: {}; give a backup file or an export folder",
+                  source.string(), e.what());
     return kExitConfig;
   }
   std::error_code ec;
@@ -612,16 +568,16 @@ int restore(const ServiceSettings& s, const fs::path& source, bool dry_run) {
 
 int undelete(const ServiceSettings& s, const std::string& resource, std::int64_t id,
              bool with_children) {
+  if (!mirror_exists(s)) return kExitDatabase;  // history lives in the mirror; none, nothing
   sync::RestoreSet set;
   try {
     storage::Mirror mirror = open_mirror(s);
     set = sync::deleted_element_from_history(mirror, resource, id, with_children);
-  } catch (const storage::MirrorError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const std::exception& e) {
+  } catch (const sync::NotInHistory& e) {
     spdlog::error("{}", e.what());
     return kExitIncomplete;
+  } catch (...) {
+    return exit_code_for_failure("read the history of " + on_mirror(s));
   }
   return run_restore(s, set, "undelete:" + resource + ":" + std::to_string(id), false,
                      /*same_account=*/true);

@@ -10,8 +10,10 @@
 #include "daemon/command_line.h"
 #include "daemon/commands.h"
 #include "daemon/exit_codes.h"
+#include "daemon/failure.h"
 #include "daemon/logging.h"
 #include "daemon/service.h"
+#include "storage/failpoint.h"
 
 #ifndef CLEVERTIM_VERSION
 #define CLEVERTIM_VERSION "0.0.0"
@@ -182,16 +184,24 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   setup_logging(settings.log_level);
-  if (*sync) return sync_once(settings, allow_mass_delete, adopt_account);
-  if (*status) return show_status(settings, as_json);
-  if (*conflicts) return list_conflicts(settings, all_conflicts);
-  if (*resolve_cmd) return resolve(settings, conflict_id, side);
-  if (*retry) return retry_failed(settings);
-  if (*check) return check_config(settings);
-  if (*verify_cmd) return verify(settings);
-  if (*backup_cmd) return backup(settings, file, compress, force, keep);
-  if (*export_cmd) return export_json(settings, dir, history, force);
-  if (*restore_cmd) return restore(settings, source, dry_run);
-  if (*undelete_cmd) return undelete(settings, resource, element_id, with_children);
+  // Each command maps its own failures (failure.h); this is the net under them all, so that
+  // nothing reaches std::terminate.
+  try {
+    clevertim::storage::failpoint("command");
+    if (*sync) return sync_once(settings, allow_mass_delete, adopt_account);
+    if (*status) return show_status(settings, as_json);
+    if (*conflicts) return list_conflicts(settings, all_conflicts);
+    if (*resolve_cmd) return resolve(settings, conflict_id, side);
+    if (*retry) return retry_failed(settings);
+    if (*check) return check_config(settings);
+    if (*verify_cmd) return verify(settings);
+    if (*backup_cmd) return backup(settings, file, compress, force, keep);
+    if (*export_cmd) return export_json(settings, dir, history, force);
+    if (*restore_cmd) return restore(settings, source, dry_run);
+    if (*undelete_cmd) return undelete(settings, resource, element_id, with_children);
+  } catch (...) {
+    return exit_code_for_failure("run `" + app.get_subcommands().front()->get_name() +
+                                 "` on the mirror " + settings.database.string());
+  }
   return kExitConfig;
 }

@@ -16,11 +16,13 @@
 #include <random>
 
 #include "daemon/exit_codes.h"
+#include "daemon/failure.h"
 #include "daemon/instance_lock.h"
 #include "daemon/local_write_watch.h"
 #include "daemon/logging.h"
 #include "daemon/notify.h"
 #include "daemon/sync_options.h"
+#include "storage/failpoint.h"
 #include "storage/mirror.h"
 #include "storage/status.h"
 #include "sync/account.h"
@@ -331,6 +333,7 @@ int run_service(const SettingsLoader& load) {
   }
   setup_logging(settings.log_level);
   try {
+    storage::failpoint("command");
     InstanceLock lock(settings.database);
     storage::OpenOptions open_options;
     open_options.report_group = settings.report_group;
@@ -347,21 +350,8 @@ int run_service(const SettingsLoader& load) {
     io.run();
     if (failure) std::rethrow_exception(failure);
     return kExitOk;
-  } catch (const AlreadyRunning& e) {
-    spdlog::error("{}", e.what());
-    return kExitAlreadyRunning;
-  } catch (const sync::AccountMismatch& e) {
-    spdlog::error("{}", e.what());
-    return kExitConfig;
-  } catch (const storage::MirrorError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const LockFileError& e) {
-    spdlog::error("{}", e.what());
-    return kExitDatabase;
-  } catch (const std::exception& e) {
-    spdlog::error("clevertim-sync stopped on an unexpected error: {}", e.what());
-    return kExitFailure;
+  } catch (...) {
+    return exit_code_for_failure("run the service on the mirror " + settings.database.string());
   }
 }
 

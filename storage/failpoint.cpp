@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string_view>
 
 namespace clevertim::storage {
@@ -11,6 +12,7 @@ struct Armed {
   std::string place;
   long nth = 0;
   long calls = 0;
+  bool bug = false;  // throw what a programming error would, not a database failure
 };
 
 Armed* armed() {
@@ -21,6 +23,7 @@ Armed* armed() {
     auto* a = new Armed;  // lives for the process; tests only
     a->place = std::string(text.substr(0, text.find(':')));
     a->nth = std::strtol(spec + text.find(':') + 1, nullptr, 10);
+    a->bug = text.ends_with(":bug");
     return a;
   }();
   return instance;
@@ -31,9 +34,10 @@ Armed* armed() {
 void failpoint(const char* place) {
   Armed* a = armed();
   if (a == nullptr || a->place != place) return;
-  if (++a->calls == a->nth)
-    throw InjectedFailure(std::string("database or disk is full (failpoint ") + place + ":" +
-                          std::to_string(a->nth) + ")");
+  if (++a->calls != a->nth) return;
+  if (a->bug) throw std::logic_error(std::string("injected bug (failpoint ") + place + ")");
+  throw InjectedFailure(std::string("database or disk is full (failpoint ") + place + ":" +
+                        std::to_string(a->nth) + ")");
 }
 
 }  // namespace clevertim::storage

@@ -5,10 +5,13 @@
 #include <boost/json/monotonic_resource.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cinttypes>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 #include "model/resources.h"
 #include "sync/json_stream.h"
@@ -53,16 +56,19 @@ void ResourcePull::stage(std::string_view raw, std::int64_t hash) {
     // An unlinked temporary file: gone when closed, even after a crash.
     staging_ = std::tmpfile();
     if (staging_ == nullptr)
-      throw std::runtime_error("cannot create a temporary file to stage the " +
-                               std::string(resource_.endpoint) +
-                               " pull; check that $TMPDIR is writable and has space");
+      throw std::filesystem::filesystem_error(
+          "cannot create a temporary file to stage the " + std::string(resource_.endpoint) +
+              " pull; check that $TMPDIR is writable and has space",
+          std::error_code(errno, std::generic_category()));
   }
   if (std::fprintf(staging_, "%016" PRIx64 " ", static_cast<std::uint64_t>(hash)) !=
           static_cast<int>(kHashDigits) + 1 ||
       std::fwrite(raw.data(), 1, raw.size(), staging_) != raw.size() ||
       std::fputc('\n', staging_) == EOF)
-    throw std::runtime_error("cannot write the " + std::string(resource_.endpoint) +
-                             " pull's staging file; check the free space in $TMPDIR");
+    throw std::filesystem::filesystem_error(
+        "cannot write the " + std::string(resource_.endpoint) +
+            " pull's staging file; check the free space in $TMPDIR",
+        std::error_code(errno, std::generic_category()));
   ++staged_;
 }
 

@@ -366,9 +366,9 @@ RestoreSet deleted_element_from_history(storage::Mirror& mirror, std::string_vie
                                         std::int64_t id, bool with_children) {
   const model::Resource* r = model::find_resource(resource);
   if (r == nullptr || r->read_only)
-    throw std::runtime_error("unknown resource '" + std::string(resource) +
-                             "'; use one of contact, company, case, opportunity, task, note, "
-                             "comment, customfield");
+    throw std::invalid_argument("unknown resource '" + std::string(resource) +
+                                "'; use one of contact, company, case, opportunity, task, note, "
+                                "comment, customfield");
   SQLite::Database& db = mirror.db();
   // The last version of every element deleted in the CRM and not back since.
   auto deleted_of = [&](const model::Resource& res) {
@@ -390,9 +390,9 @@ RestoreSet deleted_element_from_history(storage::Mirror& mirror, std::string_vie
   for (json::object& e : deleted_of(*r))
     if (id_of(e) == id) set.elements[std::string(r->endpoint)].push_back(std::move(e));
   if (set.elements.empty())
-    throw std::runtime_error("no deleted " + std::string(r->singular) + " " + std::to_string(id) +
-                             " in history: it is still in the mirror, or was never seen by "
-                             "clevertim-sync");
+    throw NotInHistory("no deleted " + std::string(r->singular) + " " + std::to_string(id) +
+                       " in history: it is still in the mirror, or was never seen by "
+                       "clevertim-sync");
   if (!with_children) return set;
 
   // Children point at the element (or at a restored child, for comments).

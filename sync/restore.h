@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -69,7 +70,11 @@ boost::asio::awaitable<RestoreReport> restore_elements(storage::Mirror& mirror, 
 
 // What `undelete` restores: the last version of a deleted element from `history`, and with
 // `with_children` its deleted notes, tasks and comments (and those of its notes and tasks).
-// Throws std::runtime_error when the element was never seen deleted.
+// Throws NotInHistory when the element was never seen deleted.
+class NotInHistory : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 RestoreSet deleted_element_from_history(storage::Mirror& mirror, std::string_view resource,
                                         std::int64_t id, bool with_children);
 

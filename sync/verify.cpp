@@ -180,6 +180,7 @@ boost::asio::awaitable<VerifyReport> verify_mirror(SQLite::Database& db, CrmRead
     if (outcome.status == FetchOutcome::Status::kUnavailable && r.optional) continue;
     if (!outcome.ok()) {
       report.unreadable.push_back(std::string(r.endpoint) + ": " + outcome.message);
+      if (outcome.token_refused) report.token_refused = true;
       continue;
     }
     check.rows_without_element();

@@ -44,6 +44,7 @@ struct VerifyReport {
   std::vector<Difference> differences;
   std::vector<std::string> unreadable;  // "contact: 503 ..." — that resource was not verified
   std::vector<std::string> notes;       // elements that could not be compared, and why
+  bool token_refused = false;           // the CRM refused the API token (401/403)
 
   bool ok() const { return differences.empty() && unreadable.empty(); }
 };
