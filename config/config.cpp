@@ -276,7 +276,7 @@ Config parse_config(std::string_view text, const std::string& name) {
   Config c;
   c.file = name;
   Reader reader(root, name);
-  reader.only_keys(root, "", {"log_level", "server", "storage", "sync"});
+  reader.only_keys(root, "", {"log_level", "server", "storage", "sync", "metrics"});
   reader.read(&root, "", "log_level", c.log_level);
   for (char& ch : c.log_level)  // `Info` and `DEBUG` mean what they say
     ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -318,6 +318,13 @@ Config parse_config(std::string_view text, const std::string& name) {
     reader.read(sync, "sync", "retry_attempts", c.sync.retry_attempts);
     reader.read_duration(sync, "sync", "cycle_timeout", c.sync.cycle_timeout);
     reader.read_size(sync, "sync", "max_element_size", c.sync.max_element_size);
+  }
+  const toml::table* metrics = reader.section("metrics");
+  if (metrics) {
+    reader.only_keys(*metrics, "metrics.", {"textfile"});
+    std::string textfile;
+    reader.read(metrics, "metrics", "textfile", textfile);
+    c.metrics.textfile = textfile;
   }
   check_values(c, reader);
   return c;

@@ -63,6 +63,12 @@ struct Config {
     // An element of the CRM larger than this (its JSON text) is skipped, not held in memory.
     std::uint64_t max_element_size = std::uint64_t{16} << 20;
   } sync;
+
+  struct Metrics {
+    // Rewritten after every cycle in Prometheus' text format (node_exporter's textfile
+    // collector); empty: none.
+    std::filesystem::path textfile;
+  } metrics;
 };
 
 // Reads and checks a configuration file. Throws ConfigError.

@@ -17,6 +17,7 @@
 #include "daemon/exit_codes.h"
 #include "daemon/failure.h"
 #include "daemon/instance_lock.h"
+#include "daemon/metrics.h"
 #include "daemon/progress_line.h"
 #include "daemon/sync_options.h"
 #include "model/resources.h"
@@ -210,6 +211,8 @@ int sync_once(const ServiceSettings& s, bool allow_mass_delete, bool adopt_accou
     const sync::CycleReport report =
         run_to_completion(io, sync::run_cycle(mirror, crm, crm, options));
     showing.reset();
+    record_cycle_metrics(mirror, crm.take_traffic(), s, /*daemon_running=*/false,
+                         std::chrono::duration_cast<std::chrono::seconds>(s.interval).count());
     std::cout << report.summary() << "\n";
     for (const auto& f : report.pull_failures) std::cout << "not pulled: " << f << "\n";
     for (const auto& k : report.skipped_elements) std::cout << "not pulled: " << k << "\n";
@@ -246,7 +249,7 @@ std::string age_of(const std::string& iso) {
 
 }  // namespace
 
-int show_status(const ServiceSettings& s, bool as_json) {
+int show_status(const ServiceSettings& s, StatusFormat format) {
   if (!mirror_exists(s)) return kExitDatabase;
   try {
     storage::Mirror mirror = open_mirror(s, Use::kRead);
@@ -265,7 +268,11 @@ int show_status(const ServiceSettings& s, bool as_json) {
             : std::chrono::duration_cast<std::chrono::seconds>(s.interval).count();
     std::int64_t held = 0;
     for (const auto& h : status.held_deletions) held += h.count;
-    if (as_json) {
+    if (format == StatusFormat::kPrometheus) {
+      std::cout << prometheus_text(status, storage::read_traffic(mirror), running, interval);
+      return kExitOk;
+    }
+    if (format == StatusFormat::kJson) {
       json::object out, resources;
       for (const auto& [ep, r] : status.resources)
         resources[ep] = {{"rows", r.rows},

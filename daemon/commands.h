@@ -11,7 +11,8 @@
 namespace clevertim::daemon {
 
 int sync_once(const ServiceSettings& settings, bool allow_mass_delete, bool adopt_account);
-int show_status(const ServiceSettings& settings, bool as_json);
+enum class StatusFormat { kText, kJson, kPrometheus };
+int show_status(const ServiceSettings& settings, StatusFormat format);
 int list_conflicts(const ServiceSettings& settings, bool all);
 int resolve(const ServiceSettings& settings, std::int64_t conflict_id, const std::string& side);
 int retry_failed(const ServiceSettings& settings);

@@ -89,6 +89,11 @@ int main(int argc, char** argv) {
                                     "conflicts");
   bool as_json = false;
   status->add_flag("--json", as_json, "print JSON for scripts");
+  bool as_prometheus = false;
+  status
+      ->add_flag("--prometheus", as_prometheus,
+                 "print the metrics in Prometheus' text format (as metrics.textfile holds them)")
+      ->excludes("--json");
   auto* conflicts = app.add_subcommand("conflicts", "list conflicts waiting for a person");
   bool all_conflicts = false;
   conflicts->add_flag("--all", all_conflicts, "every conflict ever recorded, settled ones too");
@@ -189,7 +194,10 @@ int main(int argc, char** argv) {
   try {
     clevertim::storage::failpoint("command");
     if (*sync) return sync_once(settings, allow_mass_delete, adopt_account);
-    if (*status) return show_status(settings, as_json);
+    if (*status)
+      return show_status(settings, as_prometheus ? StatusFormat::kPrometheus
+                                   : as_json     ? StatusFormat::kJson
+                                                 : StatusFormat::kText);
     if (*conflicts) return list_conflicts(settings, all_conflicts);
     if (*resolve_cmd) return resolve(settings, conflict_id, side);
     if (*retry) return retry_failed(settings);

@@ -20,6 +20,7 @@
 #include "daemon/instance_lock.h"
 #include "daemon/local_write_watch.h"
 #include "daemon/logging.h"
+#include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/sync_options.h"
 #include "storage/failpoint.h"
@@ -154,6 +155,9 @@ class Service {
     if (first && mirror_.created() && isatty(STDERR_FILENO)) options.progress = show_progress;
     sync::CycleReport report = co_await sync::run_cycle(mirror_, *crm_, *crm_, options);
     if (options.progress) std::fputs("\n", stderr);
+    record_cycle_metrics(
+        mirror_, crm_->take_traffic(), settings_, /*daemon_running=*/true,
+        std::chrono::duration_cast<std::chrono::seconds>(settings_.interval).count());
     co_return report;
   }
 

@@ -51,6 +51,7 @@ ServiceSettings load_settings(const CommandLine& cl, bool need_token) {
   s.cycle_timeout = c.sync.cycle_timeout;
   s.max_element_size = c.sync.max_element_size;
   s.log_level = c.log_level;
+  s.metrics_file = c.metrics.textfile;
   return s;
 }
 

@@ -40,6 +40,7 @@ struct ServiceSettings {
   std::uint64_t max_element_size = std::uint64_t{16} << 20;
 
   std::string log_level = "info";
+  std::filesystem::path metrics_file;  // metrics.textfile; empty: none
 };
 
 }  // namespace clevertim::daemon

@@ -113,6 +113,8 @@ auto CrmOverHttp::retrying(std::string_view what, Op op) -> std::invoke_result_t
   for (int attempt = 1;; ++attempt) {
     if (auto f = not_sent(what)) co_return std::move(*f);
     auto result = co_await op();
+    ++traffic_.attempts[std::string(result.ok() ? "ok" : metric_label(result.failure().kind))];
+    if (attempt > 1) ++traffic_.retries;
     if (result.ok()) co_return result;
     const Failure& f = result.failure();
     // Another request found the CRM unreachable meanwhile: waiting through this one's
@@ -162,6 +164,7 @@ asio::awaitable<FetchOutcome> CrmOverHttp::fetch_all_compact_first(
         progress, take_compact);
   });
   if (result.ok()) {
+    traffic_.pulled_bytes += static_cast<std::int64_t>(result->body_bytes);
     if (result->non_objects > 0)
       spdlog::warn("{}: {} elements of the list were not objects and were skipped", resource,
                    result->non_objects);

@@ -18,7 +18,9 @@
 #include <set>
 #include <string>
 #include <type_traits>
+#include <utility>
 
+#include "storage/traffic.h"
 #include "sync/crm_reader.h"
 #include "sync/crm_writer.h"
 #include "sync/retry.h"
@@ -59,6 +61,9 @@ class CrmOverHttp : public CrmReader, public CrmWriter {
   // Closes idle connections and makes requests in flight fail soon (on shutdown).
   void shutdown();
 
+  // What was sent and received since the last call (for storage::add_traffic).
+  storage::Traffic take_traffic() { return std::exchange(traffic_, {}); }
+
  private:
   template <class Op>
   auto retrying(std::string_view what, Op op) -> std::invoke_result_t<Op&>;
@@ -69,6 +74,7 @@ class CrmOverHttp : public CrmReader, public CrmWriter {
   void note(const Failure& f, std::string_view what);
 
   boost::asio::any_io_executor executor_;
+  storage::Traffic traffic_;
   std::unique_ptr<HttpClient> client_;
   RetryPolicy retry_;
   std::function<void(std::string_view, std::uint64_t)> download_progress_;

@@ -36,6 +36,40 @@ std::string_view to_string(FailureKind kind) {
   return "unknown";
 }
 
+std::string_view metric_label(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kBadRequest:
+      return "bad_request";
+    case FailureKind::kUnauthorized:
+      return "unauthorized";
+    case FailureKind::kForbidden:
+      return "forbidden";
+    case FailureKind::kNotFound:
+      return "not_found";
+    case FailureKind::kBadBody:
+      return "bad_body";
+    case FailureKind::kNotSupported:
+      return "not_supported";
+    case FailureKind::kRateLimited:
+      return "rate_limited";
+    case FailureKind::kServerError:
+      return "server_error";
+    case FailureKind::kOtherStatus:
+      return "other_status";
+    case FailureKind::kNetwork:
+      return "network";
+    case FailureKind::kTimeout:
+      return "timeout";
+    case FailureKind::kTls:
+      return "tls";
+    case FailureKind::kBadJson:
+      return "bad_json";
+    case FailureKind::kBadEnvelope:
+      return "bad_envelope";
+  }
+  return "unknown";
+}
+
 FailureKind kind_for_status(int http_status) {
   switch (http_status) {
     case 400:

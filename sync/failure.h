@@ -33,6 +33,8 @@ enum class FailureKind {
 };
 
 std::string_view to_string(FailureKind kind);
+// The same as one word for a metric's label: "server_error", "network", "rate_limited", ...
+std::string_view metric_label(FailureKind kind);
 
 // The kind for a non-200 HTTP status code.
 FailureKind kind_for_status(int http_status);
