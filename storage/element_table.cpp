@@ -91,6 +91,15 @@ std::unordered_map<std::int64_t, KnownRow> ElementTable::load_known() {
   return known;
 }
 
+std::vector<std::pair<std::int64_t, SyncState>> ElementTable::load_local_changes() {
+  std::vector<std::pair<std::int64_t, SyncState>> out;
+  SQLite::Statement q(db_, "SELECT id, sync_state FROM " + sql_identifier(resource_.table) +
+                               " WHERE sync_state <> 'synced'");
+  while (q.executeStep())
+    out.emplace_back(q.getColumn(0).getInt64(), parse_sync_state(q.getColumn(1).getText()));
+  return out;
+}
+
 std::unordered_map<std::int64_t, std::int64_t> ElementTable::load_local_deletions() {
   std::unordered_map<std::int64_t, std::int64_t> deleted;
   SQLite::Statement q(db_,

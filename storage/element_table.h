@@ -58,6 +58,10 @@ class ElementTable {
   // Writes the element as the CRM sent it: typed columns, raw, hash, sync_state = 'synced'.
   void store_synced(const MappedElement& element);
 
+  // The state of every row with local changes (sync_state other than 'synced'; by the
+  // partial index `<table>_unsynced`, so reading it costs what there is, not the table).
+  std::vector<std::pair<std::int64_t, SyncState>> load_local_changes();
+
   // The row with this id, if any.
   std::optional<StoredRow> read(std::int64_t id);
 

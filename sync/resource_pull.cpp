@@ -186,10 +186,17 @@ PullReport ResourcePull::apply(const PullOptions& options) {
 
   storage::ElementTable table(mirror_.db(), resource_);
   storage::OwnWriteTransaction tx(mirror_.db());
+  reread_local_changes(table);
   apply_staged(table);
   apply_deletions(table, gone);
   tx.commit();
   return report_;
+}
+
+void ResourcePull::reread_local_changes(storage::ElementTable& table) {
+  for (const auto& [id, state] : table.load_local_changes())
+    if (auto row = known_.find(id); row != known_.end()) row->second.state = state;
+  local_deletions_ = table.load_local_deletions();
 }
 
 void ResourcePull::apply_staged(storage::ElementTable& table) {

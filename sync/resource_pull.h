@@ -84,6 +84,9 @@ class ResourcePull {
   void skip(const SkippedElement& skipped);
   void compare_and_stage(std::int64_t id, std::string_view raw);
   void stage(std::string_view raw, std::int64_t hash);
+  // Local writes may land while the list downloads: the states read when this pull began are
+  // stale by then. Read again inside the apply transaction, where no other writer can move them.
+  void reread_local_changes(storage::ElementTable& table);
   void apply_staged(storage::ElementTable& table);
   void apply_deletions(storage::ElementTable& table, const std::vector<std::int64_t>& gone);
 

@@ -183,3 +183,30 @@ TEST_CASE_FIXTURE(Fixture, "an element without a usable id withholds every delet
   CHECK(report.deleted == 1);
   CHECK(number("SELECT count(*) FROM contacts WHERE id = 2") == 0);
 }
+
+// Found by bench/long.sh (seed 6323): the daemon's pull read the rows' states when it began;
+// a local write that landed while the list downloaded was overwritten by the CRM's version, and
+// the push then found nothing to send. States are read again inside the apply transaction.
+TEST_CASE_FIXTURE(Fixture, "a local write that lands while the list downloads is kept") {
+  pull(contacts(6));
+  sync::ResourcePull pulling(mirror, *model::find_resource("contact"));
+  // Another client, during the download: an edit, a deletion, and an edit of a row that the
+  // CRM's list then lacks.
+  run_sqlite3(dir / "crm.db",
+              "UPDATE contacts SET city = 'Local' WHERE id = 1;"
+              "DELETE FROM contacts WHERE id = 2;"
+              "UPDATE contacts SET city = 'Kept' WHERE id = 6;");
+  const boost::json::value list = boost::json::parse(
+      R"([{"id": 1, "fn": "P1", "city": "Remote"}, {"id": 2, "fn": "P2", "city": "Remote"},
+          {"id": 3, "fn": "P3", "city": "Oslo"}, {"id": 4, "fn": "P4", "city": "Oslo"},
+          {"id": 5, "fn": "P5", "city": "Oslo"}])");
+  for (const auto& element : list.as_array()) pulling.accept(element);
+  const auto report = pulling.apply({});
+  CHECK(report.kept_local == 3);
+  CHECK(text("SELECT city || '/' || sync_state FROM contacts WHERE id = 1") == "Local/pending");
+  CHECK(number("SELECT count(*) FROM contacts WHERE id = 2") == 0);  // not brought back
+  CHECK(text("SELECT city || '/' || sync_state FROM contacts WHERE id = 6") == "Kept/pending");
+  // Each local change still waits in the outbox, and the CRM's versions wait beside them.
+  CHECK(number("SELECT count(*) FROM outbox WHERE record_id IN (1, 2, 6)") == 3);
+  CHECK(number("SELECT count(*) FROM remote_versions WHERE id IN (1, 2, 6)") == 3);
+}
