@@ -4,7 +4,7 @@
 // views (storage/), the JSON <-> row mapping, push payloads (sync/) and the emulator's
 // validation (emulator/). Adding a field to the mirror means adding one line there.
 //
-// Names follow ../shared/reference/MIRROR.md (columns) and API.md (API names and types).
+// Names follow docs/MIRROR.md (columns) and API.md (API names and types).
 #pragma once
 
 #include <span>

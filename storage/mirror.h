@@ -1,7 +1,7 @@
 // The mirror: one SQLite file holding a copy of the CRM account that people read and write.
 //
 // Opening a mirror creates it when missing, migrates an older schema forward, and refuses a
-// file written by a newer clevertim-sync. See ../shared/reference/MIRROR.md for the contract.
+// file written by a newer clevertim-sync. See docs/MIRROR.md for the contract.
 #pragma once
 
 #include <SQLiteCpp/Database.h>

@@ -1,6 +1,6 @@
 // The mirror's schema, generated from model/.
 //
-// The public part (tables, columns, views) is the contract of ../shared/reference/MIRROR.md.
+// The public part (tables, columns, views) is the contract of docs/MIRROR.md.
 // Triggers capture writes made by other processes into `outbox`; the daemon's own writes run
 // with `sync_control.applying = 1` (set and reset inside its own transaction, so no other
 // connection ever sees it set) and are not captured.

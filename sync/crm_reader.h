@@ -1,5 +1,5 @@
 // The reads a pull makes: every element of one collection, handed over one at a time as the
-// answer streams in. The HTTP implementation (with retries) lives in http_crm.h.
+// answer streams in. The HTTP implementation (with retries) lives in crm_over_http.h.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

@@ -1,6 +1,6 @@
 // The writes a push makes to the CRM, as the push sees them: create, update, delete, each
 // answered with one of a few outcomes. The HTTP implementation (with retries) lives in
-// http_crm_writer.h; tests may substitute their own.
+// crm_over_http.h; tests may substitute their own.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -18,7 +18,7 @@ struct WriteResult {
   enum class Status {
     kOk,            // done; `element` is the CRM's stored element (create / update)
     kNotFound,      // 404: no such element (a DELETE counts this as done)
-    kRejected,      // 400 / 404 / 500 / 501: this change will fail again until it changes
+    kRejected,      // 400 / 500 / 501: this change will fail again until it changes
     kUnauthorized,  // 401 / 403: the API token was refused. Not a property of the change:
                     // nothing changed remotely, and no other write fares better until the
                     // token is fixed

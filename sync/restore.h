@@ -69,7 +69,8 @@ boost::asio::awaitable<RestoreReport> restore_elements(storage::Mirror& mirror, 
                                                        const RestoreOptions& options);
 
 // What `undelete` restores: the last version of a deleted element from `history`, and with
-// `with_children` its deleted notes, tasks and comments (and those of its notes and tasks).
+// `with_children` its deleted notes, tasks, cases, deals and (for a company) contacts, and the
+// comments of those notes and tasks.
 // Throws NotInHistory when the element was never seen deleted.
 class NotInHistory : public std::runtime_error {
  public:
