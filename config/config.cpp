@@ -155,18 +155,25 @@ class Reader {
 // (30 s by default), more would keep one request going for most of an hour.
 constexpr int kMostRetryAttempts = 100;
 
+}  // namespace
+
+std::string one_of(std::span<const std::string_view> values) {
+  std::string out;
+  for (std::string_view v : values) out += (out.empty() ? "" : ", ") + std::string(v);
+  return out;
+}
+
+namespace {
+
 void check_values(Config& c, Reader& reader) {
-  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
-  if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels))
-    reader.fail(
-        "", "log_level",
-        "log_level = \"" + c.log_level + "\" is not one of trace, debug, info, warn, error");
-  static constexpr std::string_view kPolicies[] = {"newest", "remote-wins", "local-wins", "manual"};
-  if (std::find(std::begin(kPolicies), std::end(kPolicies), c.sync.conflict_policy) ==
-      std::end(kPolicies))
+  if (std::find(std::begin(kLogLevels), std::end(kLogLevels), c.log_level) == std::end(kLogLevels))
+    reader.fail("", "log_level",
+                "log_level = \"" + c.log_level + "\" is not one of " + one_of(kLogLevels));
+  if (std::find(std::begin(kConflictPolicies), std::end(kConflictPolicies),
+                c.sync.conflict_policy) == std::end(kConflictPolicies))
     reader.fail("sync", "conflict_policy",
-                "sync.conflict_policy = \"" + c.sync.conflict_policy +
-                    "\" is not one of newest, remote-wins, local-wins, manual");
+                "sync.conflict_policy = \"" + c.sync.conflict_policy + "\" is not one of " +
+                    one_of(kConflictPolicies));
   for (const std::string& r : c.sync.resources)
     if (std::find(std::begin(kKnownResources), std::end(kKnownResources), r) ==
         std::end(kKnownResources))
@@ -357,10 +364,9 @@ void apply_overrides(Config& c, const Overrides& o) {
     c.sync.interval = *d;
   }
   if (o.log_level) {
-    static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
-    if (std::find(std::begin(kLevels), std::end(kLevels), *o.log_level) == std::end(kLevels))
-      throw ConfigError("--log-level " + *o.log_level +
-                        " is not one of trace, debug, info, warn, error");
+    if (std::find(std::begin(kLogLevels), std::end(kLogLevels), *o.log_level) ==
+        std::end(kLogLevels))
+      throw ConfigError("--log-level " + *o.log_level + " is not one of " + one_of(kLogLevels));
     c.log_level = *o.log_level;
   }
 }

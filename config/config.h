@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,6 +30,15 @@ class ConfigError : public std::runtime_error {
 inline constexpr std::string_view kKnownResources[] = {
     "contact", "company", "case",        "opportunity", "task",
     "note",    "comment", "customfield", "user",        "group"};
+
+// The values `log_level` and `sync.conflict_policy` accept: the one list the configuration, the
+// command line and their messages use (sync/merge.h maps the policies to its enum).
+inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
+inline constexpr std::string_view kConflictPolicies[] = {"newest", "remote-wins", "local-wins",
+                                                         "manual"};
+
+// "trace, debug, info, warn, error": a list above, for messages.
+std::string one_of(std::span<const std::string_view> values);
 
 struct Config {
   std::filesystem::path file;  // where it was read from; empty for defaults only

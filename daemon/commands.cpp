@@ -113,37 +113,14 @@ int token_refused() {
   return kExitConfig;
 }
 
-// Pulls every resource (no push): what restore and undelete need to know about the account.
+// Pulls every resource, pushes nothing: what restore and undelete need to know about the
+// account. The cycle's own pull: the account check, short lists looked up, mass deletions held.
 sync::CycleReport pull_only(storage::Mirror& mirror, sync::CrmOverHttp& crm,
                             const ServiceSettings& s, asio::io_context& io) {
-  const sync::CycleOptions options = cycle_options(s);
-  auto cycle = [&]() -> asio::awaitable<sync::CycleReport> {
-    // Only the pull: the outbox is left for the next real cycle.
-    sync::CycleReport report;
-    // The account first: pulling another account into this mirror would mix the two.
-    if (options.account) {
-      if (auto unconfirmed = co_await sync::confirm_account(mirror, crm, *options.account)) {
-        report.pull_failures.push_back(std::move(unconfirmed->message));
-        report.token_refused = unconfirmed->token_refused;
-        co_return report;
-      }
-    }
-    for (const model::Resource& r : model::all_resources()) {
-      std::optional<sync::ResourcePull> staged;
-      staged.emplace(mirror, r);
-      const sync::FetchOutcome outcome = co_await crm.fetch_all(
-          r.endpoint, [&](const json::value& e) { staged->accept(e); },
-          [&] { staged.emplace(mirror, r); });
-      if (outcome.status == sync::FetchOutcome::Status::kUnavailable && r.optional) continue;
-      if (!outcome.ok()) {
-        report.pull_failures.push_back(std::string(r.endpoint) + ": " + outcome.message);
-        continue;
-      }
-      report.pulls.push_back(staged->apply(options.pull));
-    }
-    co_return report;
-  };
-  return run_to_completion(io, cycle());
+  sync::CycleOptions options = cycle_options(s);
+  options.resources.clear();     // every resource, whatever sync.resources says
+  options.push_enabled = false;  // the outbox is left for the next real cycle
+  return run_to_completion(io, sync::run_cycle(mirror, crm, crm, options));
 }
 
 void print_restore_report(const sync::RestoreReport& report, bool dry_run) {

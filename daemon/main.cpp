@@ -6,7 +6,9 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "config/config.h"
 #include "daemon/command_line.h"
 #include "daemon/commands.h"
 #include "daemon/exit_codes.h"
@@ -69,7 +71,8 @@ int main(int argc, char** argv) {
         for (char& c : level) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         return level;
       })
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(clevertim::config::kLogLevels),
+                                                     std::end(clevertim::config::kLogLevels))));
 
   auto* run = app.add_subcommand("run",
                                  "run as a service: a cycle every sync.interval, and a "

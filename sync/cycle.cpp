@@ -304,7 +304,7 @@ boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader
   if (next) co_await wait_for(*next, /*rethrow=*/false);  // stopped or failed: not applied
   if (error) std::rethrow_exception(error);
 
-  if (!report.stopped) {
+  if (!report.stopped && options.push_enabled) {
     options.push.stop_requested = options.stop_requested;
     report.push = co_await push_changes(mirror, writer, options.push);
   }

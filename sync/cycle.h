@@ -26,6 +26,7 @@ struct CycleOptions {
   PullOptions pull;
   PushOptions push;
   bool pull_enabled = true;  // false: push only (a local write just landed)
+  bool push_enabled = true;  // false: pull only (restore and undelete read the account first)
   // Confirm first that the CRM is the mirror's own account (see sync/account.h); nothing is
   // read into the mirror nor sent before. Unset: no check (tests with a fake CRM, or a push
   // right after a cycle that checked on the same connection).

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "model/resources.h"
+#include "config/config.h"
 #include "sync/merge.h"
 
 using namespace clevertim;
@@ -190,4 +191,15 @@ TEST_CASE(
   CHECK(read_only.remote_only.empty());
   CHECK(read_only.both.empty());
   CHECK(read_only.local_only.empty());
+}
+
+// The configuration's list of policies is the one people read; each must mean a policy here,
+// and back (settings.cpp dereferences the parse).
+TEST_CASE("every conflict policy the configuration accepts is a merge policy") {
+  for (std::string_view name : clevertim::config::kConflictPolicies) {
+    CAPTURE(name);
+    const auto policy = sync::parse_conflict_policy(name);
+    REQUIRE(policy.has_value());
+    CHECK(sync::to_string(*policy) == name);
+  }
 }
