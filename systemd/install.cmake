@@ -1,19 +1,27 @@
 # systemd units: the daemon (clevertim-sync.service), the one-cycle service with its timer
 # (clevertim-sync-once.service + .timer), the daily backup (clevertim-sync-backup.service +
-# .timer) and the daemon for one of several accounts (clevertim-sync@.service). Included at the end of the top-level CMakeLists.txt,
-# after GNUInstallDirs and the clevertim-sync target.
+# .timer) and the daemon for one of several accounts (clevertim-sync@.service). Included at
+# the end of the top-level CMakeLists.txt, after GNUInstallDirs and the clevertim-sync target.
 #
 #   <build>/systemd/                  the units as installed (FHS paths from GNUInstallDirs)
 #   <build>/systemd/test/             the same units, ExecStart= pointing at the build's own
 #                                     binary, for tests/systemd/check_units.sh
-#   <prefix>/lib/systemd/system/      where `cmake --install` puts them
+#   /lib/systemd/system/              where `cmake --install` puts them with the prefix /usr;
+#                                     <prefix>/lib/systemd/system/ with another
 #                                     (CLEVERTIM_SYSTEMD_UNITDIR; relative to the prefix)
 #
 # The example configuration is installed by config/CMakeLists.txt.
 
 include(GNUInstallDirs)
 
-set(CLEVERTIM_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
+# Debian 12 ships units in /lib/systemd/system (not /usr/lib: files must not move between the
+# two during its usr-merge transition), so the package's prefix /usr puts them there.
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  set(_clevertim_sd_default_dir /lib/systemd/system)
+else()
+  set(_clevertim_sd_default_dir lib/systemd/system)
+endif()
+set(CLEVERTIM_SYSTEMD_UNITDIR ${_clevertim_sd_default_dir} CACHE STRING
     "Where to install the systemd units (relative: below CMAKE_INSTALL_PREFIX)")
 
 set(_clevertim_sd_src ${CMAKE_CURRENT_LIST_DIR})
