@@ -16,6 +16,8 @@
 #     $CREDENTIALS_DIRECTORY/token (what LoadCredential= makes), and, since no StateDirectory=
 #     is made here, --database in a temporary folder; --url points at the emulator. Then
 #     `verify` says the mirror equals the emulator's account;
+#  5b. the backup service's `sh -c` script (specifiers resolved as systemd would) on that
+#     mirror, with 15 older backups in its folder: today's is made and 14 are kept;
 #  6. dpkg --purge, and nothing of the package is left (README.md says what purge keeps: the
 #     state in /var/lib/clevertim-sync and files the administrator made; the test makes none).
 # Exits 77 (skipped) when not root, when dpkg, lintian or systemd-analyze is missing, or when
@@ -150,6 +152,29 @@ CREDENTIALS_DIRECTORY="$work/credentials" /usr/bin/clevertim-sync verify --url "
 [ $rc -eq 0 ] && echo "sync exited 0, and verify finds the mirror equal to the account"
 kill "$emulator_pid" && wait "$emulator_pid" 2>/dev/null
 emulator_pid=""
+
+step "5b. clevertim-sync-backup.service's ExecStart= on that mirror, 15 older backups there"
+# Its `sh -c` script with the specifiers systemd would resolve (%S the state root, %% and $$
+# a literal % and $), and the installed configuration swapped for a copy whose
+# storage.database is the mirror of step 5.
+script=$(sed -n "s/^ExecStart=\/bin\/sh -c '\(.*\)'$/\1/p" /lib/systemd/system/clevertim-sync-backup.service)
+[ -n "$script" ] || fail "clevertim-sync-backup.service's ExecStart= is not /bin/sh -c '...'"
+sed "s|^database = .*|database = \"$work/state/crm.db\"|" /etc/clevertim-sync/clevertim-sync.toml \
+  >"$work/backup.toml"
+script=${script//%S/$work/state}
+script=${script//\/etc\/clevertim-sync\/clevertim-sync.toml/$work/backup.toml}
+script=${script//%%/%}
+script=${script//\$\$/\$}
+mkdir -m 700 "$work/state/clevertim-sync" "$work/state/clevertim-sync/backups"
+for day in $(seq -w 1 15); do
+  gzip -c </dev/null >"$work/state/clevertim-sync/backups/crm-2026-01-$day.db.gz"
+done
+sh -c "$script" >"$work/backup.log" 2>&1 || { cat "$work/backup.log"; fail "the backup command failed"; }
+today="$work/state/clevertim-sync/backups/crm-$(date +%F).db.gz"
+[ -s "$today" ] || fail "no backup $today"
+kept=$(find "$work/state/clevertim-sync/backups" -name 'crm-*.db.gz' | wc -l)
+[ "$kept" -eq 14 ] || fail "$kept backups kept, not 14"
+[ -s "$today" ] && [ "$kept" -eq 14 ] && echo "today's backup made, 14 kept of 16"
 
 step "6. dpkg --purge"
 dpkg --purge clevertim-sync || fail "dpkg --purge"
