@@ -18,8 +18,9 @@
 #     `verify` says the mirror equals the emulator's account;
 #  5b. the backup service's `sh -c` script (specifiers resolved as systemd would) on that
 #     mirror, with 15 older backups in its folder: today's is made and 14 are kept;
-#  6. dpkg --purge, and nothing of the package is left (README.md says what purge keeps: the
-#     state in /var/lib/clevertim-sync and files the administrator made; the test makes none).
+#  6. dpkg --purge, with a token file and `systemctl enable`'s links made first: the links go,
+#     the token stays (README.md: purge keeps what the administrator made, and the state in
+#     /var/lib), and nothing of the package is left.
 # Exits 77 (skipped) when not root, when dpkg, lintian or systemd-analyze is missing, or when
 # clevertim-sync is already installed (the test would remove a real installation).
 set -uo pipefail
@@ -35,6 +36,8 @@ done
 if dpkg-query -W -f='${Status}' clevertim-sync 2>/dev/null | grep -q 'install ok'; then
   skip "clevertim-sync is installed on this machine; the test would purge it"
 fi
+[ -e /etc/clevertim-sync ] && skip "/etc/clevertim-sync exists (an installation by hand?); the test would change it"
+
 
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }
@@ -46,8 +49,12 @@ cleanup() {
   # Never leave the package behind, whatever failed.
   dpkg-query -W -f='${Status}' clevertim-sync 2>/dev/null | grep -q 'installed' &&
     dpkg --purge clevertim-sync >/dev/null 2>&1
+  rm -f /etc/clevertim-sync/token "${links[@]}"
+  rmdir /etc/clevertim-sync "${made_dirs[@]}" 2>/dev/null
   rm -rf "$work"
 }
+links=()
+made_dirs=()
 trap cleanup EXIT
 
 step "1. cmake --build $build --target package"
@@ -177,21 +184,39 @@ kept=$(find "$work/state/clevertim-sync/backups" -name 'crm-*.db.gz' | wc -l)
 [ -s "$today" ] && [ "$kept" -eq 14 ] && echo "today's backup made, 14 kept of 16"
 
 step "6. dpkg --purge"
+# What an administrator adds, that the README says purge treats so: the token (kept) and the
+# links of `systemctl enable` (removed; made here by hand, as no systemd runs).
+(umask 077 && printf 'a token\n' >/etc/clevertim-sync/token)
+for link in multi-user.target.wants/clevertim-sync.service:clevertim-sync.service \
+            multi-user.target.wants/clevertim-sync@acme.service:clevertim-sync@.service \
+            timers.target.wants/clevertim-sync-backup.timer:clevertim-sync-backup.timer; do
+  dir=/etc/systemd/system/$(dirname "${link%%:*}")
+  [ -d "$dir" ] || { mkdir -p "$dir" && made_dirs+=("$dir"); }
+  ln -s "/lib/systemd/system/${link#*:}" "/etc/systemd/system/${link%%:*}"
+  links+=("/etc/systemd/system/${link%%:*}")
+done
 dpkg --purge clevertim-sync || fail "dpkg --purge"
 dpkg-query -W -f='${Status}\n' clevertim-sync 2>/dev/null | grep -q 'config-files\|installed' &&
   fail "dpkg still knows clevertim-sync after the purge"
+for link in "${links[@]}"; do
+  [ -L "$link" ] && fail "the purge left the link $link"
+done
+[ -f /etc/clevertim-sync/token ] || fail "the purge removed the administrator's token file"
+rm -f /etc/clevertim-sync/token
 left=0
 while read -r path; do
   if [ -d "$path" ]; then
     # Folders shared with other packages (/usr/bin...) stay; the package's own must go.
-    [[ $path == *clevertim-sync* ]] && { echo "left: $path"; left=1; }
+    [[ $path == *clevertim-sync* ]] && [ "$path" != /etc/clevertim-sync ] && { echo "left: $path"; left=1; }
   elif [ -e "$path" ] || [ -L "$path" ]; then
     echo "left: $path"
     left=1
   fi
 done <"$work/files"
 [ $left -eq 0 ] || fail "the purge left files of the package"
-[ ! -e /etc/clevertim-sync ] || fail "the purge left /etc/clevertim-sync: $(ls -A /etc/clevertim-sync)"
+rmdir /etc/clevertim-sync 2>/dev/null
+[ ! -e /etc/clevertim-sync ] || fail "the purge left more than the token in /etc/clevertim-sync: $(ls -A /etc/clevertim-sync)"
+[ $failed -eq 0 ] && echo "purged: the enable links went, the token stayed, nothing else is left"
 
 [ $failed -eq 0 ] && echo "OK: the package builds, passes lintian, installs, runs and purges cleanly"
 exit $failed
