@@ -16,8 +16,8 @@
 #     $CREDENTIALS_DIRECTORY/token (what LoadCredential= makes), and, since no StateDirectory=
 #     is made here, --database in a temporary folder; --url points at the emulator. Then
 #     `verify` says the mirror equals the emulator's account;
-#  5b. the backup service's `sh -c` script (specifiers resolved as systemd would) on that
-#     mirror, with 15 older backups in its folder: today's is made and 14 are kept;
+#  5b. the backup service's ExecStartPre= and `sh -c` script (specifiers resolved as systemd
+#     would) on that mirror, with 15 older backups in its folder: today's is made, 14 kept;
 #  6. dpkg --purge, with a token file and `systemctl enable`'s links made first: the links go,
 #     the token stays (README.md: purge keeps what the administrator made, and the state in
 #     /var/lib), and nothing of the package is left.
@@ -172,7 +172,10 @@ script=${script//%S/$work/state}
 script=${script//\/etc\/clevertim-sync\/clevertim-sync.toml/$work/backup.toml}
 script=${script//%%/%}
 script=${script//\$\$/\$}
-mkdir -m 700 "$work/state/clevertim-sync" "$work/state/clevertim-sync/backups"
+mkdir -m 700 "$work/state/clevertim-sync"  # StateDirectory=
+pre=$(sed -n 's/^ExecStartPre=//p' /lib/systemd/system/clevertim-sync-backup.service)
+read -ra pre <<<"${pre//%S/$work/state}"
+"${pre[@]}" || fail "the backup unit's ExecStartPre= failed: ${pre[*]}"
 for day in $(seq -w 1 15); do
   gzip -c </dev/null >"$work/state/clevertim-sync/backups/crm-2026-01-$day.db.gz"
 done
