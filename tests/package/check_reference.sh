@@ -4,7 +4,7 @@
 #   check_reference.sh CLEVERTIM_SYNC REFERENCE_DIR EXAMPLE_CONFIG SOURCE_DIR
 # - every command and every flag of every command that `clevertim-sync --help-all` (CLI11's
 #   own help) lists is in clevertim-sync(1), in that command's section, and is completed by
-#   bash for that command;
+#   bash for that command; every exit code of its --help is in EXIT STATUS;
 # - every key of the example configuration is in clevertim-sync.toml(5);
 # - every environment variable the sources read (getenv) is in clevertim-sync(1);
 # - both pages format without a warning (as lintian runs man);
@@ -76,6 +76,15 @@ while read -r cmd flag; do
   checked=$((checked + 1))
 done <<< "$pairs"
 echo "flags checked in clevertim-sync(1) and the completion: $checked"
+
+# Every exit code of --help's table, in EXIT STATUS.
+codes=$("$bin" --help | sed -n 's/^  \([0-9][0-9]*\)  .*/\1/p')
+[ -n "$codes" ] || fail "no exit code read from $bin --help"
+exit_status=$(awk '/^\.SH EXIT STATUS/ { on = 1; next } /^\.SH/ { on = 0 } on' "$page1")
+for code in $codes; do
+  grep -qxF "\\fB$code\\fR" <<<"$exit_status" || fail "clevertim-sync(1) does not document exit code $code"
+done
+echo "exit codes checked in clevertim-sync(1): $(echo $codes)"
 
 # Every key of the example, as SECTION.KEY.
 keys=$(awk '/^\[[A-Za-z0-9_.-]+\]/ { s = substr($1, 2, length($1) - 2) "."; next }
