@@ -21,8 +21,9 @@
 #  6. dpkg --purge, with a token file and `systemctl enable`'s links made first: the links go,
 #     the token stays (README.md: purge keeps what the administrator made, and the state in
 #     /var/lib), and nothing of the package is left.
-# Exits 77 (skipped) when not root, when dpkg, lintian or systemd-analyze is missing, or when
-# clevertim-sync is already installed (the test would remove a real installation).
+# Exits 77 (skipped) when not root, when dpkg, lintian or systemd-analyze is missing, when the
+# build folder was configured with another prefix than /usr (an old one), or when
+# clevertim-sync is installed or /etc/clevertim-sync exists (the test would change a real setup).
 set -uo pipefail
 
 build=$(cd "${1:?usage: check_package.sh BUILD_DIR SOURCE_DIR}" && pwd) || exit 1
@@ -36,6 +37,9 @@ done
 if dpkg-query -W -f='${Status}' clevertim-sync 2>/dev/null | grep -q 'install ok'; then
   skip "clevertim-sync is installed on this machine; the test would purge it"
 fi
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+[ "$prefix" = /usr ] ||
+  skip "$build installs into '$prefix', not /usr (the default of a new build folder since the package); reconfigure it with -DCMAKE_INSTALL_PREFIX=/usr"
 [ -e /etc/clevertim-sync ] && skip "/etc/clevertim-sync exists (an installation by hand?); the test would change it"
 
 
