@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Debian package, end to end, on this machine (CI runs as root):
 #   check_package.sh BUILD_DIR SOURCE_DIR
-#  1. builds it with the README's command (cmake --build BUILD_DIR --target package);
+#  1. builds it with the README's command (cmake --build BUILD_DIR --target package); every
+#     package of its computed Depends: is named, with its licence, in packaging/copyright;
 #  2. lintian: no error and no warning (none is overridden; README.md, "Install", says why
 #     the informational tags that remain are kept);
 #  3. the README's install section, tested on a staging install: `DESTDIR=stage cmake
@@ -69,7 +70,13 @@ debs=("$build"/clevertim-sync_*.deb)
 [ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || { echo "FAIL: no single .deb in $build"; exit 1; }
 deb=${debs[0]}
 echo "built $deb"
-dpkg-deb -f "$deb" Depends
+depends=$(dpkg-deb -f "$deb" Depends)
+echo "Depends: $depends"
+# Every library the package depends on has its licence stated in the copyright file.
+for package in $(printf '%s\n' "$depends" | tr ',' '\n' | sed 's/(.*//; s/|.*//' | tr -d ' '); do
+  grep -q -- "$package (" "$src/packaging/copyright" ||
+    fail "packaging/copyright does not name $package, a dependency, with its licence"
+done
 
 step "2. lintian"
 lintian --fail-on error,warning "$deb" 2>&1 | grep -v '^running with root privileges'
