@@ -8,7 +8,7 @@
 #  3. the README's install section, tested on a staging install: `DESTDIR=stage cmake
 #     --install BUILD_DIR`; every path the section names is there (or, for what the
 #     administrator or systemd makes, its folder), and the .deb holds exactly the staged files;
-#  4. dpkg -i; `clevertim-sync version`; `man -w` of both pages; the completion loads through
+#  4. dpkg -i (and again: an edit of the conffile survives); `clevertim-sync version`; `man -w` of both pages; the completion loads through
 #     bash-completion's loader; systemd-analyze verify and security (at most 2.0) on the
 #     installed units;
 #  5. the one-shot service's ExecStart=, read from the installed unit and run as it is with the
@@ -113,6 +113,14 @@ grep -q emulator "$work/packaged" && fail "the emulator is in the package: $(gre
 step "4. dpkg -i"
 dpkg -i "$deb" || { echo "FAIL: dpkg -i"; exit 1; }
 dpkg -L clevertim-sync | sort >"$work/files"
+grep -qx /etc/clevertim-sync/clevertim-sync.toml /var/lib/dpkg/info/clevertim-sync.conffiles ||
+  fail "/etc/clevertim-sync/clevertim-sync.toml is not a conffile"
+# An administrator's edit survives installing the package again (an upgrade likewise).
+echo '# edited by the administrator' >>/etc/clevertim-sync/clevertim-sync.toml
+dpkg -i "$deb" >/dev/null || fail "dpkg -i a second time"
+tail -n 1 /etc/clevertim-sync/clevertim-sync.toml | grep -qx '# edited by the administrator' ||
+  fail "installing the package again lost the edit of the configuration"
+sed -i '$d' /etc/clevertim-sync/clevertim-sync.toml
 installed_version=$(/usr/bin/clevertim-sync version) || fail "clevertim-sync version"
 [ "$installed_version" = "$("$build/daemon/clevertim-sync" version)" ] ||
   fail "the installed clevertim-sync says '$installed_version'"
