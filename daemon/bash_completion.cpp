@@ -69,9 +69,10 @@ void write_table(const char* name, const std::vector<std::pair<std::string, std:
   out << ")\n";
 }
 
-// The fixed part, safe under `set -u` too. Arguments named FILE or SOURCE complete to files, DIR to folders, a fixed
-// set to its values, and `resolve`'s ID to the open conflicts' ids: `clevertim-sync conflicts`
-// is run with the --config and --database already typed, and its "#ID ..." lines read.
+// The fixed part, safe under `set -u` too. Arguments named FILE or SOURCE complete to files,
+// DIR to folders, a fixed set to its values, and `resolve`'s ID to the open conflicts' ids:
+// `clevertim-sync conflicts` is run with the --config and --database already typed, and its
+// "#ID ..." lines read.
 constexpr const char* kFunction = R"bash(
 _clevertim_sync() {
   local cur=${COMP_WORDS[COMP_CWORD]-} prev=${COMP_WORDS[COMP_CWORD-1]-}
