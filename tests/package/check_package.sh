@@ -43,7 +43,6 @@ prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
   skip "$build installs into '$prefix', not /usr (the default of a new build folder since the package); reconfigure it with -DCMAKE_INSTALL_PREFIX=/usr"
 [ -e /etc/clevertim-sync ] && skip "/etc/clevertim-sync exists (an installation by hand?); the test would change it"
 
-
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }
 step() { echo "== $*"; }
