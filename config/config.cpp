@@ -347,7 +347,9 @@ Config load_config(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in)
     throw ConfigError("cannot read the configuration " + file.string() +
-                      "; create it from clevertim-sync.toml.example or pass --config");
+                      "; create it as a copy of /etc/clevertim-sync/clevertim-sync.toml (the "
+                      "package's, every key at its default) or of the source's "
+                      "config/clevertim-sync.toml.example, or pass another --config");
   std::stringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), file.string());

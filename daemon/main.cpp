@@ -14,6 +14,7 @@
 #include "daemon/exit_codes.h"
 #include "daemon/failure.h"
 #include "daemon/logging.h"
+#include "daemon/man_page.h"
 #include "daemon/service.h"
 #include "storage/failpoint.h"
 
@@ -162,6 +163,10 @@ int main(int argc, char** argv) {
   undelete_cmd->add_option("ID", element_id, "its id when it was deleted")->required();
   undelete_cmd->add_flag("--with-children", with_children,
                          "also its deleted notes, tasks, cases, deals and their comments");
+
+  // Hidden, for the build: the man page and the bash completion, written from this very
+  // command line so that they cannot drift from it (packaging/reference.cmake).
+  if (argc == 2 && write_reference(app, argv[1], CLEVERTIM_VERSION)) return kExitOk;
 
   try {
     app.parse(argc, argv);

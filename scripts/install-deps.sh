@@ -10,6 +10,7 @@ packages=(
   libsqlitecpp-dev libsqlite3-dev libspdlog-dev libfmt-dev doctest-dev libcli11-dev
   libtomlplusplus-dev libsystemd-dev systemd libssl-dev zlib1g-dev
   python3 clang-tidy tmux
+  dpkg-dev file lintian man-db bash-completion
   "$@"
 )
 

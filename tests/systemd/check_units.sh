@@ -21,8 +21,9 @@ set -u
 mode=${1:?usage: check_units.sh verify|security TEST_DIR ...}
 test_dir=${2:?the folder of the test units}
 
-services="clevertim-sync.service clevertim-sync-once.service"
-timers="clevertim-sync-once.timer"
+services="clevertim-sync.service clevertim-sync-once.service clevertim-sync-backup.service"
+template="clevertim-sync@.service"
+timers="clevertim-sync-once.timer clevertim-sync-backup.timer"
 
 analyze=${SYSTEMD_ANALYZE:-systemd-analyze}
 if ! command -v "$analyze" >/dev/null 2>&1; then
@@ -45,14 +46,14 @@ if [ "$mode" = verify ]; then
   install_dir=$(absolute "${3:?the folder of the units to install}") || exit 1
 fi
 cd "$test_dir" || exit 1
-for unit in $services $timers; do
+for unit in $services $template $timers; do
   [ -f "$unit" ] || { echo "FAIL: $test_dir/$unit was not generated (re-run cmake)"; exit 1; }
 done
 
 case $mode in
 verify)
   failed=0
-  for unit in $services; do
+  for unit in $services $template; do
     exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
     if [ ! -x "$exe" ]; then
       echo "FAIL: $unit: ExecStart=$exe does not exist; build the clevertim-sync target first"
@@ -77,8 +78,13 @@ verify)
   done
   [ $failed -eq 0 ] || exit 1
 
-  echo "systemd-analyze verify --man=no --recursive-errors=one $services $timers"
-  out=$("$analyze" verify --man=no --recursive-errors=one $services $timers 2>&1)
+  # A template cannot be verified as such: an instance of it can (its own file, same text).
+  instance_dir=$(mktemp -d) || exit 1
+  trap 'rm -rf "$instance_dir"' EXIT
+  cp "$template" "$instance_dir/clevertim-sync@check.service"
+  echo "systemd-analyze verify --man=no --recursive-errors=one $services $timers clevertim-sync@check.service"
+  out=$("$analyze" verify --man=no --recursive-errors=one $services $timers \
+        "$instance_dir/clevertim-sync@check.service" 2>&1)
   rc=$?
   if [ $rc -ne 0 ] || [ -n "$out" ]; then
     printf '%s\n' "$out"
@@ -90,7 +96,10 @@ verify)
 security)
   max=${3:-20}
   failed=0
-  for unit in $services; do
+  instance_dir=$(mktemp -d) || exit 1
+  trap 'rm -rf "$instance_dir"' EXIT
+  cp "$template" "$instance_dir/clevertim-sync@check.service"
+  for unit in $services "$instance_dir/clevertim-sync@check.service"; do
     out=$("$analyze" security --offline=true --threshold="$max" "$unit" 2>&1)
     rc=$?
     score=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
