@@ -12,6 +12,7 @@
 #include "daemon/exit_codes.h"
 #include "daemon/failure.h"
 #include "daemon/logging.h"
+#include "daemon/report_command.h"
 #include "daemon/service.h"
 #include "storage/failpoint.h"
 
@@ -155,6 +156,14 @@ int main(int argc, char** argv) {
   undelete_cmd->add_flag("--with-children", with_children,
                          "also its deleted notes, tasks, cases, deals and their comments");
 
+  auto* report_cmd = app.add_subcommand("report",
+                                        "one self-contained HTML page about the account, "
+                                        "with charts, from the mirror (reads only)");
+  std::string report_out, since;
+  report_cmd->add_option("--out", report_out, "the HTML file to write (default: standard output)");
+  report_cmd->add_option("--since", since,
+                         "time series start at this date's month (YYYY-MM-DD or YYYY-MM)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -199,6 +208,7 @@ int main(int argc, char** argv) {
     if (*export_cmd) return export_json(settings, dir, history, force);
     if (*restore_cmd) return restore(settings, source, dry_run);
     if (*undelete_cmd) return undelete(settings, resource, element_id, with_children);
+    if (*report_cmd) return write_report(settings, report_out, since);
   } catch (...) {
     return exit_code_for_failure("run `" + app.get_subcommands().front()->get_name() +
                                  "` on the mirror " + settings.database.string());
