@@ -164,6 +164,13 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--since", since,
                          "time series start at this date's month (YYYY-MM-DD or YYYY-MM)");
 
+  auto* describe_cmd = app.add_subcommand("describe",
+                                          "every table and column of the mirror with its "
+                                          "meaning (Markdown), from the model");
+  bool datasette = false;
+  describe_cmd->add_flag("--datasette", datasette,
+                         "print Datasette's metadata.json instead (datasette crm.db -m FILE)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -209,6 +216,7 @@ int main(int argc, char** argv) {
     if (*restore_cmd) return restore(settings, source, dry_run);
     if (*undelete_cmd) return undelete(settings, resource, element_id, with_children);
     if (*report_cmd) return write_report(settings, report_out, since);
+    if (*describe_cmd) return describe(settings, datasette);
   } catch (...) {
     return exit_code_for_failure("run `" + app.get_subcommands().front()->get_name() +
                                  "` on the mirror " + settings.database.string());

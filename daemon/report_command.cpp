@@ -12,6 +12,7 @@
 
 #include "daemon/exit_codes.h"
 #include "daemon/failure.h"
+#include "report/describe.h"
 #include "report/report.h"
 #include "storage/mirror.h"
 
@@ -93,6 +94,14 @@ int write_report(const ServiceSettings& s, const std::string& out, const std::st
   } catch (...) {
     return exit_code_for_failure("write the report of the mirror " + s.database.string());
   }
+}
+
+int describe(const ServiceSettings& s, bool datasette) {
+  // Datasette names a database after its file: crm.db is "crm".
+  std::cout << (datasette ? report::describe_datasette(s.database.stem().string())
+                          : report::describe_markdown())
+            << std::flush;
+  return kExitOk;
 }
 
 }  // namespace clevertim::daemon

@@ -13,4 +13,9 @@ namespace clevertim::daemon {
 // mirror is exit 5 and no file is made.
 int write_report(const ServiceSettings& settings, const std::string& out, const std::string& since);
 
+// Prints every table and column of the mirror with its meaning (report/describe.h), as
+// Markdown, or as Datasette's metadata.json (for the database named after the configured
+// mirror's file) with `datasette`. Reads no mirror.
+int describe(const ServiceSettings& settings, bool datasette);
+
 }  // namespace clevertim::daemon
