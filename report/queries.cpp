@@ -137,6 +137,7 @@ Table run_query(SQLite::Database& db, const std::string& sql) {
   for (int i = 0; i < q.getColumnCount(); ++i) out.columns.emplace_back(q.getColumnName(i));
   while (q.executeStep()) {
     std::vector<std::string> row;
+    row.reserve(out.columns.size());
     for (int i = 0; i < q.getColumnCount(); ++i)
       row.push_back(q.getColumn(i).isNull() ? std::string() : q.getColumn(i).getString());
     out.rows.push_back(std::move(row));
