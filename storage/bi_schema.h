@@ -9,8 +9,8 @@
 //   A customer_id (a contact or a company) cannot be declared: `customers` is a view of both.
 // - Date columns (`added_on_iso`, `start_iso`, ...) are virtual generated columns declared
 //   DATETIME: computed on read, never stored, not shown by `PRAGMA table_info` of the table
-//   (only `table_xinfo`), so SQL writers and `SELECT *` see the tables as before; the `report_`
-//   views show them with their declared type.
+//   (only `table_xinfo`) nor taken by an INSERT without a column list (`SELECT *` shows them
+//   last); the `report_` views show them with their declared type.
 #pragma once
 
 #include <string>
