@@ -54,6 +54,18 @@ void write_private(const fs::path& out, const std::string& html) {
   fs::rename(tmp, out);
 }
 
+// Whether `out` names the mirror or one of its companion files (compared as files, whatever
+// the spelling): the report would replace it.
+bool is_mirror_file(const fs::path& out, const fs::path& database) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"}) {
+    const fs::path companion = database.string() + suffix;
+    if (fs::equivalent(out, companion, ec)) return true;
+    if (fs::weakly_canonical(out, ec) == fs::weakly_canonical(companion, ec)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int write_report(const ServiceSettings& s, const std::string& out, const std::string& since) {
@@ -74,6 +86,18 @@ int write_report(const ServiceSettings& s, const std::string& out, const std::st
         s.database.string());
     return kExitDatabase;
   }
+  const bool to_file = !out.empty() && out != "-";
+  if (to_file && is_mirror_file(out, s.database)) {
+    spdlog::error(
+        "--out {} is the mirror (or one of its files): the report would replace it; "
+        "choose another file name, e.g. crm-report.html",
+        out);
+    return kExitConfig;
+  }
+  if (to_file && fs::is_directory(out, ec)) {
+    spdlog::error("--out {} is a folder; give a file name, e.g. {}/crm-report.html", out, out);
+    return kExitConfig;
+  }
   try {
     storage::OpenOptions options;
     options.report_group = s.report_group;
@@ -84,12 +108,21 @@ int write_report(const ServiceSettings& s, const std::string& out, const std::st
     ro.mirror = s.database.string();
     ro.generated_at = now_utc();
     const std::string html = report::render_report(mirror.db(), ro);
-    if (out.empty() || out == "-") {
+    if (!to_file) {
       std::cout << html << std::flush;
-    } else {
-      write_private(out, html);
-      spdlog::info("report written to {}", out);
+      return kExitOk;
     }
+    try {
+      write_private(out, html);
+    } catch (const fs::filesystem_error& e) {
+      // The mirror is fine: the target is what to change.
+      spdlog::error(
+          "cannot write the report to {}: {}; check that its folder exists and can "
+          "be written, or choose another --out",
+          out, e.code().message());
+      return kExitConfig;
+    }
+    spdlog::info("report written to {}", out);
     return kExitOk;
   } catch (...) {
     return exit_code_for_failure("write the report of the mirror " + s.database.string());

@@ -114,6 +114,19 @@ TEST_CASE("report on a mirror that does not exist: exit 5, and no file made") {
   CHECK_FALSE(std::filesystem::exists(dir / "r.html"));
 }
 
+TEST_CASE_FIXTURE(ReportFixture, "--out naming the mirror, a folder or no folder is refused") {
+  const auto before = std::filesystem::file_size(database());
+  CHECK(sync({"report", "--out", database().string()}) == 2);
+  CHECK(output.find("is the mirror") != std::string::npos);
+  CHECK(sync({"report", "--out", (dir / "." / "crm.db-wal").string()}) == 2);
+  CHECK(std::filesystem::file_size(database()) == before);
+  CHECK(query("PRAGMA integrity_check") == "ok");
+  CHECK(sync({"report", "--out", dir.path().string()}) == 2);
+  CHECK(output.find("is a folder") != std::string::npos);
+  CHECK(sync({"report", "--out", (dir / "no-such-folder" / "r.html").string()}) == 2);
+  CHECK(output.find("cannot write the report to") != std::string::npos);
+}
+
 TEST_CASE_FIXTURE(ReportFixture, "the report renders in headless Chromium with every chart drawn") {
   std::string chromium;
   for (const char* candidate : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
