@@ -15,6 +15,7 @@
 #include "daemon/failure.h"
 #include "daemon/logging.h"
 #include "daemon/man_page.h"
+#include "daemon/report_command.h"
 #include "daemon/service.h"
 #include "storage/failpoint.h"
 
@@ -164,6 +165,21 @@ int main(int argc, char** argv) {
   undelete_cmd->add_flag("--with-children", with_children,
                          "also its deleted notes, tasks, cases, deals and their comments");
 
+  auto* report_cmd = app.add_subcommand("report",
+                                        "one self-contained HTML page about the account, "
+                                        "with charts, from the mirror (reads only)");
+  std::string report_out, since;
+  report_cmd->add_option("--out", report_out, "the HTML file to write (default: standard output)");
+  report_cmd->add_option("--since", since,
+                         "time series start at this date's month (YYYY-MM-DD or YYYY-MM)");
+
+  auto* describe_cmd = app.add_subcommand("describe",
+                                          "every table and column of the mirror with its "
+                                          "meaning (Markdown), from the model");
+  bool datasette = false;
+  describe_cmd->add_flag("--datasette", datasette,
+                         "print Datasette's metadata.json instead (datasette crm.db -m FILE)");
+
   // Hidden, for the build: the man page and the bash completion, written from this very
   // command line so that they cannot drift from it (packaging/reference.cmake).
   if (argc == 2 && write_reference(app, argv[1], CLEVERTIM_VERSION)) return kExitOk;
@@ -215,6 +231,8 @@ int main(int argc, char** argv) {
     if (*export_cmd) return export_json(settings, dir, history, force);
     if (*restore_cmd) return restore(settings, source, dry_run);
     if (*undelete_cmd) return undelete(settings, resource, element_id, with_children);
+    if (*report_cmd) return write_report(settings, report_out, since);
+    if (*describe_cmd) return describe(settings, datasette);
   } catch (...) {
     return exit_code_for_failure("run `" + app.get_subcommands().front()->get_name() +
                                  "` on the mirror " + settings.database.string());

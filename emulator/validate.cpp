@@ -127,8 +127,8 @@ std::optional<Id> as_id(const json::value& v) {
   return std::nullopt;
 }
 
-bool accepts_id_list(const model::Resource& r, const model::Field& f) {
-  return r.endpoint == "note" && f.api == "cust";
+bool accepts_id_list(const model::Resource& /*r*/, const model::Field& f) {
+  return f.accepts_id_list();  // model/resources.cpp says which (a note's cust)
 }
 
 std::string check_types(const model::Resource& r, const json::object& sent) {

@@ -117,7 +117,7 @@ const Field kTaskFields[] = {
 const Field kNoteFields[] = {
     {"desc", "description", kText},
     {"type", "type", kText},
-    {"cust", "customer_id", kInt, rw, Ref::kCustomer},
+    {"cust", "customer_id", kInt, rw, Ref::kCustomer, {}, {}, {}, {}, {}, true, "note_customers"},
     {"case", "case_id", kInt, rw, Ref::kCase},
     {"opportunity", "opportunity_id", kInt, rw, Ref::kOpportunity},
     {"comments", "comment_ids", kIntArray, ro, Ref::kNone, {"comment", "nid"}},

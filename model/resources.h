@@ -57,6 +57,14 @@ struct Field {
   std::string_view view = {};        // reporting view, one row per array element ("contact_emails")
   std::string_view view_value = {};  // the view's value column, for string arrays
   std::span<const ViewColumn> view_columns = {};  // the view's columns, for object arrays
+  // A kInt reference the API may also send as a list of ids (a note's `cust`: the vendor's
+  // client sends a list even for one customer). The column holds the id when the list has
+  // exactly one; a list of several is kept in raw only, without a warning (a normal shape),
+  // and a view (`link_view`) gives one row per id.
+  bool id_list = false;
+  std::string_view link_view = {};
+
+  bool accepts_id_list() const { return id_list; }
 
   bool writable() const { return access == Access::kWritable; }
   bool stored_as_json() const;

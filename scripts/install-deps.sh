@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libsqlitecpp-dev libsqlite3-dev libspdlog-dev libfmt-dev doctest-dev libcli11-dev
   libtomlplusplus-dev libsystemd-dev systemd libssl-dev zlib1g-dev
-  python3 clang-tidy tmux
+  python3 clang-tidy tmux chromium
   dpkg-dev file lintian man-db bash-completion
   "$@"
 )

@@ -153,6 +153,13 @@ Cell cell_from_json(const model::Field& f, const json::value& v, std::string& pr
   switch (f.type) {
     case FieldType::kInt:
       if (auto i = as_integer(v)) return *i;
+      if (f.accepts_id_list() && v.is_array() &&
+          all_elements(v.get_array(),
+                       [](const json::value& e) { return as_integer(e).has_value(); })) {
+        // A list of ids is a normal shape for this field: its one id, or none (kept in raw).
+        if (v.get_array().size() == 1) return *as_integer(v.get_array().front());
+        return {};
+      }
       break;
     case FieldType::kText:
       if (v.is_string()) return std::string(v.get_string());

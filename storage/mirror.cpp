@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "model/resources.h"
+#include "storage/bi_schema.h"
 #include "storage/element_mapping.h"
 #include "storage/element_table.h"
 #include "storage/failpoint.h"
@@ -173,6 +174,7 @@ void migrate(SQLite::Database& db, const fs::path& path, int target) {
     for (const std::string& sql : migration_statements(version)) db.exec(sql);
   }
   drop_own_triggers_and_views(db);
+  add_bi_declarations(db);  // before the views that name its columns
   for (const std::string& sql : trigger_and_view_statements()) db.exec(sql);
   // A migration may edit table definitions in place (see version 3): a new schema version makes
   // every connection, this one included, read the definitions again.

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "model/resources.h"
+#include "storage/bi_schema.h"
 
 namespace clevertim::storage {
 namespace {
@@ -549,7 +550,8 @@ std::string sql_identifier(std::string_view name) {
 std::string create_table_statement(const Resource& r) {
   std::string sql = "CREATE TABLE " + sql_identifier(r.table) + " (\n  id INTEGER PRIMARY KEY";
   for (const Field& f : r.fields)
-    sql += ",\n  " + sql_identifier(f.column) + std::string(column_type(f.type));
+    sql += ",\n  " + sql_identifier(f.column) + std::string(column_type(f.type)) +
+           references_clause(r, f);
   sql +=
       ",\n  sync_state TEXT NOT NULL DEFAULT 'synced' CHECK (sync_state IN ('synced', "
       "'pending', 'conflict', 'error')),\n  sync_error TEXT,\n  raw TEXT,\n  raw_hash INTEGER\n)";
@@ -638,6 +640,7 @@ std::vector<std::string> migration_statements(int to_version) {
   if (to_version == 3) return version3_statements();
   if (to_version == 4) return {std::begin(kVersion4), std::end(kVersion4)};
   if (to_version == 5) return version5_statements();
+  if (to_version == 6) return version6_statements();
   return {};
 }
 
@@ -660,6 +663,7 @@ std::vector<std::string> trigger_and_view_statements() {
   out.push_back(custom_values_view());
   out.emplace_back(kPipelineView);
   out.emplace_back(kOpenTasksView);
+  for (std::string& s : bi_view_statements()) out.push_back(std::move(s));
   return out;
 }
 

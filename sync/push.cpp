@@ -72,6 +72,24 @@ std::vector<Cell> cells_of_raw(const model::Resource& r, const std::optional<std
   return std::vector<Cell>(r.fields.size());
 }
 
+// A reference the CRM holds as a list of several ids (a note's cust on several customers) is
+// NULL in its column and kept in raw. An element written whole from its columns (a re-creation,
+// a conflict's local side) takes that list from raw, unless the column was set here.
+void keep_id_lists_of_raw(const model::Resource& r, const std::vector<Cell>& cells,
+                          const std::optional<std::string>& raw, json::object& element) {
+  if (!raw) return;
+  json::error_code ec;
+  const json::value base = json::parse(*raw, ec);
+  if (ec || !base.is_object()) return;
+  for (size_t i = 0; i < r.fields.size(); ++i) {
+    const model::Field& f = r.fields[i];
+    if (!f.accepts_id_list() || !storage::is_null(cells[i])) continue;
+    if (const json::value* list = base.as_object().if_contains(f.api);
+        list != nullptr && list->is_array() && list->as_array().size() > 1)
+      element[f.api] = *list;
+  }
+}
+
 std::vector<size_t> writable_indexes(const model::Resource& r) {
   std::vector<size_t> out;
   for (size_t i = 0; i < r.fields.size(); ++i)
@@ -565,6 +583,7 @@ class PushRun {
     for (size_t i : writable_indexes(r))
       if (auto value = storage::json_from_cell(r.fields[i], cells[i], problem))
         out[r.fields[i].api] = std::move(*value);
+    keep_id_lists_of_raw(r, cells, base, out);
     return json::serialize(out);
   }
 
@@ -983,6 +1002,7 @@ class PushRun {
       handle_payload_problem(item, *problem);
       co_return;
     }
+    keep_id_lists_of_raw(r, row.cells, row.raw, std::get<json::object>(payload));
     record_intent(r, item.id, std::get<json::object>(payload));
     const WriteResult result = co_await writer_.create(r.endpoint, std::get<json::object>(payload));
     if (handle_failure(item, result, "re-creation")) co_return;

@@ -802,3 +802,33 @@ TEST_CASE_FIXTURE(Fixture,
   CHECK(number("SELECT count(*) FROM companies WHERE id = -9") == 0);
   CHECK(text("SELECT region FROM companies WHERE id = " + std::to_string(created)) == "South");
 }
+
+// A note on several customers keeps them (issue 17): customer_id is NULL for it and the list is
+// in raw; an edit of its text sends only the text, and a re-creation takes the list from raw.
+TEST_CASE_FIXTURE(Fixture, "a note on several customers keeps them through local edits") {
+  crm.elements["note"][6] =
+      json::parse(R"({"id": 6, "desc": "both", "cust": [42, 77]})").as_object();
+  pull("note");
+  CHECK(text("SELECT customer_id FROM notes WHERE id = 6") == "NULL");
+  shell("UPDATE notes SET description = 'both, edited' WHERE id = 6;");
+  push();
+  REQUIRE(crm.requests.size() == 1);
+  CHECK(crm.requests[0] == R"(PUT note 6 {"desc":"both, edited","id":6})");
+  CHECK(crm.elements["note"][6].at("cust") == json::parse("[42, 77]"));
+
+  // Edited here, deleted in the CRM: created again on both customers.
+  pull("note");
+  shell("UPDATE notes SET description = 'again' WHERE id = 6;");
+  crm.elements["note"].erase(6);
+  pull("note");
+  crm.requests.clear();
+  const auto report = push();
+  CHECK(report.created == 1);
+  bool posted = false;
+  for (const std::string& request : crm.requests)
+    if (request.rfind("POST note", 0) == 0) {
+      posted = true;
+      CHECK(request.find(R"("cust":[42,77])") != std::string::npos);
+    }
+  CHECK(posted);
+}

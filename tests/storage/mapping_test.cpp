@@ -130,11 +130,28 @@ TEST_CASE("a field of an unexpected shape is kept in raw, its column NULL, with 
   CHECK(raw.at("is_completed") == "yes");
 }
 
-TEST_CASE("a note whose cust is a list keeps the list in raw") {
+// The vendor's client sends and expects a note's cust as a list, even of one customer: a list
+// is a normal shape, never a warning. customer_id holds the one customer; note_customers all.
+TEST_CASE("a note whose cust is a list of several keeps the list in raw, without a warning") {
   const auto e = map("note", R"({"id": 6, "desc": "x", "cust": [1, 2]})");
   CHECK(storage::is_null(cell(e, "note", "cust")));
-  CHECK(e.warnings.size() == 1);
+  CHECK(e.warnings.empty());
   CHECK(json::parse(e.raw).at("cust").as_array().size() == 2);
+}
+
+TEST_CASE("a note whose cust is a list of one has that customer in customer_id") {
+  const auto one = map("note", R"({"id": 6, "desc": "x", "cust": [77]})");
+  CHECK(std::get<std::int64_t>(cell(one, "note", "cust")) == 77);
+  CHECK(one.warnings.empty());
+  const auto as_text = map("note", R"({"id": 6, "desc": "x", "cust": ["78"]})");
+  CHECK(std::get<std::int64_t>(cell(as_text, "note", "cust")) == 78);
+  const auto empty = map("note", R"({"id": 6, "desc": "x", "cust": []})");
+  CHECK(storage::is_null(cell(empty, "note", "cust")));
+  CHECK(empty.warnings.empty());
+  // A list holding something other than ids is still an unexpected shape.
+  CHECK(map("note", R"({"id": 6, "desc": "x", "cust": [{"a": 1}]})").warnings.size() == 1);
+  // Only a field the model says may be a list: a task's cust is one id.
+  CHECK(map("task", R"({"id": 6, "name": "x", "cust": [1]})").warnings.size() == 1);
 }
 
 TEST_CASE("ids as numeric strings are accepted, other ids refused with a reason") {

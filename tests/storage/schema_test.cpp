@@ -167,7 +167,7 @@ TEST_CASE("a version-4 mirror gets version 5's refusals, and its stranded new ro
                       "UPDATE sync_control SET applying = 0;")
               .ok());
   auto mirror = storage::Mirror::open(dir / "crm.db");
-  CHECK(mirror.schema_version() == 5);
+  CHECK(mirror.schema_version() == storage::kSchemaVersion);
   // The stranded row's create is queued again.
   CHECK(mirror.db()
             .execAndGet("SELECT count(*) FROM outbox WHERE resource = 'company' AND "

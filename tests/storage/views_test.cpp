@@ -89,3 +89,18 @@ TEST_CASE_FIXTURE(Fixture, "a view skips a value that is not valid JSON instead 
   tx.commit();
   CHECK(rows(mirror.db(), "SELECT count(*) FROM contact_emails") == "2");
 }
+
+TEST_CASE_FIXTURE(Fixture, "note_customers lists every customer of a note, one or several") {
+  testing::seed(mirror, "note", R"([
+      {"id": 20, "desc": "one", "cust": 42},
+      {"id": 21, "desc": "one in a list", "cust": [77]},
+      {"id": 22, "desc": "both", "cust": [42, 77]},
+      {"id": 23, "desc": "none"}])");
+  auto& db = mirror.db();
+  CHECK(rows(db, "SELECT id, coalesce(customer_id, '-') FROM notes ORDER BY id") ==
+        "20|42;21|77;22|-;23|-");
+  CHECK(rows(db,
+             "SELECT note_id, customer_id, customer_kind FROM note_customers "
+             "ORDER BY note_id, customer_id") ==
+        "20|42|contact;21|77|company;22|42|contact;22|77|company");
+}
