@@ -41,6 +41,8 @@ const std::map<std::string, std::set<int>> kDocumented = {
     {"export", {0, 2, 5, 6}},
     {"restore", {0, 1, 2, 4, 5, 6}},
     {"undelete", {0, 1, 2, 4, 5, 6}},
+    {"report", {0, 2, 5, 6}},
+    {"describe", {0, 2, 6}},
 };
 
 // Holds the instance lock of a mirror as a running clevertim-sync would.
@@ -121,6 +123,7 @@ TEST_CASE_FIXTURE(Table, "every documented exit code of every command") {
     if (command == "export") return {(dir / "spare-export").string()};
     if (command == "restore") return {(dir / "b.db").string(), "--dry-run"};
     if (command == "undelete") return {"contact", gone};
+    if (command == "report") return {"--out", (dir / "spare.html").string()};
     return {};
   };
 
@@ -164,6 +167,8 @@ TEST_CASE_FIXTURE(Table, "every documented exit code of every command") {
   row("undelete", {"contact", gone}, 0, "restored");
   row("undelete", {"contact", gone}, 0, "already restored");  // the same command twice
   row("undelete", {"contact", "999999"}, 1, "no deleted contact");
+  row("report", {"--out", (dir / "report.html").string()}, 0);
+  row("describe", {}, 0, "contacts");
 
   // 1: the CRM cannot be read (nothing listens on the port), or differs from the mirror.
   const std::string offline =
@@ -191,6 +196,8 @@ TEST_CASE_FIXTURE(Table, "every documented exit code of every command") {
   row("export", {(dir / "export").string()}, 2, "--force");
   row("restore", {(dir / "nothing-here.db").string()}, 2, "cannot read the restore source");
   row("check-config", {"--url", "not a url"}, 2, "cannot be used");
+  row("report", {"--since", "last tuesday"}, 2, "last tuesday");
+  row("report", {"--out", database().string()}, 2, "mirror");
   {
     std::ofstream(dir / "bad") << "not-the-token\n";
     std::filesystem::permissions(
@@ -225,6 +232,7 @@ TEST_CASE_FIXTURE(Table, "every documented exit code of every command") {
   row("resolve", {"--database", missing, conflict, "local"}, 5, "there is no mirror at");
   row("backup", {"--database", missing, (dir / "c.db").string()}, 5, "there is no mirror at");
   row("export", {"--database", missing, (dir / "e2").string()}, 5, "there is no mirror at");
+  row("report", {"--database", missing}, 5, "there is no mirror at");
   CHECK_FALSE(std::filesystem::exists(missing));
   for (const char* command : {"sync", "run", "check-config"})
     row(command, {"--database", no_folder}, 5, "/nonexistent");
