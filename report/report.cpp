@@ -1,5 +1,6 @@
 #include "report/report.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <vector>
@@ -165,9 +166,13 @@ std::string render_report(SQLite::Database& db, const ReportOptions& options) {
       "</p>\n";
   const Table& totals = answers["totals"];
   html += "<div class=\"glance\" data-query=\"totals\">";
-  for (std::size_t i = 0; i < totals.columns.size(); ++i)
+  for (std::size_t i = 0; i < totals.columns.size(); ++i) {
+    // The query's column name (open_deals), said as words on the card (open deals).
+    std::string label = totals.columns[i];
+    std::replace(label.begin(), label.end(), '_', ' ');
     html += "<div><b>" + escape_html(totals.rows.empty() ? "" : totals.rows[0][i]) + "</b>" +
-            escape_html(totals.columns[i]) + "</div>";
+            escape_html(label) + "</div>";
+  }
   html += "</div>\n" + html_table(*by_id["totals"], totals);
   html += "<nav><ol>";
   for (const Section& s : sections())
