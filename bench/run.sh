@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The benchmark: pull and push against the emulator on this machine, each beside a reference
-# measured in the same run (curl downloading the same bodies; the emulator's own request rate).
+# The benchmark: pull and push against the emulator on this machine, each beside references
+# measured in the same run: curl downloading the same bodies from the emulator and, the
+# physical floor, from nginx serving them as static files; a do-it-yourself Python sync
+# (bench/diy_sync.py) doing the same pull; the emulator's own request rate for the push.
 #   bash bench/run.sh [--quick] [--build DIR] [--out DIR]
 # Prints a table and writes results.json. Loopback only; everything started is stopped.
 set -euo pipefail
@@ -19,6 +21,7 @@ while [ $# -gt 0 ]; do
 done
 bash scripts/install-deps.sh
 command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+command -v nginx >/dev/null || apt-get install -y -qq nginx-light >/dev/null
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j2 --target clevertim-sync clevertim-emulator >/dev/null
 mkdir -p "$out"
@@ -52,6 +55,40 @@ start_emulator() {  # $1: sample size
 }
 stop_emulator() { kill "$emu_pid"; wait "$emu_pid" 2>/dev/null || true; }
 
+# The floor: the emulator's own read-all bodies, saved once, served by nginx as static files on
+# loopback (sendfile, no serializing at all); curl downloads them as it downloads from the
+# emulator. Sets static_url.
+start_static() {  # $1: a folder holding api/<resource> files
+  local port
+  port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+  mkdir -p "$work/nginx"
+  cat >"$work/nginx/nginx.conf" <<NGINX
+user root;
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  sendfile on;
+  default_type application/json;
+  client_body_temp_path $work/nginx;
+  proxy_temp_path $work/nginx;
+  fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx;
+  scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$port; root $1; }
+}
+NGINX
+  nginx -c "$work/nginx/nginx.conf" &
+  static_pid=$!
+  pids+=("$static_pid")
+  static_url="http://127.0.0.1:$port/api"
+  for _ in $(seq 100); do curl -s -o /dev/null "$static_url/contact" && break; sleep 0.05; done
+}
+stop_static() { kill "$static_pid"; wait "$static_pid" 2>/dev/null || true; }
+
 write_config() {  # $1: database
   cat >"$work/bench.toml" <<TOML
 log_level = "warn"
@@ -77,9 +114,22 @@ timed_sync() {
 
 resources=(contact company case opportunity task note comment customfield user group)
 json="["
-printf '%-9s %9s %8s %9s %8s %9s %8s %9s %8s %9s\n' elements bytes curl_s full_s xcurl resync_s xcurl changed_s rss_MiB rows_resync
+printf '%-9s %9s %8s %8s %9s %8s %8s %9s %8s %9s %8s %9s %9s %8s %8s\n' elements bytes curl_s static_s \
+  full_s xcurl xstatic resync_s xstatic changed_s rss_MiB rows_resync py_full_s py_resync py_rss
 for n in "${sizes[@]}"; do
   start_emulator "$n"
+  # The static copy of this account, and curl's time against it.
+  mkdir -p "$work/static-$n/api"
+  for r in "${resources[@]}"; do curl -s -K "$work/curl.conf" -o "$work/static-$n/api/$r" "$url/$r"; done
+  start_static "$work/static-$n"
+  sargs=()
+  for r in "${resources[@]}"; do sargs+=("$static_url/$r" -o /dev/null); done
+  curl -s "${sargs[@]}"  # once to warm the page cache, as the emulator's data is warm in memory
+  t0=$(now)
+  static_bytes=$(curl -s -w '%{size_download}\n' "${sargs[@]}" | awk '{s+=$1} END {print s}')
+  t1=$(now)
+  static_s=$(elapsed "$t0" "$t1")
+  stop_static
   # Reference: curl downloading every collection, one connection, as the pull does.
   args=()
   for r in "${resources[@]}"; do args+=("$url/$r" -o /dev/null); done
@@ -106,10 +156,25 @@ for n in "${sizes[@]}"; do
   timed_sync
   changed_s=$secs
   peak_kb=$(printf '%s\n' "$full_rss" "$resync_rss" "$rss_kb" | sort -n | tail -1)
-  printf '%-9s %9s %8s %9s %8s %9s %8s %9s %8s %9s\n' "$elements" "$bytes" "$curl_s" "$full_s" \
-    "$(python3 -c "print(f'{$full_s/$curl_s:.1f}x')")" "$resync_s" "$(python3 -c "print(f'{$resync_s/$curl_s:.1f}x')")" \
-    "$changed_s" "$(python3 -c "print(f'{$peak_kb/1024:.0f}')")" "$resync_rows"
-  json+="{\"sample\":$n,\"elements\":$elements,\"bytes\":$bytes,\"curl_s\":$curl_s,\"full_sync_s\":$full_s,\"resync_s\":$resync_s,\"resync_rows_written\":$resync_rows,\"sync_after_1pct_s\":$changed_s,\"peak_rss_kib\":$peak_kb},"
+  [ "$static_bytes" = "$bytes" ] || { echo "nginx served $static_bytes bytes, the emulator $bytes" >&2; exit 1; }
+  # What a user would write instead, against the same emulator: a first pull and a second.
+  py_db="$work/diy-$n.db"
+  t0=$(now)
+  /usr/bin/time -f '%M' -o "$work/py_rss" python3 bench/diy_sync.py "$url" "$work/token" "$py_db" >"$work/py.out"
+  t1=$(now)
+  py_full_s=$(elapsed "$t0" "$t1")
+  t0=$(now)
+  /usr/bin/time -f '%M' -o "$work/py_rss2" python3 bench/diy_sync.py "$url" "$work/token" "$py_db" >/dev/null
+  t1=$(now)
+  py_resync_s=$(elapsed "$t0" "$t1")
+  py_kb=$(printf '%s\n' "$(tail -1 "$work/py_rss")" "$(tail -1 "$work/py_rss2")" | sort -n | tail -1)
+  [ "$(cat "$work/py.out")" = "$elements" ] || { echo "the Python sync stored $(cat "$work/py.out") elements, clevertim-sync $elements" >&2; exit 1; }
+  ratio() { python3 -c "print(f'{$1/$2:.1f}x')"; }
+  printf '%-9s %9s %8s %8s %9s %8s %8s %9s %8s %9s %8s %9s %9s %8s %8s\n' "$elements" "$bytes" "$curl_s" "$static_s" \
+    "$full_s" "$(ratio "$full_s" "$curl_s")" "$(ratio "$full_s" "$static_s")" "$resync_s" "$(ratio "$resync_s" "$static_s")" \
+    "$changed_s" "$(python3 -c "print(f'{$peak_kb/1024:.0f}')")" "$resync_rows" "$py_full_s" "$py_resync_s" \
+    "$(python3 -c "print(f'{$py_kb/1024:.0f}')")"
+  json+="{\"sample\":$n,\"elements\":$elements,\"bytes\":$bytes,\"curl_s\":$curl_s,\"curl_static_s\":$static_s,\"full_sync_s\":$full_s,\"resync_s\":$resync_s,\"resync_rows_written\":$resync_rows,\"sync_after_1pct_s\":$changed_s,\"peak_rss_kib\":$peak_kb,\"diy_python_full_s\":$py_full_s,\"diy_python_resync_s\":$py_resync_s,\"diy_python_peak_rss_kib\":$py_kb},"
   last_db=$db
   stop_emulator
 done
