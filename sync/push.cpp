@@ -15,8 +15,10 @@
 
 #include "model/resources.h"
 #include "storage/clock.h"
+#include "storage/conflict_log.h"
 #include "storage/element_table.h"
 #include "storage/local_ids.h"
+#include "storage/push_ledger.h"
 #include "storage/schema.h"
 #include "storage/statement_cache.h"
 #include "sync/mass_delete.h"
@@ -45,10 +47,7 @@ struct Item {
   bool handled = false;                    // sent, or settled without a request, this run
 };
 
-struct RemoteVersion {
-  std::optional<std::string> raw;
-  bool deleted = false;
-};
+using storage::RemoteVersion;
 
 // Why a payload cannot be sent now.
 struct PayloadProblem {
@@ -182,12 +181,12 @@ class PushRun {
   // edit of the field a false conflict.
   PushRun(storage::Mirror& mirror, CrmWriter& writer, const PushOptions& options)
       : db_(mirror.db()), writer_(writer), options_(options) {
-    note_existing_bookkeeping();
+    ledger_.load();
   }
 
   asio::awaitable<PushReport> run() {
     batch_.emplace(db_, co_await asio::this_coro::executor);
-    forget_answered_updates();  // only removes rows: the noted key sets stay supersets
+    ledger_.forget_answered_updates();  // only removes rows: the noted key sets stay supersets
     settle_resolved_conflicts();
     recognise_lost_creates();
     std::vector<Item> items = load_items();
@@ -221,7 +220,7 @@ class PushRun {
         for (auto& [order, wave] : deletes) wait_for_token(wave);
       }
       batch_->commit();
-      forget_answered_updates();
+      ledger_.forget_answered_updates();
     } catch (const std::exception& failure) {
       keep_what_was_recorded(failure);
       throw;
@@ -252,50 +251,14 @@ class PushRun {
 
   // ---- reading -------------------------------------------------------------------------
 
-  // Which rows have a remote version or a push intent: usually none, and then the two
-  // statements per answer that would look them up or drop them are skipped (a tenth of a
-  // push's time). A superset: entries are added as intents are, never removed.
-  void note_existing_bookkeeping() {
-    note_rows("SELECT resource, id FROM remote_versions", may_have_remote_version_);
-    note_rows("SELECT resource, record_id FROM push_intents", may_have_intent_);
-    note_rows("SELECT resource, id FROM sent_updates", may_have_sent_update_);
-  }
-
-  using RowKeys = std::set<std::pair<std::string_view, std::int64_t>>;
-
-  // Adds the (resource, id) pairs `select` returns to `keys`.
-  void note_rows(const char* select, RowKeys& keys) {
-    SQLite::Statement q(db_, select);
-    while (q.executeStep())
-      if (const auto* r = model::find_resource(q.getColumn(0).getString()))
-        keys.emplace(r->endpoint, q.getColumn(1).getInt64());
-  }
-
-  // A sent PUT matters until its answer is recorded, which consumes the row's outbox entries.
-  // One statement for the whole push instead of one per answer; a record left behind by a
-  // crash after its answer is harmless (the base then holds the values it names already).
-  void forget_answered_updates() {
-    // Usually there is nothing: then no write transaction either (the mirror may be busy).
-    if (db_.execAndGet("SELECT NOT EXISTS (SELECT 1 FROM sent_updates)").getInt() != 0) return;
-    OwnWriteTransaction tx(db_);
-    db_.exec(
-        "DELETE FROM sent_updates WHERE NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.resource "
-        "= sent_updates.resource AND o.record_id = sent_updates.id)");
-    tx.commit();
-  }
-
   // What the last PUT of a row, whose answer was never recorded, sent: the row's base with the
   // sent fields laid over it, as cells. Nothing when no such PUT is known.
   std::optional<std::vector<Cell>> unanswered_put(const model::Resource& r, std::int64_t id,
                                                   const std::optional<std::string>& base_raw) {
-    if (!may_have_sent_update_.contains({r.endpoint, id})) return std::nullopt;
-    SQLite::Statement& q =
-        statement("SELECT payload FROM sent_updates WHERE resource = ? AND id = ?");
-    q.bind(1, std::string(r.endpoint));
-    q.bind(2, id);
-    if (!q.executeStep()) return std::nullopt;
+    const std::optional<std::string> payload = ledger_.sent_update(r.endpoint, id);
+    if (!payload) return std::nullopt;
     json::error_code ec;
-    json::value sent = json::parse(q.getColumn(0).getString(), ec);
+    json::value sent = json::parse(*payload, ec);
     if (ec || !sent.is_object()) return std::nullopt;
     json::object element;
     if (base_raw) {
@@ -391,16 +354,7 @@ class PushRun {
   }
 
   std::optional<RemoteVersion> remote_version(const model::Resource& r, std::int64_t id) {
-    if (!may_have_remote_version_.contains({r.endpoint, id})) return std::nullopt;
-    SQLite::Statement& q =
-        statement("SELECT raw, deleted FROM remote_versions WHERE resource = ? AND id = ?");
-    q.bind(1, std::string(r.endpoint));
-    q.bind(2, id);
-    if (!q.executeStep()) return std::nullopt;
-    RemoteVersion v;
-    if (!q.getColumn(0).isNull()) v.raw = q.getColumn(0).getString();
-    v.deleted = q.getColumn(1).getInt() != 0;
-    return v;
+    return ledger_.remote_version(r.endpoint, id);
   }
 
   std::int64_t later_entries(const Item& item, std::int64_t id) {
@@ -427,20 +381,11 @@ class PushRun {
   }
 
   void drop_remote_version(const model::Resource& r, std::int64_t id) {
-    if (!may_have_remote_version_.contains({r.endpoint, id})) return;
-    SQLite::Statement& q = statement("DELETE FROM remote_versions WHERE resource = ? AND id = ?");
-    q.bind(1, std::string(r.endpoint));
-    q.bind(2, id);
-    q.exec();
+    ledger_.drop_remote_version(r.endpoint, id);
   }
 
   void drop_intent(const model::Resource& r, std::int64_t id) {
-    if (!may_have_intent_.contains({r.endpoint, id})) return;
-    SQLite::Statement& q =
-        statement("DELETE FROM push_intents WHERE resource = ? AND record_id = ?");
-    q.bind(1, std::string(r.endpoint));
-    q.bind(2, id);
-    q.exec();
+    ledger_.drop_intent(r.endpoint, id);
   }
 
   // Committed before the POST is sent, with whatever the batch holds: if the answer is lost,
@@ -451,24 +396,7 @@ class PushRun {
   }
 
   void add_intent(const model::Resource& r, std::int64_t id, const json::object& payload) {
-    may_have_intent_.emplace(r.endpoint, id);
-    add_sent_payload(
-        "INSERT OR REPLACE INTO push_intents (resource, record_id, payload, sent_at) VALUES (?, "
-        "?, ?, ?)",
-        r, id, payload);
-  }
-
-  // Adds to the batch what a request about to be sent carries, keyed by its row.
-  void add_sent_payload(const char* insert, const model::Resource& r, std::int64_t id,
-                        const json::object& payload) {
-    batch_->add([&] {
-      SQLite::Statement& q = statement(insert);
-      q.bind(1, std::string(r.endpoint));
-      q.bind(2, id);
-      q.bind(3, json::serialize(payload));
-      q.bind(4, storage::utc_now_iso());
-      q.exec();
-    });
+    batch_->add([&] { ledger_.add_intent(r.endpoint, id, json::serialize(payload)); });
   }
 
   // Whether the CRM's version differs from the base only by what our own unanswered PUT sent
@@ -476,7 +404,7 @@ class PushRun {
   bool changed_only_by_own_unanswered_put(const model::Resource& r, std::int64_t id,
                                           const std::optional<std::string>& base_raw,
                                           const std::optional<std::string>& remote_raw) {
-    if (!may_have_sent_update_.contains({r.endpoint, id})) return false;
+    if (!ledger_.may_have_sent_update(r.endpoint, id)) return false;
     std::vector<Cell> base = cells_of_raw(r, base_raw);
     const std::vector<Cell> theirs = cells_of_raw(r, remote_raw);
     count_own_unanswered_put_as_base(r, id, base_raw, theirs, base);
@@ -487,40 +415,18 @@ class PushRun {
 
   // Added to the batch, which is committed before the PUT is sent (see push_updates).
   void add_sent_update(const model::Resource& r, std::int64_t id, const json::object& body) {
-    may_have_sent_update_.emplace(r.endpoint, id);
-    add_sent_payload(
-        "INSERT OR REPLACE INTO sent_updates (resource, id, payload, sent_at) VALUES (?, ?, ?, ?)",
-        r, id, body);
+    batch_->add([&] { ledger_.add_sent_update(r.endpoint, id, json::serialize(body)); });
   }
 
   void drop_sent_update(const model::Resource& r, std::int64_t id) {
-    if (!may_have_sent_update_.contains({r.endpoint, id})) return;
-    SQLite::Statement& q = statement("DELETE FROM sent_updates WHERE resource = ? AND id = ?");
-    q.bind(1, std::string(r.endpoint));
-    q.bind(2, id);
-    q.exec();
+    ledger_.drop_sent_update(r.endpoint, id);
   }
 
   void record_conflict(const model::Resource& r, std::int64_t id, const std::string& fields,
                        const std::optional<std::string>& base, const std::string& local,
                        const std::optional<std::string>& remote, const std::string& outcome,
                        std::optional<std::string_view> resolution) {
-    SQLite::Statement q(db_,
-                        "INSERT INTO conflicts (resource, record_id, fields, base, local, remote, "
-                        "outcome, resolution, detected_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, "
-                        "?, ?, ?, ?)");
-    const std::string now = storage::utc_now_iso();
-    q.bind(1, std::string(r.endpoint));
-    q.bind(2, id);
-    q.bind(3, fields);
-    base ? q.bind(4, *base) : q.bind(4);
-    q.bind(5, local);
-    remote ? q.bind(6, *remote) : q.bind(6);
-    q.bind(7, outcome);
-    resolution ? q.bind(8, std::string(*resolution)) : q.bind(8);
-    q.bind(9, now);
-    resolution ? q.bind(10, now) : q.bind(10);
-    q.exec();
+    conflicts_.record(r.endpoint, id, {fields, base, local, remote}, outcome, resolution);
     ++report_.conflicts;
     spdlog::warn("conflict on {}: {}", label(r, id), outcome);
   }
@@ -531,17 +437,7 @@ class PushRun {
   void record_waiting_conflict(const model::Resource& r, std::int64_t id, const std::string& fields,
                                const std::optional<std::string>& base, const std::string& local,
                                const std::optional<std::string>& remote) {
-    SQLite::Statement& q = statement(
-        "UPDATE conflicts SET fields = ?, base = ?, local = ?, remote = ?, detected_at = ? WHERE "
-        "resource = ? AND record_id = ? AND resolved_at IS NULL");
-    q.bind(1, fields);
-    base ? q.bind(2, *base) : q.bind(2);
-    q.bind(3, local);
-    remote ? q.bind(4, *remote) : q.bind(4);
-    q.bind(5, storage::utc_now_iso());
-    q.bind(6, std::string(r.endpoint));
-    q.bind(7, id);
-    if (q.exec() > 0) {
+    if (conflicts_.update_open(r.endpoint, id, {fields, base, local, remote})) {
       spdlog::warn("conflict on {} still waits for a person; updated with what changed since",
                    label(r, id));
       return;
@@ -553,14 +449,7 @@ class PushRun {
   }
 
   void refresh_open_conflict(const model::Resource& r, std::int64_t id, const std::string& remote) {
-    SQLite::Statement& q = statement(
-        "UPDATE conflicts SET remote = ? WHERE resource = ? AND record_id = ? AND resolved_at IS "
-        "NULL AND remote IS NOT ?");
-    q.bind(1, remote);
-    q.bind(2, std::string(r.endpoint));
-    q.bind(3, id);
-    q.bind(4, remote);
-    q.exec();
+    conflicts_.refresh_open_remote(r.endpoint, id, remote);
   }
 
   // "title,city": the API names of the fields, as `conflicts.fields` lists them.
@@ -1074,7 +963,7 @@ class PushRun {
     const WriteResult current = co_await writer_.read_one(r.endpoint, item.id);
     if (current.status == Status::kNotFound) {
       batch_->add([&] { table_for(r).record_remote_version(item.id, nullptr); });
-      may_have_remote_version_.emplace(r.endpoint, item.id);
+      ledger_.note_remote_version(r.endpoint, item.id);
       co_return;
     }
     if (!current.ok()) {
@@ -1094,7 +983,7 @@ class PushRun {
     if (!changed) co_return;
     const std::string raw = json::serialize(current.element);
     batch_->add([&] { table_for(r).record_remote_version(item.id, &raw); });
-    may_have_remote_version_.emplace(r.endpoint, item.id);
+    ledger_.note_remote_version(r.endpoint, item.id);
   }
 
   // A row created and deleted before its create was sent needs no request. If the row is there
@@ -1258,7 +1147,7 @@ class PushRun {
     store_answer(item, item.id, std::get<storage::MappedElement>(base));
     if (std::get<storage::MappedElement>(base).raw != found) {
       table_for(r).record_remote_version(new_id, &found);
-      may_have_remote_version_.emplace(r.endpoint, new_id);
+      ledger_.note_remote_version(r.endpoint, new_id);
     }
   }
 
@@ -1352,10 +1241,13 @@ class PushRun {
   std::map<const model::Resource*, std::unique_ptr<storage::ElementTable>> tables_;
   storage::StatementCache statements_{db_};
   storage::LocalIdRewriter rekey_{db_};
-  RowKeys may_have_remote_version_, may_have_intent_, may_have_sent_update_;
+  storage::PushLedger ledger_{db_, statements_};
+  storage::ConflictLog conflicts_{statements_};
   CrmWriter& writer_;
   const PushOptions& options_;
   PushReport report_;
+  // (resource, id) pairs; the endpoint views point into model/'s static tables.
+  using RowKeys = std::set<std::pair<std::string_view, std::int64_t>>;
   RowKeys blocked_;
   RowKeys adopted_;                           // elements adopted for a lost create this run
   std::optional<std::string> token_refused_;  // why the push stopped sending: a 401/403
