@@ -7,8 +7,8 @@
 #include <limits>
 #include <string>
 
-#include "model/resources.h"
 #include "config/config.h"
+#include "model/resources.h"
 #include "sync/merge.h"
 
 using namespace clevertim;
