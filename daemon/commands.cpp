@@ -31,23 +31,24 @@
 #include "sync/verify.h"
 
 namespace clevertim::daemon {
-namespace {
 
-namespace asio = boost::asio;
-namespace json = boost::json;
-namespace fs = std::filesystem;
-
-// Commands that read the mirror never create it: a mistyped --database must not leave a new
-// empty mirror (and a lock file) behind, nor back up an empty one as if it were the account.
+// A mistyped --database must not leave a new empty mirror (and a lock file) behind, nor back
+// up an empty one as if it were the account.
 bool mirror_exists(const ServiceSettings& s) {
   std::error_code ec;
-  if (fs::is_regular_file(s.database, ec)) return true;
+  if (std::filesystem::is_regular_file(s.database, ec)) return true;
   spdlog::error(
       "there is no mirror at {}; check storage.database or --database (`clevertim-sync sync` "
       "creates it with a first full pull)",
       s.database.string());
   return false;
 }
+
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace fs = std::filesystem;
 
 // Commands that only read may read a mirror others can write (with a warning); every command
 // that writes, or sends to the CRM, refuses it.

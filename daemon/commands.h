@@ -10,6 +10,10 @@
 
 namespace clevertim::daemon {
 
+// Commands that read the mirror never create it: false, with the error logged, when there is
+// no mirror at the configured path.
+bool mirror_exists(const ServiceSettings& settings);
+
 int sync_once(const ServiceSettings& settings, bool allow_mass_delete, bool adopt_account);
 enum class StatusFormat { kText, kJson, kPrometheus };
 int show_status(const ServiceSettings& settings, StatusFormat format);

@@ -16,6 +16,20 @@
 #include "sync/account.h"
 
 namespace clevertim::daemon {
+namespace {
+
+// Disk full, an I/O error, or the file locked by another program for longer than the busy
+// timeout. The transaction in progress was rolled back: nothing committed is lost.
+int mirror_write_failed(const std::string& doing, const std::exception& e) {
+  spdlog::error(
+      "cannot {}: {}. Nothing was lost: changes not yet applied or pushed stay pending; "
+      "check free space and permissions, and that no other program keeps the mirror locked "
+      "(an open transaction in a SQLite client), then run again",
+      doing, e.what());
+  return kExitDatabase;
+}
+
+}  // namespace
 
 int exit_code_for_failure(const std::string& doing) {
   try {
@@ -45,20 +59,9 @@ int exit_code_for_failure(const std::string& doing) {
     spdlog::error("{}", e.what());
     return kExitDatabase;
   } catch (const SQLite::Exception& e) {
-    // Disk full, an I/O error, or the file locked by another program for longer than the busy
-    // timeout. The transaction in progress was rolled back: nothing committed is lost.
-    spdlog::error(
-        "cannot {}: {}. Nothing was lost: changes not yet applied or pushed stay pending; "
-        "check free space and permissions, and that no other program keeps the mirror locked "
-        "(an open transaction in a SQLite client), then run again",
-        doing, e.what());
-    return kExitDatabase;
-  } catch (const storage::InjectedFailure& e) {
-    spdlog::error(
-        "cannot {}: {}. Nothing was lost: changes not yet applied or pushed stay pending; "
-        "check free space and permissions, then run again",
-        doing, e.what());
-    return kExitDatabase;
+    return mirror_write_failed(doing, e);
+  } catch (const storage::InjectedFailure& e) {  // stands for the SQLite failure above, in tests
+    return mirror_write_failed(doing, e);
   } catch (const std::filesystem::filesystem_error& e) {
     spdlog::error("cannot {}: {}; check that the path exists, its permissions and free space",
                   doing, e.what());

@@ -10,10 +10,12 @@
 #include <iostream>
 #include <regex>
 
+#include "daemon/commands.h"
 #include "daemon/exit_codes.h"
 #include "daemon/failure.h"
 #include "report/describe.h"
 #include "report/report.h"
+#include "storage/backup.h"
 #include "storage/mirror.h"
 
 namespace clevertim::daemon {
@@ -54,18 +56,6 @@ void write_private(const fs::path& out, const std::string& html) {
   fs::rename(tmp, out);
 }
 
-// Whether `out` names the mirror or one of its companion files (compared as files, whatever
-// the spelling): the report would replace it.
-bool is_mirror_file(const fs::path& out, const fs::path& database) {
-  std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"}) {
-    const fs::path companion = database.string() + suffix;
-    if (fs::equivalent(out, companion, ec)) return true;
-    if (fs::weakly_canonical(out, ec) == fs::weakly_canonical(companion, ec)) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 int write_report(const ServiceSettings& s, const std::string& out, const std::string& since) {
@@ -77,23 +67,16 @@ int write_report(const ServiceSettings& s, const std::string& out, const std::st
         since);
     return kExitConfig;
   }
-  // Never create a mirror: a mistyped path must not leave an empty one behind.
-  std::error_code ec;
-  if (!fs::is_regular_file(s.database, ec)) {
-    spdlog::error(
-        "there is no mirror at {}; check storage.database or --database (`clevertim-sync sync` "
-        "creates it with a first full pull)",
-        s.database.string());
-    return kExitDatabase;
-  }
+  if (!mirror_exists(s)) return kExitDatabase;
   const bool to_file = !out.empty() && out != "-";
-  if (to_file && is_mirror_file(out, s.database)) {
+  if (to_file && storage::mirror_file_named_by(s.database, out)) {
     spdlog::error(
         "--out {} is the mirror (or one of its files): the report would replace it; "
         "choose another file name, e.g. crm-report.html",
         out);
     return kExitConfig;
   }
+  std::error_code ec;
   if (to_file && fs::is_directory(out, ec)) {
     spdlog::error("--out {} is a folder; give a file name, e.g. {}/crm-report.html", out, out);
     return kExitConfig;

@@ -76,14 +76,11 @@ bool same_file(const fs::path& target, const fs::path& file) {
 // A backup written over the mirror or its companions swapped the file out from under the
 // running daemon, or made every reader fail ("database disk image is malformed").
 void refuse_mirror_files(const Mirror& mirror, const fs::path& target, const char* what) {
-  const std::string base = mirror.path().string();
-  for (const std::string& companion :
-       {base, base + "-wal", base + "-shm", base + "-journal", base + ".lock"})
-    if (same_file(target, companion))
-      throw BackupTargetError(
-          std::string("refusing to write the ") + what + " to " + target.string() + ": it is " +
-          (companion == base ? "the mirror itself" : "the mirror's " + companion) +
-          "; choose a file outside the mirror's own files");
+  if (const auto file = mirror_file_named_by(mirror.path(), target))
+    throw BackupTargetError(
+        std::string("refusing to write the ") + what + " to " + target.string() + ": it is " +
+        (*file == mirror.path() ? "the mirror itself" : "the mirror's " + file->string()) +
+        "; choose a file outside the mirror's own files");
 }
 
 // Pretty enough to diff: one element per line.
@@ -95,6 +92,14 @@ std::string array_lines(const std::vector<std::string>& elements) {
 }
 
 }  // namespace
+
+std::optional<fs::path> mirror_file_named_by(const fs::path& database, const fs::path& target) {
+  const std::string base = database.string();
+  for (const std::string& companion :
+       {base, base + "-wal", base + "-shm", base + "-journal", base + ".lock"})
+    if (same_file(target, companion)) return fs::path(companion);
+  return std::nullopt;
+}
 
 BackupReport backup_mirror(Mirror& mirror, const fs::path& target, const BackupOptions& options) {
   refuse_mirror_files(mirror, target, "backup");

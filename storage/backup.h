@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -29,6 +30,12 @@ class BackupTargetError : public BackupError {
  public:
   using BackupError::BackupError;
 };
+
+// Which of the mirror's own files `target` names (the mirror, its -wal, -shm, -journal or
+// lock), compared as files whatever the spelling; std::nullopt when none. Writing there would
+// replace the file from under the daemon and every reader.
+std::optional<std::filesystem::path> mirror_file_named_by(const std::filesystem::path& database,
+                                                          const std::filesystem::path& target);
 
 struct BackupOptions {
   // gzip the copy. A name ending in `.gz` is compressed anyway; asking for compression of a
