@@ -12,7 +12,7 @@
 
 #include "model/resources.h"
 #include "storage/clock.h"
-#include "storage/schema.h"
+#include "storage/sql_quote.h"
 
 namespace clevertim::storage {
 namespace {

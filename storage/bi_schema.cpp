@@ -7,7 +7,8 @@
 
 #include "model/lookups.h"
 #include "model/resources.h"
-#include "storage/schema.h"
+#include "storage/schema_tables.h"
+#include "storage/sql_quote.h"
 
 namespace clevertim::storage {
 namespace {

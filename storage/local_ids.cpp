@@ -10,7 +10,7 @@
 
 #include "model/resources.h"
 #include "storage/failpoint.h"
-#include "storage/schema.h"
+#include "storage/sql_quote.h"
 
 namespace clevertim::storage {
 namespace {

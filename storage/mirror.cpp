@@ -24,6 +24,7 @@
 #include "storage/element_table.h"
 #include "storage/failpoint.h"
 #include "storage/schema.h"
+#include "storage/schema_tables.h"
 
 namespace clevertim::storage {
 namespace {

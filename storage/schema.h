@@ -1,19 +1,23 @@
-// The mirror's schema, generated from model/.
+// The mirror's schema, generated from model/, and its versions.
 //
-// The public part (tables, columns, views) is the contract of docs/MIRROR.md.
+// The public part (tables, columns, views) is the contract of docs/MIRROR.md. It is made of:
+//   storage/schema_tables.h    the tables and their columns, as version 1 made them
+//   storage/schema_triggers.h  the triggers that refuse bad local writes and capture the rest
+//   storage/schema_views.h     the mirror's own views (arrays, custom values, summaries)
+//   storage/bi_schema.h        what reporting tools read (relations, lookups, report_ views)
+// This header puts them together: the statements of each schema version, and the triggers and
+// views made anew by every migration.
+//
 // Triggers capture writes made by other processes into `outbox`; the daemon's own writes run
 // with `sync_control.applying = 1` (set and reset inside its own transaction, so no other
 // connection ever sees it set) and are not captured.
 #pragma once
 
 #include <string>
-#include <string_view>
 #include <vector>
 
-namespace clevertim::model {
-struct Resource;
-enum class FieldType;
-}  // namespace clevertim::model
+// Many callers build queries with sql_identifier() from here.
+#include "storage/sql_quote.h"
 
 namespace clevertim::storage {
 
@@ -28,17 +32,5 @@ std::vector<std::string> migration_statements(int to_version);
 // recreated on each migration and when a field is added (mirror.cpp), so a model change
 // reaches an existing mirror.
 std::vector<std::string> trigger_and_view_statements();
-
-// A field's column type, with its leading space (" INTEGER", " TEXT", or "" for none).
-std::string_view column_type(model::FieldType type);
-
-// The CREATE TABLE statement of one resource's table.
-std::string create_table_statement(const model::Resource& resource);
-
-// SQL string literal for a message built from model names (never from data).
-std::string sql_literal(std::string_view text);
-
-// Double-quoted identifier ("end" and "groups" are SQL keywords).
-std::string sql_identifier(std::string_view name);
 
 }  // namespace clevertim::storage

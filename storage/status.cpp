@@ -3,7 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "model/resources.h"
-#include "storage/schema.h"
+#include "storage/sql_quote.h"
 
 namespace clevertim::storage {
 namespace {
