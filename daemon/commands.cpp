@@ -19,7 +19,6 @@
 #include "daemon/instance_lock.h"
 #include "daemon/metrics.h"
 #include "daemon/progress_line.h"
-#include "daemon/sync_options.h"
 #include "model/resources.h"
 #include "storage/backup.h"
 #include "storage/mirror.h"
@@ -118,7 +117,7 @@ int token_refused() {
 // account. The cycle's own pull: the account check, short lists looked up, mass deletions held.
 sync::CycleReport pull_only(storage::Mirror& mirror, sync::CrmOverHttp& crm,
                             const ServiceSettings& s, asio::io_context& io) {
-  sync::CycleOptions options = cycle_options(s);
+  sync::CycleOptions options = s.cycle;
   options.resources.clear();     // every resource, whatever sync.resources says
   options.push_enabled = false;  // the outbox is left for the next real cycle
   return run_to_completion(io, sync::run_cycle(mirror, crm, crm, options));
@@ -146,7 +145,7 @@ int run_restore(const ServiceSettings& s, const sync::RestoreSet& set, const std
                             " the account of " + on_mirror(s);
   return with_exclusive_mirror(s, doing, [&](storage::Mirror& mirror) {
     asio::io_context io;
-    sync::CrmOverHttp crm(io.get_executor(), client_options(s), s.retry);
+    sync::CrmOverHttp crm(io.get_executor(), s.client, s.retry);
     // Knowing the account first: its users, and what an interrupted run already created.
     const sync::CycleReport pulled = pull_only(mirror, crm, s, io);
     if (!pulled.pull_failures.empty()) {
@@ -171,8 +170,8 @@ int run_restore(const ServiceSettings& s, const sync::RestoreSet& set, const std
 int sync_once(const ServiceSettings& s, bool allow_mass_delete, bool adopt_account) {
   return with_exclusive_mirror(s, "sync " + on_mirror(s), [&](storage::Mirror& mirror) {
     asio::io_context io;
-    sync::CrmOverHttp crm(io.get_executor(), client_options(s), s.retry);
-    sync::CycleOptions options = cycle_options(s);
+    sync::CrmOverHttp crm(io.get_executor(), s.client, s.retry);
+    sync::CycleOptions options = s.cycle;
     options.pull.allow_mass_delete = allow_mass_delete;
     options.push.allow_mass_delete = allow_mass_delete;
     if (options.account) options.account->adopt = adopt_account;
@@ -420,7 +419,7 @@ int retry_failed(const ServiceSettings& s) {
 int check_config(const ServiceSettings& s) {
   std::cout << "configuration: " << (s.config_file.empty() ? "(defaults)" : s.config_file.string())
             << " ok\n"
-            << "token:         found (" << s.token.size() << " characters)\n";
+            << "token:         found (" << s.client.token.size() << " characters)\n";
   int code = kExitOk;
   try {
     storage::Mirror mirror = open_mirror(s);
@@ -432,30 +431,31 @@ int check_config(const ServiceSettings& s) {
   }
   try {
     asio::io_context io;
-    sync::CrmOverHttp crm(io.get_executor(), client_options(s), sync::RetryPolicy{{}, {}, 1});
+    sync::CrmOverHttp crm(io.get_executor(), s.client, sync::RetryPolicy{{}, {}, 1});
     std::int64_t elements = 0;
     const auto outcome =
         run_to_completion(io, crm.fetch_all(
                                   "customfield", [&](const json::value&) { ++elements; }, [] {}));
     if (outcome.ok())
-      std::cout << "CRM:           " << s.url << " ok (" << elements << " custom fields read)\n";
+      std::cout << "CRM:           " << s.client.base_url << " ok (" << elements
+                << " custom fields read)\n";
     else {
-      std::cout << "CRM:           " << s.url << " FAILED: " << outcome.message << "\n";
+      std::cout << "CRM:           " << s.client.base_url << " FAILED: " << outcome.message << "\n";
       const int crm_code = outcome.token_refused ? token_refused() : kExitIncomplete;
       if (code == kExitOk) code = crm_code;  // the first failure names the exit code
     }
   } catch (...) {
-    const int crm_code = exit_code_for_failure("reach the CRM at " + s.url);
-    std::cout << "CRM:           " << s.url << " FAILED (the error above says why)\n";
+    const int crm_code = exit_code_for_failure("reach the CRM at " + s.client.base_url);
+    std::cout << "CRM:           " << s.client.base_url << " FAILED (the error above says why)\n";
     if (code == kExitOk) code = crm_code;
   }
   std::cout << "would:         sync ";
-  if (s.resources.empty())
+  if (s.cycle.resources.empty())
     std::cout << "every resource";
   else
-    for (const auto& r : s.resources) std::cout << r << " ";
+    for (const auto& r : s.cycle.resources) std::cout << r << " ";
   std::cout << " every " << std::chrono::duration_cast<std::chrono::seconds>(s.interval).count()
-            << " s, conflicts: " << sync::to_string(s.conflict_policy) << "\n";
+            << " s, conflicts: " << sync::to_string(s.cycle.push.policy) << "\n";
   return code;
 }
 
@@ -483,9 +483,9 @@ int verify(const ServiceSettings& s) {
       return kExitDatabase;
     }
     asio::io_context io;
-    sync::CrmOverHttp crm(io.get_executor(), client_options(s), s.retry);
+    sync::CrmOverHttp crm(io.get_executor(), s.client, s.retry);
     const sync::VerifyReport report =
-        run_to_completion(io, sync::verify_mirror(db, crm, s.resources));
+        run_to_completion(io, sync::verify_mirror(db, crm, s.cycle.resources));
     for (const sync::Difference& d : report.differences)
       std::cout << d.resource << " " << d.id << ": " << d.what << "\n";
     for (const std::string& u : report.unreadable) std::cout << "not verified: " << u << "\n";

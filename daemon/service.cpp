@@ -22,7 +22,6 @@
 #include "daemon/logging.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
-#include "daemon/sync_options.h"
 #include "storage/failpoint.h"
 #include "storage/mirror.h"
 #include "storage/status.h"
@@ -141,12 +140,12 @@ class Service {
     // Another URL or token may reach another account: checked again before the next push.
     account_confirmed_ = false;
     if (crm_) crm_->shutdown();
-    crm_ = std::make_unique<sync::CrmOverHttp>(io_.get_executor(), client_options(settings_),
-                                               settings_.retry);
+    crm_ =
+        std::make_unique<sync::CrmOverHttp>(io_.get_executor(), settings_.client, settings_.retry);
   }
 
   asio::awaitable<sync::CycleReport> run_one_cycle(bool full, bool first) {
-    sync::CycleOptions options = cycle_options(settings_);
+    sync::CycleOptions options = settings_.cycle;
     options.pull_enabled = full;
     // A full cycle always checks the account; a push between them only until one check passed
     // on this connection (a reload may have changed the URL or token).
@@ -343,7 +342,7 @@ int run_service(const SettingsLoader& load) {
     open_options.report_group = settings.report_group;
     storage::Mirror mirror = storage::Mirror::open(settings.database, open_options);
     spdlog::info("clevertim-sync running: mirror {}, CRM {}, every {}", settings.database.string(),
-                 settings.url, human_duration(settings.interval));
+                 settings.client.base_url, human_duration(settings.interval));
     asio::io_context io;
     Service service(io, mirror, load, settings);
     std::exception_ptr failure;

@@ -4,6 +4,8 @@
 
 #include "config/config.h"
 #include "daemon/command_line.h"
+#include "sync/account.h"
+#include "sync/merge.h"
 #include "sync/url.h"
 
 namespace clevertim::daemon {
@@ -25,33 +27,40 @@ ServiceSettings load_settings(const CommandLine& cl, bool need_token) {
                                 "', which is not a group on this machine");
     s.report_group = g->gr_gid;
   }
-  s.url = c.server.url;
   // A URL that cannot be used is a configuration error (exit 2), said as such; it used to
   // surface as "the mirror could not be written".
   try {
-    sync::parse_base_url(s.url);
+    sync::parse_base_url(c.server.url);
   } catch (const std::invalid_argument& e) {
     throw config::ConfigError("server.url (or --url) cannot be used: " + std::string(e.what()) +
                               "; give the API's base URL, such as https://www.clevertim.com/api");
   }
-  if (need_token) s.token = config::load_token(c);
-  s.ca_file = c.server.ca_file;
-  s.allow_insecure_http = c.server.allow_insecure_http;
-  s.connect_timeout = c.server.connect_timeout;
-  s.request_timeout = c.server.request_timeout;
-  s.max_connections = c.server.max_connections;
   s.interval = c.sync.interval;
-  s.resources = c.sync.resources;
-  s.conflict_policy = *sync::parse_conflict_policy(c.sync.conflict_policy);
-  s.mass_delete_share = c.sync.mass_delete_share;
-  s.mass_delete_min = c.sync.mass_delete_min;
+  s.log_level = c.log_level;
+  s.metrics_file = c.metrics.textfile;
+
+  s.client.base_url = c.server.url;
+  if (need_token) s.client.token = config::load_token(c);
+  s.client.ca_file = c.server.ca_file;
+  s.client.allow_insecure_http = c.server.allow_insecure_http;
+  s.client.connect_timeout = c.server.connect_timeout;
+  s.client.request_timeout = c.server.request_timeout;
+  s.client.max_connections = c.server.max_connections;
+  s.client.max_element_size = c.sync.max_element_size;
+
   s.retry.base = c.sync.retry_base;
   s.retry.cap = c.sync.retry_cap;
   s.retry.attempts = c.sync.retry_attempts;
-  s.cycle_timeout = c.sync.cycle_timeout;
-  s.max_element_size = c.sync.max_element_size;
-  s.log_level = c.log_level;
-  s.metrics_file = c.metrics.textfile;
+
+  s.cycle.resources = c.sync.resources;
+  s.cycle.account = sync::AccountCheck{c.server.url, false};
+  s.cycle.pull.mass_delete_share = c.sync.mass_delete_share;
+  s.cycle.pull.mass_delete_min = c.sync.mass_delete_min;
+  s.cycle.push.policy = *sync::parse_conflict_policy(c.sync.conflict_policy);
+  s.cycle.push.mass_delete_share = c.sync.mass_delete_share;
+  s.cycle.push.mass_delete_min = c.sync.mass_delete_min;
+  s.cycle.push.concurrency = c.server.max_connections;
+  s.cycle.timeout = c.sync.cycle_timeout;
   return s;
 }
 
