@@ -86,23 +86,20 @@ std::optional<Timestamp> from_epoch_number(long double number) {
   return Timestamp{Instant(milliseconds(std::llround(std::floor(number)))), milliseconds(1)};
 }
 
-}  // namespace
+// A number of seconds or milliseconds since the epoch, as text.
+bool is_epoch_text(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+std::optional<Timestamp> from_epoch_text(std::string_view text) {
+  if (text.size() > 30 || std::count(text.begin(), text.end(), '.') > 1 || text.front() == '.' ||
+      text.back() == '.')
+    return std::nullopt;
+  return from_epoch_number(std::strtold(std::string(text).c_str(), nullptr));
+}
 
-std::optional<Timestamp> parse_timestamp(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  if (text.empty()) return std::nullopt;
-  // A number of seconds or milliseconds since the epoch, as text.
-  if (std::all_of(text.begin(), text.end(),
-                  [](char c) { return (c >= '0' && c <= '9') || c == '.'; })) {
-    if (text.size() > 30 || std::count(text.begin(), text.end(), '.') > 1 || text.front() == '.' ||
-        text.back() == '.')
-      return std::nullopt;
-    return from_epoch_number(std::strtold(std::string(text).c_str(), nullptr));
-  }
-  // ISO 8601: YYYY-MM-DD, then T or a space, HH:MM[:SS[.fraction]], then Z, an offset
-  // (+HH:MM, +HHMM, +HH) or nothing (UTC, which is what the API means).
-  size_t pos = 0;
+// YYYY-MM-DD, a real date.
+std::optional<std::chrono::year_month_day> read_date(std::string_view text, size_t& pos) {
   const auto year = digits(text, pos, 4);
   if (!year || pos >= text.size() || text[pos++] != '-') return std::nullopt;
   const auto month = digits(text, pos, 2);
@@ -113,22 +110,27 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
                                          std::chrono::month(static_cast<unsigned>(*month)),
                                          std::chrono::day(static_cast<unsigned>(*day))};
   if (!date.ok()) return std::nullopt;
-  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' '))
-    return std::nullopt;
-  ++pos;
+  return date;
+}
+
+// The time of day: HH:MM[:SS[.fraction]], and how precisely it was given.
+struct ClockTime {
+  milliseconds since_midnight{0};
+  milliseconds resolution = seconds(60);
+};
+std::optional<ClockTime> read_clock(std::string_view text, size_t& pos) {
   const auto hour = digits(text, pos, 2);
   if (!hour || pos >= text.size() || text[pos++] != ':') return std::nullopt;
   const auto minute = digits(text, pos, 2);
   if (!minute) return std::nullopt;
   int second = 0;
-  milliseconds fraction{0};
-  milliseconds resolution = seconds(60);
+  ClockTime clock;
   if (pos < text.size() && text[pos] == ':') {
     ++pos;
     const auto s = digits(text, pos, 2);
     if (!s) return std::nullopt;
     second = *s;
-    resolution = seconds(1);
+    clock.resolution = seconds(1);
     if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
       ++pos;
       const size_t start = pos;
@@ -139,39 +141,59 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
       }
       if (pos == start) return std::nullopt;
       for (size_t n = pos - start; n < 3; ++n) millis *= 10;  // ".5" is 500 ms
-      fraction = milliseconds(millis);
-      resolution = milliseconds(1);
+      clock.since_midnight = milliseconds(millis);
+      clock.resolution = milliseconds(1);
     }
   }
   // 24:00 and leap seconds (:60) are not what the API sends; refusing them is safer than
   // guessing.
   if (*hour > 23 || *minute > 59 || second > 59) return std::nullopt;
-  milliseconds offset{0};
+  clock.since_midnight +=
+      std::chrono::hours(*hour) + std::chrono::minutes(*minute) + seconds(second);
+  return clock;
+}
+
+// What follows the time: Z, an offset (+HH:MM, +HHMM, +HH) or nothing (UTC, which is what the
+// API means). The offset is what to subtract to get UTC.
+std::optional<milliseconds> read_offset(std::string_view text, size_t& pos) {
+  if (pos == text.size()) return milliseconds(0);
+  const char sign = text[pos++];
+  if (sign == 'Z' || sign == 'z') return milliseconds(0);
+  if (sign != '+' && sign != '-') return std::nullopt;
+  const auto oh = digits(text, pos, 2);
+  if (!oh) return std::nullopt;
+  int om = 0;
   if (pos < text.size()) {
-    const char sign = text[pos++];
-    if (sign == 'Z' || sign == 'z') {
-      // UTC
-    } else if (sign == '+' || sign == '-') {
-      const auto oh = digits(text, pos, 2);
-      if (!oh) return std::nullopt;
-      int om = 0;
-      if (pos < text.size()) {
-        if (text[pos] == ':') ++pos;
-        const auto m = digits(text, pos, 2);
-        if (!m) return std::nullopt;
-        om = *m;
-      }
-      if (*oh > 23 || om > 59) return std::nullopt;
-      offset = std::chrono::hours(*oh) + std::chrono::minutes(om);
-      if (sign == '-') offset = -offset;
-    } else {
-      return std::nullopt;
-    }
+    if (text[pos] == ':') ++pos;
+    const auto m = digits(text, pos, 2);
+    if (!m) return std::nullopt;
+    om = *m;
   }
-  if (pos != text.size()) return std::nullopt;
-  const Instant at = std::chrono::sys_days(date) + std::chrono::hours(*hour) +
-                     std::chrono::minutes(*minute) + seconds(second) + fraction - offset;
-  return Timestamp{at, resolution};
+  if (*oh > 23 || om > 59) return std::nullopt;
+  const milliseconds offset = std::chrono::hours(*oh) + std::chrono::minutes(om);
+  return sign == '-' ? -offset : offset;
+}
+
+}  // namespace
+
+std::optional<Timestamp> parse_timestamp(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  if (text.empty()) return std::nullopt;
+  if (is_epoch_text(text)) return from_epoch_text(text);
+  // ISO 8601: a date, then T or a space, a time of day, then Z, an offset or nothing.
+  size_t pos = 0;
+  const auto date = read_date(text, pos);
+  if (!date) return std::nullopt;
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' '))
+    return std::nullopt;
+  ++pos;
+  const auto clock = read_clock(text, pos);
+  if (!clock) return std::nullopt;
+  const auto offset = read_offset(text, pos);
+  if (!offset || pos != text.size()) return std::nullopt;
+  return Timestamp{std::chrono::sys_days(*date) + clock->since_midnight - *offset,
+                   clock->resolution};
 }
 
 std::optional<Timestamp> parse_timestamp(const boost::json::value& value) {

@@ -5,13 +5,6 @@
 #include <boost/json/monotonic_resource.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <charconv>
-#include <cinttypes>
-#include <cstdlib>
-#include <filesystem>
-#include <stdexcept>
-#include <system_error>
 
 #include "model/resources.h"
 #include "sync/json_stream.h"
@@ -26,50 +19,34 @@ bool has_local_changes(storage::SyncState state) {
   return state != storage::SyncState::kSynced;
 }
 
-// A staged line: the raw hash as 16 hex digits, a space, the serialized element. Keeping the
-// hash spares apply() hashing every element a second time.
-constexpr std::size_t kHashDigits = 16;
-
-// getline(3)'s buffer, freed however the reading loop ends.
-struct LineBuffer {
-  char* data = nullptr;
-  size_t capacity = 0;
-  ~LineBuffer() { std::free(data); }
-};
-
 }  // namespace
 
 ResourcePull::ResourcePull(storage::Mirror& mirror, const model::Resource& resource)
-    : mirror_(mirror), resource_(resource) {
+    : mirror_(mirror), resource_(resource), staged_(resource.endpoint) {
   storage::ElementTable table(mirror.db(), resource);
   known_ = table.load_known();
   local_deletions_ = table.load_local_deletions();
   report_.resource = std::string(resource.endpoint);
 }
 
-ResourcePull::~ResourcePull() {
-  if (staging_ != nullptr) std::fclose(staging_);
-}
+ResourcePull::~ResourcePull() = default;
 
+// Mapped here, on the thread reading the list, so that the mirror's thread only binds and
+// writes: it is the one a first pull waits for.
 void ResourcePull::stage(std::string_view raw, std::int64_t hash) {
-  if (staging_ == nullptr) {
-    // An unlinked temporary file: gone when closed, even after a crash.
-    staging_ = std::tmpfile();
-    if (staging_ == nullptr)
-      throw std::filesystem::filesystem_error(
-          "cannot create a temporary file to stage the " + std::string(resource_.endpoint) +
-              " pull; check that $TMPDIR is writable and has space",
-          std::error_code(errno, std::generic_category()));
+  // The element's values live in one arena, on the stack unless the element is large.
+  unsigned char arena[8192];
+  json::monotonic_resource resource(arena, sizeof arena);
+  const json::value element = json::parse(raw, &resource);
+  auto mapped = storage::map_element(resource_, element, std::string(raw), hash);
+  if (const auto* error = std::get_if<storage::MappingError>(&mapped)) {
+    // The stream hands over only elements that can be kept, and accept() checked the id: this
+    // does not happen. If it did, the row stays as last synced (its id counts as seen).
+    ++report_.skipped;
+    spdlog::warn("{} skipped: {}", resource_.endpoint, error->message);
+    return;
   }
-  if (std::fprintf(staging_, "%016" PRIx64 " ", static_cast<std::uint64_t>(hash)) !=
-          static_cast<int>(kHashDigits) + 1 ||
-      std::fwrite(raw.data(), 1, raw.size(), staging_) != raw.size() ||
-      std::fputc('\n', staging_) == EOF)
-    throw std::filesystem::filesystem_error(
-        "cannot write the " + std::string(resource_.endpoint) +
-            " pull's staging file; check the free space in $TMPDIR",
-        std::error_code(errno, std::generic_category()));
-  ++staged_;
+  staged_.add(std::get<storage::MappedElement>(mapped));
 }
 
 void ResourcePull::accept(const json::value& element) {
@@ -182,7 +159,7 @@ PullReport ResourcePull::apply(const PullOptions& options) {
     gone.clear();
   }
 
-  if (staged_ == 0 && gone.empty()) return report_;  // unchanged: not a single write
+  if (staged_.size() == 0 && gone.empty()) return report_;  // unchanged: not a single write
 
   storage::ElementTable table(mirror_.db(), resource_);
   storage::OwnWriteTransaction tx(mirror_.db());
@@ -200,21 +177,8 @@ void ResourcePull::reread_local_changes(storage::ElementTable& table) {
 }
 
 void ResourcePull::apply_staged(storage::ElementTable& table) {
-  if (staging_ == nullptr) return;
-  std::rewind(staging_);
-  LineBuffer line;
-  ssize_t length = 0;
-  while ((length = ::getline(&line.data, &line.capacity, staging_)) > 0) {
-    std::uint64_t hash = 0;
-    std::from_chars(line.data, line.data + kHashDigits, hash, 16);
-    std::string raw(line.data + kHashDigits + 1, static_cast<size_t>(length) - kHashDigits - 2);
-    // The element's values live in one arena, on the stack unless the element is large.
-    unsigned char arena[8192];
-    json::monotonic_resource resource(arena, sizeof arena);
-    const json::value element = json::parse(raw, &resource);
-    auto mapped =
-        storage::map_element(resource_, element, std::move(raw), static_cast<std::int64_t>(hash));
-    auto& e = std::get<storage::MappedElement>(mapped);  // ids were checked in accept()
+  staged_.rewind();
+  for (storage::MappedElement e; staged_.next(e);) {
     for (const std::string& warning : e.warnings) spdlog::warn("{}", warning);
     report_.warnings += static_cast<std::int64_t>(e.warnings.size());
 

@@ -1,16 +1,15 @@
 // Pulling one resource: the diff between what the CRM sent and the mirror, applied at once.
 //
 // Elements arrive one at a time while the read-all streams in (`accept`). Unchanged elements
-// (same raw hash) cost nothing; changed and new ones are staged in a temporary file, so memory
-// stays small however large the account. Only after the whole collection arrived intact does
-// `apply` write the changes, in one short transaction. A fetch that failed half-way is simply
-// dropped: nothing is applied.
+// (same raw hash) cost nothing; changed and new ones are mapped to their rows and staged in a
+// temporary file (StagedElements), so memory stays small however large the account. Only after the
+// whole collection arrived intact does `apply` write the changes, in one short transaction. A fetch
+// that failed half-way is simply dropped: nothing is applied.
 #pragma once
 
 #include <boost/json/fwd.hpp>
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -19,6 +18,7 @@
 
 #include "storage/element_table.h"
 #include "storage/mirror.h"
+#include "sync/staged_elements.h"
 
 namespace clevertim::sync {
 
@@ -95,8 +95,7 @@ class ResourcePull {
   std::unordered_map<std::int64_t, storage::KnownRow> known_;
   std::unordered_map<std::int64_t, std::int64_t> local_deletions_;  // id -> hash of last raw
   std::unordered_set<std::int64_t> seen_;
-  std::FILE* staging_ = nullptr;  // changed elements, one per line (see stage())
-  std::int64_t staged_ = 0;
+  StagedElements staged_;  // changed and new elements, mapped
   PullReport report_;
 };
 
