@@ -18,6 +18,7 @@
 #include "storage/conflict_log.h"
 #include "storage/element_table.h"
 #include "storage/local_ids.h"
+#include "storage/outbox.h"
 #include "storage/push_ledger.h"
 #include "storage/schema.h"
 #include "storage/statement_cache.h"
@@ -283,22 +284,16 @@ class PushRun {
 
   std::vector<Item> load_items() {
     std::vector<Item> items;
-    SQLite::Statement q(db_,
-                        "SELECT resource, record_id, max(seq), max(created_at), "
-                        "max(operation = 'insert'), max(operation = 'delete'), "
-                        "max(CASE WHEN operation = 'delete' THEN old_raw END) FROM outbox "
-                        "GROUP BY resource, record_id HAVING max(error IS NULL) = 1 "
-                        "ORDER BY min(seq)");
-    while (q.executeStep()) {
+    for (storage::PendingRow& row : outbox_.pending_rows()) {
       Item item;
-      item.resource = model::find_resource(q.getColumn(0).getString());
+      item.resource = model::find_resource(row.endpoint);
       if (item.resource == nullptr) continue;  // written by a newer release; left alone
-      item.id = q.getColumn(1).getInt64();
-      item.last_seq = q.getColumn(2).getInt64();
-      item.last_edit = q.getColumn(3).getString();
-      item.has_insert = q.getColumn(4).getInt() != 0;
-      item.has_delete = q.getColumn(5).getInt() != 0;
-      if (!q.getColumn(6).isNull()) item.deleted_raw = q.getColumn(6).getString();
+      item.id = row.id;
+      item.last_seq = row.last_seq;
+      item.last_edit = std::move(row.last_edit);
+      item.has_insert = row.has_insert;
+      item.has_delete = row.has_delete;
+      item.deleted_raw = std::move(row.deleted_raw);
       items.push_back(std::move(item));
     }
     return items;
@@ -323,23 +318,18 @@ class PushRun {
   LocalEditTimes local_edit_times(const Item& item) {
     LocalEditTimes times;
     times.row = parse_timestamp(item.last_edit);
-    SQLite::Statement& q = statement(
-        "SELECT operation, changed, created_at FROM outbox WHERE resource = ? AND record_id = ? "
-        "AND seq <= ?");
-    q.bind(1, std::string(item.resource->endpoint));
-    q.bind(2, item.id);
-    q.bind(3, item.last_seq);
     auto later = [](std::optional<Timestamp>& slot, const Timestamp& t) {
       if (!slot || t.at > slot->at) slot = t;
     };
-    while (q.executeStep()) {
-      const auto when = parse_timestamp(q.getColumn(2).getString());
+    for (const storage::OutboxEntry& entry :
+         outbox_.entries_up_to(item.resource->endpoint, item.id, item.last_seq)) {
+      const auto when = parse_timestamp(entry.created_at);
       if (!when) continue;
-      if (q.getColumn(0).getString() == "insert" || q.getColumn(1).isNull()) {
+      if (entry.is_insert || !entry.changed) {
         later(times.every_column, *when);
         continue;
       }
-      const std::string changed = q.getColumn(1).getString();  // "city,title"
+      const std::string& changed = *entry.changed;  // "city,title"
       for (size_t start = 0; start <= changed.size();) {
         const size_t comma = std::min(changed.find(',', start), changed.size());
         if (comma > start) {
@@ -358,26 +348,14 @@ class PushRun {
   }
 
   std::int64_t later_entries(const Item& item, std::int64_t id) {
-    SQLite::Statement& q = statement(
-        "SELECT count(*) FROM outbox WHERE resource = ? AND record_id = ? AND "
-        "seq > ?");
-    q.bind(1, std::string(item.resource->endpoint));
-    q.bind(2, id);
-    q.bind(3, item.last_seq);
-    q.executeStep();
-    return q.getColumn(0).getInt64();
+    return outbox_.entries_after(item.resource->endpoint, id, item.last_seq);
   }
 
   // ---- writing (inside the batch, or an OwnWriteTransaction before sending starts)
   // -----------------------------------
 
   void consume(const Item& item, std::int64_t id) {
-    SQLite::Statement& q =
-        statement("DELETE FROM outbox WHERE resource = ? AND record_id = ? AND seq <= ?");
-    q.bind(1, std::string(item.resource->endpoint));
-    q.bind(2, id);
-    q.bind(3, item.last_seq);
-    q.exec();
+    outbox_.consume(item.resource->endpoint, id, item.last_seq);
   }
 
   void drop_remote_version(const model::Resource& r, std::int64_t id) {
@@ -512,14 +490,7 @@ class PushRun {
     spdlog::error("{} was not pushed: {}", label(*item.resource, item.id), why);
     batch_->add([&] {
       table_for(*item.resource).set_state(item.id, SyncState::kError, why);
-      SQLite::Statement& q = statement(
-          "UPDATE outbox SET error = ? WHERE resource = ? AND record_id = ? AND seq "
-          "<= ?");
-      q.bind(1, why);
-      q.bind(2, std::string(item.resource->endpoint));
-      q.bind(3, item.id);
-      q.bind(4, item.last_seq);
-      q.exec();
+      outbox_.mark_refused(item.resource->endpoint, item.id, item.last_seq, why);
     });
   }
 
@@ -1028,12 +999,7 @@ class PushRun {
         });
       }
       OwnWriteTransaction tx(db_);
-      SQLite::Statement q(db_,
-                          "UPDATE outbox SET held = ? WHERE resource = ? AND operation = "
-                          "'delete'");
-      reason ? q.bind(1, *reason) : q.bind(1);
-      q.bind(2, std::string(resource->endpoint));
-      q.exec();
+      outbox_.hold_deletions(resource->endpoint, reason);
       tx.commit();
     }
   }
@@ -1074,13 +1040,7 @@ class PushRun {
         Item item;
         item.resource = intent.resource;
         item.id = intent.id;
-        SQLite::Statement q(db_,
-                            "SELECT coalesce(max(seq), 0) FROM outbox WHERE resource = ? AND "
-                            "record_id = ? AND operation = 'insert'");
-        q.bind(1, std::string(intent.resource->endpoint));
-        q.bind(2, intent.id);
-        q.executeStep();
-        item.last_seq = q.getColumn(0).getInt64();
+        item.last_seq = outbox_.last_insert_seq(intent.resource->endpoint, intent.id);
         if (table.read(intent.id)) adopt_lost_create(item, intent.payload, *found);
       }
       drop_intent(*intent.resource, intent.id);
@@ -1196,18 +1156,8 @@ class PushRun {
       table.write(*row);
       drop_remote_version(*r, id);
       // The remaining local values go out with the next push, as an ordinary update.
-      SQLite::Statement clear(db_, "DELETE FROM outbox WHERE resource = ? AND record_id = ?");
-      clear.bind(1, std::string(r->endpoint));
-      clear.bind(2, id);
-      clear.exec();
-      if (to_send) {
-        SQLite::Statement queue(db_,
-                                "INSERT INTO outbox (resource, record_id, operation) VALUES (?, "
-                                "?, 'update')");
-        queue.bind(1, std::string(r->endpoint));
-        queue.bind(2, id);
-        queue.exec();
-      }
+      outbox_.clear(r->endpoint, id);
+      if (to_send) outbox_.queue_update(r->endpoint, id);
     }
     // The choice settles the row, so every open conflict of it is settled with this one
     // (mirrors written by earlier releases may hold several).
@@ -1241,6 +1191,7 @@ class PushRun {
   std::map<const model::Resource*, std::unique_ptr<storage::ElementTable>> tables_;
   storage::StatementCache statements_{db_};
   storage::LocalIdRewriter rekey_{db_};
+  storage::Outbox outbox_{db_, statements_};
   storage::PushLedger ledger_{db_, statements_};
   storage::ConflictLog conflicts_{statements_};
   CrmWriter& writer_;
@@ -1295,7 +1246,8 @@ bool resolve_conflict(storage::Mirror& mirror, std::int64_t conflict_id, std::st
 std::int64_t retry_failed_changes(storage::Mirror& mirror) {
   SQLite::Database& db = mirror.db();
   OwnWriteTransaction tx(db);
-  db.exec("UPDATE outbox SET error = NULL WHERE error IS NOT NULL");
+  storage::StatementCache statements(db);
+  storage::Outbox(db, statements).clear_refusals();
   std::int64_t count = 0;  // rows, as people count what they retry
   for (const model::Resource& r : model::all_resources()) {
     if (r.read_only) continue;
