@@ -3,6 +3,18 @@
 #include <SQLiteCpp/Statement.h>
 
 namespace clevertim::storage {
+namespace {
+
+// The one number a query answers. The statement is reset at once, as if it had been made for
+// this call only: a cached statement left stepping would keep its read snapshot open.
+std::int64_t single_number(SQLite::Statement& q) {
+  q.executeStep();
+  const std::int64_t n = q.getColumn(0).getInt64();
+  q.reset();
+  return n;
+}
+
+}  // namespace
 
 Outbox::Outbox(SQLite::Database& db, StatementCache& statements)
     : db_(db), statements_(statements) {}
@@ -57,8 +69,7 @@ std::int64_t Outbox::entries_after(std::string_view endpoint, std::int64_t id,
   q.bind(1, std::string(endpoint));
   q.bind(2, id);
   q.bind(3, last_seq);
-  q.executeStep();
-  return q.getColumn(0).getInt64();
+  return single_number(q);
 }
 
 std::int64_t Outbox::last_insert_seq(std::string_view endpoint, std::int64_t id) {
@@ -67,8 +78,7 @@ std::int64_t Outbox::last_insert_seq(std::string_view endpoint, std::int64_t id)
       "record_id = ? AND operation = 'insert'");
   q.bind(1, std::string(endpoint));
   q.bind(2, id);
-  q.executeStep();
-  return q.getColumn(0).getInt64();
+  return single_number(q);
 }
 
 void Outbox::consume(std::string_view endpoint, std::int64_t id, std::int64_t last_seq) {

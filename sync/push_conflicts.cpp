@@ -2,10 +2,8 @@
 // choice, at the start of a push or on its own (`clevertim-sync resolve`).
 #include "sync/push_conflicts.h"
 
-#include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 
-#include "storage/clock.h"
 #include "sync/push_run.h"
 
 namespace clevertim::sync {
@@ -47,41 +45,17 @@ std::vector<Cell> settled_cells(const model::Resource& r, const std::vector<Cell
 }
 
 void PushRun::settle_resolved_conflicts() {
-  std::vector<std::int64_t> ids;
-  SQLite::Statement q(db_,
-                      "SELECT id FROM conflicts WHERE resolution IS NOT NULL AND resolved_at IS "
-                      "NULL");
-  while (q.executeStep()) ids.push_back(q.getColumn(0).getInt64());
-  for (std::int64_t id : ids) settle(id);
+  for (std::int64_t id : conflicts_.chosen()) settle(id);
 }
 
 bool PushRun::settle(std::int64_t conflict_id) {
-  SQLite::Statement q(db_,
-                      "SELECT resource, record_id, resolution, remote FROM conflicts WHERE id = "
-                      "? AND resolution IS NOT NULL AND resolved_at IS NULL");
-  q.bind(1, conflict_id);
-  if (!q.executeStep()) return false;
-  const model::Resource* r = model::find_resource(q.getColumn(0).getString());
-  const std::int64_t id = q.getColumn(1).getInt64();
-  const bool keep_local = q.getColumn(2).getString() == "local";
-  std::optional<std::string> remote_raw;
-  if (!q.getColumn(3).isNull()) remote_raw = q.getColumn(3).getString();
+  auto choice = conflicts_.choice(conflict_id);
+  if (!choice) return false;
+  const model::Resource* r = model::find_resource(choice->endpoint);
   if (r == nullptr) return false;
-
   OwnWriteTransaction tx(db_);
-  apply_choice(*r, id, keep_local, std::move(remote_raw));
-  // The choice settles the row, so every open conflict of it is settled with this one
-  // (mirrors written by earlier releases may hold several).
-  SQLite::Statement done(db_,
-                         "UPDATE conflicts SET resolved_at = ?, resolution = coalesce(resolution, "
-                         "?) WHERE id = ? OR (resource = ? AND record_id = ? AND resolved_at IS "
-                         "NULL)");
-  done.bind(1, storage::utc_now_iso());
-  done.bind(2, keep_local ? "local" : "remote");
-  done.bind(3, conflict_id);
-  done.bind(4, std::string(r->endpoint));
-  done.bind(5, id);
-  done.exec();
+  apply_choice(*r, choice->id, choice->keep_local, std::move(choice->remote));
+  conflicts_.settle(conflict_id, r->endpoint, choice->id, choice->keep_local);
   tx.commit();
   return true;
 }
@@ -145,11 +119,8 @@ void PushRun::refresh_open_conflict(const model::Resource& r, std::int64_t id,
 bool resolve_conflict(storage::Mirror& mirror, std::int64_t conflict_id, std::string_view side) {
   if (side != "local" && side != "remote") return false;
   {
-    SQLite::Statement q(mirror.db(),
-                        "UPDATE conflicts SET resolution = ? WHERE id = ? AND resolved_at IS NULL");
-    q.bind(1, std::string(side));
-    q.bind(2, conflict_id);
-    if (q.exec() == 0) return false;
+    storage::StatementCache statements(mirror.db());
+    if (!storage::ConflictLog(statements).choose(conflict_id, side)) return false;
   }
   NoWriter unused;
   PushOptions options;

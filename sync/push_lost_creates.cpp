@@ -1,7 +1,6 @@
 // POSTs whose answer was lost (an intent left in push_intents): if the pull found the element,
 // it is adopted instead of being sent again; if not, it is sent again; if the list could not
 // be read, it waits.
-#include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
@@ -19,14 +18,13 @@ struct Intent {
   json::object payload;
 };
 
-std::vector<Intent> read_intents(SQLite::Database& db) {
+// The POSTs whose answer was never recorded, of the resources this release knows.
+std::vector<Intent> read_intents(storage::PushLedger& ledger) {
   std::vector<Intent> intents;
-  SQLite::Statement q(db, "SELECT resource, record_id, payload FROM push_intents");
-  while (q.executeStep()) {
-    const model::Resource* r = model::find_resource(q.getColumn(0).getString());
+  for (const storage::UnansweredCreate& create : ledger.unanswered_creates()) {
+    const model::Resource* r = model::find_resource(create.endpoint);
     if (r == nullptr) continue;
-    intents.push_back(
-        {r, q.getColumn(1).getInt64(), json::parse(q.getColumn(2).getString()).as_object()});
+    intents.push_back({r, create.id, json::parse(create.payload).as_object()});
   }
   return intents;
 }
@@ -47,7 +45,7 @@ bool same_identity(const std::vector<std::string_view>& identity, const json::ob
 }  // namespace
 
 void PushRun::recognise_lost_creates() {
-  for (const Intent& intent : read_intents(db_)) {
+  for (const Intent& intent : read_intents(ledger_)) {
     if (!options_.freshly_pulled.contains(std::string(intent.resource->endpoint))) {
       blocked_.insert({intent.resource->endpoint, intent.id});
       report_.waiting++;
