@@ -160,7 +160,7 @@ TEST_CASE("push plan: a person's choice keeps the local value of fields changed 
   CHECK(mine[field("city")] == Cell{std::string("Paris")});
 }
 
-TEST_CASE("push plan: rows are sorted into creates, updates and deletions; blocked ones wait") {
+TEST_CASE("push plan: rows are sorted into creates, updates and deletions, blocked ones left out") {
   const model::Resource* company = model::find_resource("company");
   const auto item = [](const model::Resource* r, std::int64_t id, bool insert, bool del) {
     sync::Item i;
@@ -182,7 +182,7 @@ TEST_CASE("push plan: rows are sorted into creates, updates and deletions; block
   CHECK(plan.deletes.begin()->second.front().id == 43);
 }
 
-TEST_CASE("push plan: a payload naming a new row waits for it; a bad value is refused") {
+TEST_CASE("push plan: a payload naming a new row waits for it, a bad value is refused") {
   auto local = cells(R"({"id":42,"fn":"Ann","companyId":-7})");
   auto payload = sync::build_payload(contact(), local, {field("companyId")}, false);
   auto* waits = std::get_if<sync::PayloadProblem>(&payload);
