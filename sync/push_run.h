@@ -9,10 +9,11 @@
 //   push_conflicts.{h,cpp}   conflicts: recording them, settling a person's choice.
 // Payloads themselves are built by the pure functions of push_payload.h.
 //
-// Transactions: before sending starts, each settled row is written in an OwnWriteTransaction
-// of its own; while sending, everything goes through the WriteBatch (write_batch.h), which is
-// committed before any request that must not be sent twice. What decides a write is read
-// again inside that write's transaction (HACKING.md, "The life of the push's tables").
+// Transactions: settling chosen conflicts, lost creates, cancelled creates and held deletions
+// each write in an OwnWriteTransaction of their own; from the reading of current versions on,
+// everything goes through the WriteBatch (write_batch.h), which is committed before any
+// request that must not be sent twice. What decides a write is read again inside that
+// write's transaction (HACKING.md, "The life of the push's tables"); run() keeps that order.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
