@@ -62,4 +62,50 @@ void ConflictLog::refresh_open_remote(std::string_view endpoint, std::int64_t id
   q.exec();
 }
 
+bool ConflictLog::choose(std::int64_t conflict_id, std::string_view side) {
+  SQLite::Statement& q =
+      statements_.get("UPDATE conflicts SET resolution = ? WHERE id = ? AND resolved_at IS NULL");
+  q.bind(1, std::string(side));
+  q.bind(2, conflict_id);
+  return q.exec() > 0;
+}
+
+std::vector<std::int64_t> ConflictLog::chosen() {
+  SQLite::Statement& q = statements_.get(
+      "SELECT id FROM conflicts WHERE resolution IS NOT NULL AND resolved_at IS "
+      "NULL");
+  std::vector<std::int64_t> ids;
+  while (q.executeStep()) ids.push_back(q.getColumn(0).getInt64());
+  return ids;
+}
+
+std::optional<ConflictChoice> ConflictLog::choice(std::int64_t conflict_id) {
+  SQLite::Statement& q = statements_.get(
+      "SELECT resource, record_id, resolution, remote FROM conflicts WHERE id = "
+      "? AND resolution IS NOT NULL AND resolved_at IS NULL");
+  q.bind(1, conflict_id);
+  if (!q.executeStep()) return std::nullopt;
+  ConflictChoice choice;
+  choice.endpoint = q.getColumn(0).getString();
+  choice.id = q.getColumn(1).getInt64();
+  choice.keep_local = q.getColumn(2).getString() == "local";
+  if (!q.getColumn(3).isNull()) choice.remote = q.getColumn(3).getString();
+  q.reset();  // no read snapshot kept open until the statement's next use
+  return choice;
+}
+
+void ConflictLog::settle(std::int64_t conflict_id, std::string_view endpoint, std::int64_t id,
+                         bool keep_local) {
+  SQLite::Statement& q = statements_.get(
+      "UPDATE conflicts SET resolved_at = ?, resolution = coalesce(resolution, "
+      "?) WHERE id = ? OR (resource = ? AND record_id = ? AND resolved_at IS "
+      "NULL)");
+  q.bind(1, utc_now_iso());
+  q.bind(2, keep_local ? "local" : "remote");
+  q.bind(3, conflict_id);
+  q.bind(4, std::string(endpoint));
+  q.bind(5, id);
+  q.exec();
+}
+
 }  // namespace clevertim::storage

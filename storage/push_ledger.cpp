@@ -56,6 +56,16 @@ void PushLedger::drop_intent(std::string_view endpoint, std::int64_t id) {
   drop("DELETE FROM push_intents WHERE resource = ? AND record_id = ?", intents_, endpoint, id);
 }
 
+// Read once per push: prepared here, not kept.
+std::vector<UnansweredCreate> PushLedger::unanswered_creates() {
+  std::vector<UnansweredCreate> creates;
+  SQLite::Statement q(db_, "SELECT resource, record_id, payload FROM push_intents");
+  while (q.executeStep())
+    creates.push_back(
+        {q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getString()});
+  return creates;
+}
+
 void PushLedger::add_sent_update(std::string_view endpoint, std::int64_t id,
                                  const std::string& payload) {
   sent_updates_.emplace(std::string(endpoint), id);

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "storage/statement_cache.h"
 
@@ -27,6 +28,13 @@ namespace clevertim::storage {
 struct RemoteVersion {
   std::optional<std::string> raw;  // none when deleted
   bool deleted = false;
+};
+
+// A POST whose answer was never recorded.
+struct UnansweredCreate {
+  std::string endpoint;
+  std::int64_t id = 0;
+  std::string payload;  // the JSON text that was sent
 };
 
 class PushLedger {
@@ -44,6 +52,8 @@ class PushLedger {
   // `payload`: the JSON text of what is about to be sent.
   void add_intent(std::string_view endpoint, std::int64_t id, const std::string& payload);
   void drop_intent(std::string_view endpoint, std::int64_t id);
+  // Every intent left over: a POST whose answer was lost (or is on its way in another run).
+  std::vector<UnansweredCreate> unanswered_creates();
 
   void add_sent_update(std::string_view endpoint, std::int64_t id, const std::string& payload);
   bool may_have_sent_update(std::string_view endpoint, std::int64_t id) const;
