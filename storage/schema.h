@@ -22,7 +22,7 @@
 namespace clevertim::storage {
 
 // The schema version this build writes; stored in PRAGMA user_version.
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // Statements that bring a mirror from version `to_version - 1` to `to_version` (1 creates the
 // tables in an empty file). Triggers and views are not part of them: see below.

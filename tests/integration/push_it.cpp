@@ -557,7 +557,7 @@ TEST_CASE_FIXTURE(SyncFixture,
       "INSERT INTO outbox (resource, record_id, operation) VALUES ('company', -70, 'insert'),"
       "('company', -70, 'delete'), ('company', -70, 'insert'), ('contact', -71, 'insert');");
   REQUIRE_MESSAGE(sync() == 0, output);
-  CHECK(query("PRAGMA user_version") == "6");
+  CHECK(query("PRAGMA user_version") == "7");
   CHECK(remote_count(*this, "company", "cn", "Old B") == 1);
   CHECK(remote_named(*this, "contact", "fn", "Old child").at("companyId") ==
         remote_named(*this, "company", "cn", "Old B").at("id"));

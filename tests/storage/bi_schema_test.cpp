@@ -8,9 +8,11 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "mirror_fixture.h"
 #include "storage/mirror.h"
+#include "storage/schema.h"
 
 using namespace clevertim;
 using clevertim::testing::run_sqlite3;
@@ -157,7 +159,7 @@ TEST_CASE("a version-5 mirror gets the same declarations, and notes' lists of on
   REQUIRE_MESSAGE(made.ok(), made.output);
   {
     auto mirror = storage::Mirror::open(path);
-    CHECK(mirror.schema_version() == 6);
+    CHECK(mirror.schema_version() == storage::kSchemaVersion);
     CHECK(mirror.db().execAndGet("PRAGMA integrity_check").getString() == "ok");
     CHECK(text(mirror.db(),
                "SELECT id, coalesce(customer_id, '-'), sync_state FROM notes WHERE "
@@ -174,4 +176,83 @@ TEST_CASE("a version-5 mirror gets the same declarations, and notes' lists of on
   CHECK(text(db,
              "SELECT count(*) FROM pragma_foreign_key_list('contacts') WHERE \"from\" = "
              "'company_id'") == "1");
+}
+
+// The ISO column takes a time stamp already in its own form as it is, without strftime(): for
+// every such text, valid or not (a 29 February, a day 00 or 31, an hour 24), the column must
+// hold exactly what strftime() makes of it, as before version 7.
+TEST_CASE("an ISO column's short way gives what strftime gives, for every canonical form") {
+  ScratchDir dir;
+  auto mirror = storage::Mirror::open(dir / "crm.db");
+  SQLite::Database& db = mirror.db();
+  std::vector<std::string> stamps;
+  for (const char* year : {"0000", "1970", "2000", "2023", "2024", "2100", "9999"})
+    for (const char* month : {"00", "01", "02", "04", "09", "10", "12", "13", "19"})
+      for (const char* day :
+           {"00", "01", "09", "10", "19", "20", "28", "29", "30", "31", "32", "39"})
+        for (const char* hour : {"00", "09", "19", "20", "23", "24", "29"})
+          stamps.push_back(std::string(year) + "-" + month + "-" + day + "T" + hour + ":59:05Z");
+  db.exec("UPDATE sync_control SET applying = 1");
+  SQLite::Statement insert(db, "INSERT INTO companies (id, name, added_on) VALUES (?, 'x', ?)");
+  for (std::size_t i = 0; i < stamps.size(); ++i) {
+    insert.reset();
+    insert.bind(1, static_cast<std::int64_t>(i + 1));
+    insert.bind(2, stamps[i]);
+    insert.exec();
+  }
+  db.exec("UPDATE sync_control SET applying = 0");
+  CHECK(text(db,
+             "SELECT count(*) FROM companies WHERE added_on_iso IS NOT "
+             "strftime('%Y-%m-%dT%H:%M:%SZ', added_on)") == "0");
+  CHECK(text(db, "SELECT count(*) FROM companies WHERE added_on_iso = added_on") != "0");
+  CHECK(text(db, "SELECT count(*) FROM companies WHERE added_on_iso IS NULL") != "0");
+}
+
+TEST_CASE(
+    "a version-6 mirror's ISO columns are made again, unless a view of the user's names one") {
+  ScratchDir dir;
+  const auto path = dir / "crm.db";
+  std::string fresh_columns;
+  {
+    auto mirror = storage::Mirror::open(path);
+    testing::seed(mirror, "contact", R"([{"id": 42, "fn": "Ann", "ao": "2013-12-29T04:04:00Z",
+      "lm": 1385000000123}])");
+    testing::seed(mirror, "task", R"([{"id": 9, "name": "Call", "ao": "2013-12-29T04:04:00Z",
+      "startDate": {"y": 2013, "mo": 12, "d": 29}}])");
+    fresh_columns =
+        text(mirror.db(), "SELECT group_concat(name) FROM pragma_table_xinfo('contacts')");
+  }
+  // As version 6 made them: the same columns, defined without the short way.
+  const char* as_version6 =
+      "PRAGMA writable_schema = ON;"
+      "UPDATE sqlite_schema SET sql = replace(replace(sql, 'CASE WHEN \"added_on\" GLOB', "
+      "'CASE WHEN \"added_on\" || '''' GLOB'), 'CASE WHEN \"last_modified\" GLOB', "
+      "'CASE WHEN \"last_modified\" || '''' GLOB') WHERE name IN ('contacts', 'tasks');"
+      "PRAGMA writable_schema = OFF; PRAGMA user_version = 6;";
+  REQUIRE(run_sqlite3(path, as_version6).ok());
+  REQUIRE(run_sqlite3(path, "SELECT added_on_iso FROM contacts").ok());
+  // A view of the user's naming tasks.added_on_iso: that column cannot be dropped, and stays.
+  REQUIRE(run_sqlite3(path, "CREATE VIEW my_tasks AS SELECT id, added_on_iso FROM tasks").ok());
+  {
+    auto mirror = storage::Mirror::open(path);
+    CHECK(mirror.schema_version() == storage::kSchemaVersion);
+    SQLite::Database& db = mirror.db();
+    CHECK(text(db,
+               "SELECT instr(sql, '\"added_on\" || ''''') FROM sqlite_schema WHERE name = "
+               "'contacts'") == "0");
+    CHECK(text(db,
+               "SELECT instr(sql, '\"added_on\" || ''''') > 0 FROM sqlite_schema WHERE "
+               "name = 'tasks'") == "1");
+    CHECK(text(db, "SELECT added_on_iso, last_modified_iso FROM contacts") ==
+          "2013-12-29T04:04:00Z|2013-11-21T02:13:20Z");
+    CHECK(text(db, "SELECT m.added_on_iso, start_iso FROM my_tasks AS m JOIN tasks USING (id)") ==
+          "2013-12-29T04:04:00Z|2013-12-29");
+    CHECK(text(db, "SELECT group_concat(name) FROM pragma_table_xinfo('contacts')") ==
+          fresh_columns);
+    CHECK(text(db,
+               "SELECT instr(sql, '\"last_modified\" || ''''') FROM sqlite_schema WHERE name = "
+               "'tasks'") == "0");
+    CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+  }
+  check_as_a_bi_tool(path);
 }
