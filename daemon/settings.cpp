@@ -6,7 +6,7 @@
 #include "daemon/command_line.h"
 #include "sync/account.h"
 #include "sync/merge.h"
-#include "sync/url.h"
+#include "http/url.h"
 
 namespace clevertim::daemon {
 

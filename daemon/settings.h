@@ -14,8 +14,8 @@
 #include <string>
 
 #include "sync/cycle.h"
-#include "sync/http_client.h"
-#include "sync/retry.h"
+#include "http/http_client.h"
+#include "http/retry.h"
 
 namespace clevertim::daemon {
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 [ -f "$build/compile_commands.json" ] || cmake -S . -B "$build" >/dev/null
-files=$(git ls-files 'model/*.cpp' 'storage/*.cpp' 'report/*.cpp' 'sync/*.cpp' 'config/*.cpp' 'daemon/*.cpp' 'emulator/*.cpp' | grep -v asio_impl.cpp)
+files=$(git ls-files 'model/*.cpp' 'storage/*.cpp' 'report/*.cpp' 'sync/*.cpp' 'http/*.cpp' 'config/*.cpp' 'daemon/*.cpp' 'emulator/*.cpp' | grep -v asio_impl.cpp)
 out=$(mktemp)
 printf '%s\n' $files | xargs -P "${JOBS:-2}" -n 4 clang-tidy -p "$build" --quiet 2>/dev/null >"$out" || true
 if grep -E "warning:|error:" "$out"; then

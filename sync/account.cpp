@@ -9,7 +9,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "sync/url.h"
+#include "http/url.h"
 
 namespace clevertim::sync {
 namespace {

@@ -7,7 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "sync/http_client.h"
+#include "http/http_client.h"
 
 namespace clevertim::sync {
 namespace {

@@ -23,7 +23,7 @@
 #include "storage/traffic.h"
 #include "sync/crm_reader.h"
 #include "sync/crm_writer.h"
-#include "sync/retry.h"
+#include "http/retry.h"
 
 namespace clevertim::sync {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "sync/compact_taker.h"
+#include "http/compact_taker.h"
 
 namespace clevertim::sync {
 

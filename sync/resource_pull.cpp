@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "model/resources.h"
-#include "sync/json_stream.h"
+#include "http/json_stream.h"
 #include "sync/mass_delete.h"
 
 namespace clevertim::sync {

@@ -1,4 +1,4 @@
-// libFuzzer target: the streaming envelope parser (sync/json_stream.h), as the HTTP client
+// libFuzzer target: the streaming envelope parser (http/json_stream.h), as the HTTP client
 // drives it: the body arrives in chunks, here of a size derived from the data itself.
 //
 // Besides crashes and sanitizer reports it checks that the answer does not depend on how the
@@ -17,7 +17,7 @@
 
 #include "fuzz_check.h"
 #include "fuzz_json.h"
-#include "sync/json_stream.h"
+#include "http/json_stream.h"
 
 namespace {
 

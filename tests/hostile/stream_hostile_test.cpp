@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sync/json_stream.h"
+#include "http/json_stream.h"
 
 using namespace clevertim::sync;
 namespace json = boost::json;
