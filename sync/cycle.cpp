@@ -196,6 +196,61 @@ void apply_fetched(storage::Mirror& mirror, InFlight& f, CycleOptions& options,
   report.pulls.push_back(std::move(pulled));
 }
 
+// Nothing is read nor sent to an account not known to be the mirror's own.
+void refuse_unconfirmed_account(storage::Mirror& mirror, const AccountUnconfirmed& unconfirmed,
+                                const std::vector<const model::Resource*>& order,
+                                CycleReport& report) {
+  spdlog::error("{}", unconfirmed.message);
+  report.token_refused = unconfirmed.token_refused;
+  report.run_id = start_run(mirror.db());
+  for (const model::Resource* r : order)
+    report.pull_failures.push_back(std::string(r->endpoint) +
+                                   ": not read, as the account could not be confirmed");
+  report.pull_failures.push_back(unconfirmed.message);
+  finish_run(mirror.db(), report);
+}
+
+// Reads every collection of `order` and applies each, in order, on the mirror's own thread.
+asio::awaitable<void> pull_in_order(storage::Mirror& mirror, CrmReader& reader, CrmWriter& writer,
+                                    const std::vector<const model::Resource*>& order,
+                                    CycleOptions& options, CycleReport& report) {
+  const auto executor = co_await asio::this_coro::executor;
+  asio::thread_pool mirror_writer(1);
+  std::shared_ptr<InFlight> next;
+  std::exception_ptr error;
+  try {
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (stop_requested(options)) {
+        report.stopped = true;
+        break;
+      }
+      std::shared_ptr<InFlight> current =
+          next ? std::move(next) : start_fetch(executor, mirror, reader, *order[i], options);
+      next.reset();
+      // The next collection is requested at once: the CRM prepares and sends it while this one
+      // is still read and then written to the mirror. Collections are applied in order.
+      if (i + 1 < order.size())
+        next = start_fetch(executor, mirror, reader, *order[i + 1], options);
+      co_await wait_for(*current);
+      co_await confirm_deletions(*current, writer);
+      // Written on the mirror's own thread, while this one goes on reading the next collection
+      // (on 2 cores a first pull takes about a third less). The connection is opened with
+      // SQLite's full mutex; what this thread does with it meanwhile is reading.
+      co_await asio::co_spawn(
+          mirror_writer.get_executor(),
+          [&]() -> asio::awaitable<void> {
+            apply_fetched(mirror, *current, options, report);
+            co_return;
+          },
+          asio::use_awaitable);
+    }
+  } catch (...) {
+    error = std::current_exception();  // rethrown below, once nothing runs in the background
+  }
+  if (next) co_await wait_for(*next, /*rethrow=*/false);  // stopped or failed: not applied
+  if (error) std::rethrow_exception(error);
+}
+
 }  // namespace
 
 std::int64_t CycleReport::pulled() const {
@@ -250,60 +305,14 @@ boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader
     if (options.pull_enabled && wanted(options, r.endpoint)) order.push_back(&r);
   if (options.account) {
     // Before any write in either direction: an AccountMismatch leaves both sides untouched.
-    const std::optional<AccountUnconfirmed> unconfirmed =
-        co_await confirm_account(mirror, reader, *options.account);
-    if (unconfirmed) {
-      // Nothing is read nor sent to an account not known to be the mirror's own.
-      spdlog::error("{}", unconfirmed->message);
-      report.token_refused = unconfirmed->token_refused;
-      report.run_id = start_run(mirror.db());
-      for (const model::Resource* r : order)
-        report.pull_failures.push_back(std::string(r->endpoint) +
-                                       ": not read, as the account could not be confirmed");
-      report.pull_failures.push_back(unconfirmed->message);
-      finish_run(mirror.db(), report);
+    if (const auto unconfirmed = co_await confirm_account(mirror, reader, *options.account)) {
+      refuse_unconfirmed_account(mirror, *unconfirmed, order, report);
       co_return report;
     }
     report.account_confirmed = true;
   }
   report.run_id = start_run(mirror.db());
-
-  const auto executor = co_await asio::this_coro::executor;
-  asio::thread_pool mirror_writer(1);
-  std::shared_ptr<InFlight> next;
-  std::exception_ptr error;
-  try {
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      if (stop_requested(options)) {
-        report.stopped = true;
-        break;
-      }
-      std::shared_ptr<InFlight> current =
-          next ? std::move(next) : start_fetch(executor, mirror, reader, *order[i], options);
-      next.reset();
-      // The next collection is requested at once: the CRM prepares and sends it while this one
-      // is still read and then written to the mirror. Collections are applied in order.
-      if (i + 1 < order.size())
-        next = start_fetch(executor, mirror, reader, *order[i + 1], options);
-      co_await wait_for(*current);
-      co_await confirm_deletions(*current, writer);
-      // Written on the mirror's own thread, while this one goes on reading the next collection
-      // (on 2 cores a first pull takes about a third less). The connection is opened with
-      // SQLite's full mutex; what this thread does with it meanwhile is reading.
-      co_await asio::co_spawn(
-          mirror_writer.get_executor(),
-          [&]() -> asio::awaitable<void> {
-            apply_fetched(mirror, *current, options, report);
-            co_return;
-          },
-          asio::use_awaitable);
-    }
-  } catch (...) {
-    error = std::current_exception();  // rethrown below, once nothing runs in the background
-  }
-  if (next) co_await wait_for(*next, /*rethrow=*/false);  // stopped or failed: not applied
-  if (error) std::rethrow_exception(error);
-
+  co_await pull_in_order(mirror, reader, writer, order, options, report);
   if (!report.stopped && options.push_enabled) {
     options.push.stop_requested = options.stop_requested;
     report.push = co_await push_changes(mirror, writer, options.push);
