@@ -2,9 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "model/resources.h"
@@ -91,12 +93,36 @@ std::optional<std::int64_t> element_id(const json::value& id) {
   return as_integer(id);
 }
 
+// Eight bytes a step (FNV-1a, a byte a step, was a seventh of an unchanged re-sync's CPU).
+// Each step, ((h ^ word) * odd constant) then h ^= h >> 32, is a bijection of the state for a
+// given word, and the length seeds it: two texts of one length that differ in a single
+// eight-byte block always hash apart; the final mix spreads every bit over the result.
+namespace {
+// The eight bytes at `p` as a little-endian number, whatever this machine's order: a mirror
+// file copied to another architecture keeps its hashes.
+std::uint64_t little_endian_word(const char* p, std::size_t n) {
+  std::uint64_t word = 0;
+  std::memcpy(&word, p, n);
+  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+  return word;
+}
+}  // namespace
+
 std::int64_t raw_hash(std::string_view raw) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : raw) {
-    h ^= c;
-    h *= 1099511628211ull;
+  constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  std::uint64_t h = 0x2545F4914F6CDD1Dull ^ (raw.size() * kMul);
+  std::size_t i = 0;
+  for (; i + 8 <= raw.size(); i += 8) {
+    h = (h ^ little_endian_word(raw.data() + i, 8)) * kMul;
+    h ^= h >> 32;
   }
+  if (i < raw.size()) {
+    h = (h ^ little_endian_word(raw.data() + i, raw.size() - i)) * kMul;
+    h ^= h >> 32;
+  }
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 32;
   return static_cast<std::int64_t>(h);
 }
 

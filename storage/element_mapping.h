@@ -74,7 +74,9 @@ Cell cell_from_json(const model::Field& field, const boost::json::value& value,
 std::optional<boost::json::value> json_from_cell(const model::Field& field, const Cell& cell,
                                                  std::string& problem);
 
-// Stable 64-bit hash (FNV-1a) of a raw element; equal text, equal hash, across runs.
+// Stable 64-bit hash of a raw element; equal text, equal hash, across runs and machines. Stored
+// in each row's raw_hash: a change of this function needs a schema version that hashes every
+// row again (version 7 did, from FNV-1a).
 std::int64_t raw_hash(std::string_view raw);
 
 // "2013-12-29T04:04" or "2013-12-29" from {"y","mo","d"[,"h","mi"]}; nullopt for other shapes.
