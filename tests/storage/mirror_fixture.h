@@ -21,6 +21,13 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+// A new mirror file, open, in a folder of its own: what most tests start from.
+struct MirrorFile {
+  ScratchDir dir;
+  std::filesystem::path db_path = dir / "crm.db";
+  storage::Mirror mirror = storage::Mirror::open(db_path);
+};
+
 // What the sqlite3 shell printed, and whether it succeeded.
 struct ShellResult {
   int exit_code = 0;

@@ -10,14 +10,10 @@
 
 using namespace clevertim;
 using clevertim::testing::run_sqlite3;
-using clevertim::testing::ScratchDir;
 
 namespace {
 
-struct Fixture {
-  ScratchDir dir;
-  std::filesystem::path db_path = dir / "crm.db";
-  storage::Mirror mirror = storage::Mirror::open(db_path);
+struct Fixture : testing::MirrorFile {
   storage::StatementCache statements{mirror.db()};
   storage::Outbox outbox{mirror.db(), statements};
 

@@ -16,15 +16,10 @@
 
 using namespace clevertim;
 using clevertim::testing::run_sqlite3;
-using clevertim::testing::ScratchDir;
 
 namespace {
 
-struct Fixture {
-  ScratchDir dir;
-  std::filesystem::path db_path = dir / "crm.db";
-  storage::Mirror mirror = storage::Mirror::open(db_path);
-
+struct Fixture : testing::MirrorFile {
   Fixture() {
     testing::seed(mirror, "company", R"([{"id": 77, "cn": "Acme", "is_company": true}])");
     testing::seed(mirror, "contact", R"([{"id": 42, "fn": "Ann", "ln": "Lee", "city": "Oslo",

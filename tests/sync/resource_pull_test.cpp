@@ -11,14 +11,10 @@
 
 using namespace clevertim;
 using clevertim::testing::run_sqlite3;
-using clevertim::testing::ScratchDir;
 
 namespace {
 
-struct Fixture {
-  ScratchDir dir;
-  storage::Mirror mirror = storage::Mirror::open(dir / "crm.db");
-
+struct Fixture : testing::MirrorFile {
   // Pulls the contact list given as a JSON array.
   sync::PullReport pull(std::string_view json_array, sync::PullOptions options = {}) {
     sync::ResourcePull pull(mirror, *model::find_resource("contact"));

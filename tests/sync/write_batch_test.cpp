@@ -16,14 +16,10 @@
 
 using namespace clevertim;
 using namespace std::chrono_literals;
-using clevertim::testing::ScratchDir;
 
 namespace {
 
-struct Fixture {
-  ScratchDir dir;
-  std::filesystem::path db_path = dir / "crm.db";
-  storage::Mirror mirror = storage::Mirror::open(db_path);
+struct Fixture : testing::MirrorFile {
   SQLite::Database reader{db_path, SQLite::OPEN_READONLY};
   boost::asio::io_context io;
 
