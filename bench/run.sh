@@ -179,6 +179,45 @@ for n in "${sizes[@]}"; do
   stop_emulator
 done
 
+# The store's floor: SQLite alone copying the rows of the largest account (INSERT ... SELECT from
+# the synced mirror, one transaction, no triggers, page cache warm) into an empty file with the
+# mirror's tables: "full" with its indexes and generated date columns, "bare" without them. No
+# download, no parsing, no binding: what storing these rows costs SQLite by itself.
+store_floor() {  # $1: the synced mirror, $2: full or bare; prints seconds
+  local floor=$work/floor.db
+  rm -f "$floor" "$floor-wal" "$floor-shm"
+  sqlite3 "$1" .schema | python3 -c '
+import re, sys
+keep = []
+for stmt in re.split(r";\n(?=CREATE )", sys.stdin.read()):
+    if stmt.startswith("CREATE TABLE") and "sqlite_sequence" not in stmt:
+        if sys.argv[1] == "bare":
+            stmt = re.sub(r",\s*\"[a-z_]+\" DATETIME GENERATED ALWAYS AS \(.*?\) VIRTUAL(?=[,)])", "", stmt, flags=re.S)
+        keep.append(stmt.rstrip(";\n"))
+    elif stmt.startswith("CREATE INDEX") and sys.argv[1] == "full":
+        keep.append(stmt.rstrip(";\n"))
+print("PRAGMA journal_mode = WAL;\n" + ";\n".join(keep) + ";")' "$2" | sqlite3 "$floor" >/dev/null
+  local copy="PRAGMA synchronous = NORMAL; ATTACH '$1' AS s; BEGIN;" t cols
+  for t in contacts companies cases opportunities tasks notes comments custom_fields users groups; do
+    cols=$(sqlite3 "$1" "SELECT group_concat('\"' || name || '\"', ', ') FROM pragma_table_xinfo('$t') WHERE hidden = 0")
+    copy+=" INSERT INTO main.$t ($cols) SELECT $cols FROM s.$t;"
+  done
+  local t0 t1
+  t0=$(now)
+  sqlite3 "$floor" "$copy COMMIT;"
+  t1=$(now)
+  elapsed "$t0" "$t1"
+}
+floor_full=$(store_floor "$last_db" full)
+floor_bare=$(store_floor "$last_db" bare)
+copied=$(sqlite3 "$work/floor.db" "SELECT (SELECT count(*) FROM contacts) + (SELECT count(*) FROM notes)")
+[ "$copied" = "$(sqlite3 "$last_db" "SELECT (SELECT count(*) FROM contacts) + (SELECT count(*) FROM notes)")" ] ||
+  { echo "the store's floor copied $copied rows, not the mirror's" >&2; exit 1; }
+echo
+printf "store's floor, SQLite copying the %s elements: %s s with the mirror's indexes and date columns, %s s without\n" \
+  "$elements" "$floor_full" "$floor_bare"
+json+="{\"store_floor_elements\":$elements,\"store_floor_full_s\":$floor_full,\"store_floor_bare_s\":$floor_bare},"
+
 # Push: 10k updates and 2k inserts, beside the emulator's own rate for the same PUTs.
 start_emulator 14000
 db="$work/push.db"
