@@ -34,26 +34,11 @@ std::string BaseUrl::to_string() const {
   return scheme + "://" + h + ":" + std::to_string(port) + base_path;
 }
 
-BaseUrl parse_base_url(std::string_view text) {
-  for (unsigned char c : text) {
-    if (c <= 0x20 || c == 0x7f) bad(text, "contains whitespace or control characters");
-  }
-  BaseUrl url;
-  auto sep = text.find("://");
-  if (sep == std::string_view::npos) bad(text, "expected scheme://host[:port][/path]");
-  url.scheme = lower(text.substr(0, sep));
-  if (url.scheme != "http" && url.scheme != "https") bad(text, "scheme must be http or https");
-  std::string_view rest = text.substr(sep + 3);
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    bad(text, "a query or fragment is not allowed");
-  }
-  auto slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
-  if (authority.find('@') != std::string_view::npos) {
-    bad(text, "user info is not allowed (put the token in the configuration, not the URL)");
-  }
+namespace {
 
+// The host of `authority` into url.host (an IPv6 address in brackets, or a name); returns the
+// port's text, "" when none is given.
+std::string_view read_host(std::string_view text, std::string_view authority, BaseUrl& url) {
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {
     auto close = authority.find(']');
@@ -82,19 +67,43 @@ BaseUrl parse_base_url(std::string_view text) {
     }
   }
   if (url.host.empty()) bad(text, "no host");
+  return port_text;
+}
 
-  if (port_text.empty()) {
-    url.port = url.tls() ? 443 : 80;
-  } else {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 ||
-        value > 65535) {
-      bad(text, "port must be a number from 1 to 65535");
-    }
-    url.port = static_cast<std::uint16_t>(value);
+// The port given, or the scheme's own.
+std::uint16_t read_port(std::string_view text, std::string_view port_text, bool tls) {
+  if (port_text.empty()) return tls ? 443 : 80;
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 ||
+      value > 65535) {
+    bad(text, "port must be a number from 1 to 65535");
   }
+  return static_cast<std::uint16_t>(value);
+}
 
+}  // namespace
+
+BaseUrl parse_base_url(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c <= 0x20 || c == 0x7f) bad(text, "contains whitespace or control characters");
+  }
+  BaseUrl url;
+  auto sep = text.find("://");
+  if (sep == std::string_view::npos) bad(text, "expected scheme://host[:port][/path]");
+  url.scheme = lower(text.substr(0, sep));
+  if (url.scheme != "http" && url.scheme != "https") bad(text, "scheme must be http or https");
+  std::string_view rest = text.substr(sep + 3);
+  if (rest.find_first_of("?#") != std::string_view::npos) {
+    bad(text, "a query or fragment is not allowed");
+  }
+  auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+  if (authority.find('@') != std::string_view::npos) {
+    bad(text, "user info is not allowed (put the token in the configuration, not the URL)");
+  }
+  url.port = read_port(text, read_host(text, authority, url), url.tls());
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   url.base_path = std::string(path);
   return url;

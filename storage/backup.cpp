@@ -215,7 +215,11 @@ fs::path readable_backup(const fs::path& file, const fs::path& scratch) {
   return out;
 }
 
-ExportReport export_mirror(Mirror& mirror, const fs::path& dir, bool with_history, bool replace) {
+namespace {
+
+// The export's folder, made owner-only when new; one holding an export already only with
+// `replace`.
+void prepare_export_folder(Mirror& mirror, const fs::path& dir, bool replace) {
   std::error_code ec;
   refuse_mirror_files(mirror, dir, "export");
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
@@ -231,41 +235,55 @@ ExportReport export_mirror(Mirror& mirror, const fs::path& dir, bool with_histor
   }
   if (ec)
     throw BackupError("cannot create the export folder " + dir.string() + ": " + ec.message());
+}
+
+// One file per resource, the elements as the CRM sent them; returns how many of each.
+json::object export_elements(SQLite::Database& db, const fs::path& dir, ExportReport& report) {
+  json::object counts;
+  for (const model::Resource& r : model::all_resources()) {
+    std::vector<std::string> elements;
+    SQLite::Statement q(db, "SELECT raw FROM " + sql_identifier(r.table) +
+                                " WHERE id > 0 AND raw IS NOT NULL ORDER BY id");
+    while (q.executeStep()) elements.push_back(q.getColumn(0).getString());
+    write_text(dir / (std::string(r.endpoint) + ".json"), array_lines(elements));
+    report.counts[std::string(r.endpoint)] = static_cast<std::int64_t>(elements.size());
+    counts[r.endpoint] = static_cast<std::int64_t>(elements.size());
+  }
+  return counts;
+}
+
+// history.json: every earlier version of every element; returns how many.
+std::int64_t export_history(SQLite::Database& db, const fs::path& dir) {
+  std::vector<std::string> versions;
+  SQLite::Statement q(db,
+                      "SELECT resource, id, seen_at, operation, raw FROM history ORDER BY "
+                      "resource, id, seq");
+  while (q.executeStep()) {
+    json::object v;
+    v["resource"] = q.getColumn(0).getString();
+    v["id"] = q.getColumn(1).getInt64();
+    v["seen_at"] = q.getColumn(2).getString();
+    v["operation"] = q.getColumn(3).getString();
+    json::error_code parse_error;
+    v["element"] = q.getColumn(4).isNull() ? json::value(nullptr)
+                                           : json::parse(q.getColumn(4).getString(), parse_error);
+    versions.push_back(json::serialize(v));
+  }
+  write_text(dir / "history.json", array_lines(versions));
+  return static_cast<std::int64_t>(versions.size());
+}
+
+}  // namespace
+
+ExportReport export_mirror(Mirror& mirror, const fs::path& dir, bool with_history, bool replace) {
+  prepare_export_folder(mirror, dir, replace);
   ExportReport report;
   SQLite::Database& db = mirror.db();
   // One read transaction: every file shows the same moment of the mirror.
   db.exec("BEGIN");
   try {
-    json::object counts;
-    for (const model::Resource& r : model::all_resources()) {
-      std::vector<std::string> elements;
-      SQLite::Statement q(db, "SELECT raw FROM " + sql_identifier(r.table) +
-                                  " WHERE id > 0 AND raw IS NOT NULL ORDER BY id");
-      while (q.executeStep()) elements.push_back(q.getColumn(0).getString());
-      write_text(dir / (std::string(r.endpoint) + ".json"), array_lines(elements));
-      report.counts[std::string(r.endpoint)] = static_cast<std::int64_t>(elements.size());
-      counts[r.endpoint] = static_cast<std::int64_t>(elements.size());
-    }
-    if (with_history) {
-      std::vector<std::string> versions;
-      SQLite::Statement q(db,
-                          "SELECT resource, id, seen_at, operation, raw FROM history ORDER BY "
-                          "resource, id, seq");
-      while (q.executeStep()) {
-        json::object v;
-        v["resource"] = q.getColumn(0).getString();
-        v["id"] = q.getColumn(1).getInt64();
-        v["seen_at"] = q.getColumn(2).getString();
-        v["operation"] = q.getColumn(3).getString();
-        json::error_code parse_error;
-        v["element"] = q.getColumn(4).isNull()
-                           ? json::value(nullptr)
-                           : json::parse(q.getColumn(4).getString(), parse_error);
-        versions.push_back(json::serialize(v));
-      }
-      report.history_versions = static_cast<std::int64_t>(versions.size());
-      write_text(dir / "history.json", array_lines(versions));
-    }
+    json::object counts = export_elements(db, dir, report);
+    if (with_history) report.history_versions = export_history(db, dir);
     json::object manifest;
     manifest["format"] = "clevertim-sync export";
     manifest["schema_version"] = mirror.schema_version();

@@ -82,62 +82,69 @@ class Restorer {
       auto it = set.elements.find(std::string(r.endpoint));
       if (it == set.elements.end()) continue;
       RestoreCounts& counts = report_.per_resource[std::string(r.endpoint)];
-      for (const json::object& element : it->second) {
-        const std::int64_t old_id = id_of(element);
-        ++counts.total;
-        if (auto done = ids_.find(r.endpoint, old_id)) {
-          ++counts.already;
-          report_.mapping.emplace_back(std::string(r.endpoint), old_id, *done);
-          continue;
-        }
-        if (in_account(r, element, old_id)) {
-          // Restoring into the account it came from (or one restored before) must not make
-          // a second copy: the element is there, and references to it stay as they are.
-          ++counts.present;
-          ids_.add(r.endpoint, old_id, old_id);
-          if (options_.dry_run)
-            report_.plan.push_back("skip " + std::string(r.endpoint) + " " +
-                                   std::to_string(old_id) + ": already in the account");
-          continue;
-        }
-        json::object payload = rewrite(r, element, old_id);
-        if (options_.dry_run) {
-          const std::int64_t placeholder = --next_placeholder_;
-          ids_.add(r.endpoint, old_id, placeholder);
-          ++counts.created;
-          report_.plan.push_back("POST " + std::string(r.endpoint) + " (was " +
-                                 std::to_string(old_id) + ", new id shown as " +
-                                 std::to_string(placeholder) + ") " + json::serialize(payload));
-          continue;
-        }
-        remember(r, old_id, std::nullopt, &payload);
-        const WriteResult result = co_await writer_.create(r.endpoint, payload);
-        if (result.ok()) {
-          const std::int64_t new_id = id_of(result.element);
-          remember(r, old_id, new_id, nullptr);
-          ids_.add(r.endpoint, old_id, new_id);
-          report_.mapping.emplace_back(std::string(r.endpoint), old_id, new_id);
-          ++counts.created;
-          continue;
-        }
-        if (result.status == Status::kRejected || result.status == Status::kNotFound) {
-          forget(r, old_id);
-          ++counts.failed;
-          report_.problems.push_back(std::string(r.singular) + " " + std::to_string(old_id) +
-                                     " was refused: " + result.message);
-          continue;
-        }
-        // Nothing was created: a refused token, like a failure for now, changed nothing.
-        if (result.status == Status::kRetryLater || result.status == Status::kUnauthorized)
-          forget(r, old_id);
-        report_.interrupted = true;
-        report_.problems.push_back("stopped at " + std::string(r.singular) + " " +
-                                   std::to_string(old_id) + ": " + result.message +
-                                   "; run the same restore again to resume");
-        co_return report_;
-      }
+      for (const json::object& element : it->second)
+        if (!co_await restore_one(r, element, counts)) co_return report_;
     }
     co_return report_;
+  }
+
+  // One element: skipped (restored before, or still in the account), planned (a dry run),
+  // created, or refused. False when the restore stops at it (the CRM unreachable, the token
+  // refused): a run of the same restore resumes there.
+  boost::asio::awaitable<bool> restore_one(const model::Resource& r, const json::object& element,
+                                           RestoreCounts& counts) {
+    const std::int64_t old_id = id_of(element);
+    ++counts.total;
+    if (auto done = ids_.find(r.endpoint, old_id)) {
+      ++counts.already;
+      report_.mapping.emplace_back(std::string(r.endpoint), old_id, *done);
+      co_return true;
+    }
+    if (in_account(r, element, old_id)) {
+      // Restoring into the account it came from (or one restored before) must not make
+      // a second copy: the element is there, and references to it stay as they are.
+      ++counts.present;
+      ids_.add(r.endpoint, old_id, old_id);
+      if (options_.dry_run)
+        report_.plan.push_back("skip " + std::string(r.endpoint) + " " + std::to_string(old_id) +
+                               ": already in the account");
+      co_return true;
+    }
+    json::object payload = rewrite(r, element, old_id);
+    if (options_.dry_run) {
+      const std::int64_t placeholder = --next_placeholder_;
+      ids_.add(r.endpoint, old_id, placeholder);
+      ++counts.created;
+      report_.plan.push_back("POST " + std::string(r.endpoint) + " (was " + std::to_string(old_id) +
+                             ", new id shown as " + std::to_string(placeholder) + ") " +
+                             json::serialize(payload));
+      co_return true;
+    }
+    remember(r, old_id, std::nullopt, &payload);
+    const WriteResult result = co_await writer_.create(r.endpoint, payload);
+    if (result.ok()) {
+      const std::int64_t new_id = id_of(result.element);
+      remember(r, old_id, new_id, nullptr);
+      ids_.add(r.endpoint, old_id, new_id);
+      report_.mapping.emplace_back(std::string(r.endpoint), old_id, new_id);
+      ++counts.created;
+      co_return true;
+    }
+    if (result.status == Status::kRejected || result.status == Status::kNotFound) {
+      forget(r, old_id);
+      ++counts.failed;
+      report_.problems.push_back(std::string(r.singular) + " " + std::to_string(old_id) +
+                                 " was refused: " + result.message);
+      co_return true;
+    }
+    // Nothing was created: a refused token, like a failure for now, changed nothing.
+    if (result.status == Status::kRetryLater || result.status == Status::kUnauthorized)
+      forget(r, old_id);
+    report_.interrupted = true;
+    report_.problems.push_back("stopped at " + std::string(r.singular) + " " +
+                               std::to_string(old_id) + ": " + result.message +
+                               "; run the same restore again to resume");
+    co_return false;
   }
 
  private:
@@ -362,58 +369,49 @@ boost::asio::awaitable<RestoreReport> restore_elements(storage::Mirror& mirror, 
   co_return co_await restorer.run(set);
 }
 
-RestoreSet deleted_element_from_history(storage::Mirror& mirror, std::string_view resource,
-                                        std::int64_t id, bool with_children) {
-  const model::Resource* r = model::find_resource(resource);
-  if (r == nullptr || r->read_only)
-    throw std::invalid_argument("unknown resource '" + std::string(resource) +
-                                "'; use one of contact, company, case, opportunity, task, note, "
-                                "comment, customfield");
-  SQLite::Database& db = mirror.db();
-  // The last version of every element deleted in the CRM and not back since.
-  auto deleted_of = [&](const model::Resource& res) {
-    std::vector<json::object> out;
-    SQLite::Statement q(db,
-                        "SELECT h.raw FROM history AS h WHERE h.resource = ? AND h.operation "
-                        "= 'delete' AND h.seq = (SELECT max(seq) FROM history WHERE resource = "
-                        "h.resource AND id = h.id) AND NOT EXISTS (SELECT 1 FROM " +
-                            storage::sql_identifier(res.table) + " AS t WHERE t.id = h.id)");
-    q.bind(1, std::string(res.endpoint));
-    while (q.executeStep()) {
-      json::error_code ec;
-      json::value v = json::parse(q.getColumn(0).getString(), ec);
-      if (!ec && v.is_object()) out.push_back(std::move(v.as_object()));
-    }
-    return out;
-  };
-  RestoreSet set;
-  for (json::object& e : deleted_of(*r))
-    if (id_of(e) == id) set.elements[std::string(r->endpoint)].push_back(std::move(e));
-  if (set.elements.empty())
-    throw NotInHistory("no deleted " + std::string(r->singular) + " " + std::to_string(id) +
-                       " in history: it is still in the mirror, or was never seen by "
-                       "clevertim-sync");
-  if (!with_children) return set;
+namespace {
 
-  // Children point at the element (or at a restored child, for comments).
-  auto references_any = [](const model::Resource& child, const json::object& e,
-                           std::string_view parent, const std::set<std::int64_t>& ids) {
-    for (const model::Field& f : child.fields) {
-      if (f.ref == model::Ref::kNone) continue;
-      const auto targets = model::endpoints_for(f.ref);
-      if (std::find(targets.begin(), targets.end(), parent) == targets.end()) continue;
-      const json::value* v = e.if_contains(f.api);
-      const auto target = v ? storage::element_id(*v) : std::nullopt;
-      if (target && ids.contains(*target)) return true;
-    }
-    return false;
-  };
+// The last version of every element of `res` deleted in the CRM and not back since.
+std::vector<json::object> last_deleted_versions(SQLite::Database& db, const model::Resource& res) {
+  std::vector<json::object> out;
+  SQLite::Statement q(db,
+                      "SELECT h.raw FROM history AS h WHERE h.resource = ? AND h.operation "
+                      "= 'delete' AND h.seq = (SELECT max(seq) FROM history WHERE resource = "
+                      "h.resource AND id = h.id) AND NOT EXISTS (SELECT 1 FROM " +
+                          storage::sql_identifier(res.table) + " AS t WHERE t.id = h.id)");
+  q.bind(1, std::string(res.endpoint));
+  while (q.executeStep()) {
+    json::error_code ec;
+    json::value v = json::parse(q.getColumn(0).getString(), ec);
+    if (!ec && v.is_object()) out.push_back(std::move(v.as_object()));
+  }
+  return out;
+}
+
+// Whether element `e` of `child` names one of `ids` of `parent` in a reference field.
+bool references_any(const model::Resource& child, const json::object& e, std::string_view parent,
+                    const std::set<std::int64_t>& ids) {
+  for (const model::Field& f : child.fields) {
+    if (f.ref == model::Ref::kNone) continue;
+    const auto targets = model::endpoints_for(f.ref);
+    if (std::find(targets.begin(), targets.end(), parent) == targets.end()) continue;
+    const json::value* v = e.if_contains(f.api);
+    const auto target = v ? storage::element_id(*v) : std::nullopt;
+    if (target && ids.contains(*target)) return true;
+  }
+  return false;
+}
+
+// The deleted children of element `id` of `r`, and the deleted comments of those children
+// (a comment's parent is a note or a task).
+void add_deleted_children(SQLite::Database& db, const model::Resource& r, std::int64_t id,
+                          RestoreSet& set) {
   const std::set<std::int64_t> parent{id};
   for (std::string_view child_ep : {"note", "task", "case", "opportunity", "contact"}) {
     const model::Resource& child = *model::find_resource(child_ep);
-    if (&child == r) continue;
-    for (json::object& e : deleted_of(child))
-      if (references_any(child, e, r->endpoint, parent))
+    if (&child == &r) continue;
+    for (json::object& e : last_deleted_versions(db, child))
+      if (references_any(child, e, r.endpoint, parent))
         set.elements[std::string(child_ep)].push_back(std::move(e));
   }
   for (std::string_view holder : {"note", "task"}) {
@@ -422,10 +420,30 @@ RestoreSet deleted_element_from_history(storage::Mirror& mirror, std::string_vie
       for (const json::object& e : it->second) holder_ids.insert(id_of(e));
     if (holder_ids.empty()) continue;
     const model::Resource& comment = *model::find_resource("comment");
-    for (json::object& e : deleted_of(comment))
+    for (json::object& e : last_deleted_versions(db, comment))
       if (references_any(comment, e, holder, holder_ids))
         set.elements["comment"].push_back(std::move(e));
   }
+}
+
+}  // namespace
+
+RestoreSet deleted_element_from_history(storage::Mirror& mirror, std::string_view resource,
+                                        std::int64_t id, bool with_children) {
+  const model::Resource* r = model::find_resource(resource);
+  if (r == nullptr || r->read_only)
+    throw std::invalid_argument("unknown resource '" + std::string(resource) +
+                                "'; use one of contact, company, case, opportunity, task, note, "
+                                "comment, customfield");
+  RestoreSet set;
+  for (json::object& e : last_deleted_versions(mirror.db(), *r))
+    if (id_of(e) == id) set.elements[std::string(r->endpoint)].push_back(std::move(e));
+  if (set.elements.empty())
+    throw NotInHistory("no deleted " + std::string(r->singular) + " " + std::to_string(id) +
+                       " in history: it is still in the mirror, or was never seen by "
+                       "clevertim-sync");
+  // Children point at the element (or at a restored child, for comments).
+  if (with_children) add_deleted_children(mirror.db(), *r, id, set);
   for (auto& [ep, list] : set.elements) sort_by_id(list);
   return set;
 }
