@@ -29,7 +29,7 @@ asio::awaitable<PushReport> PushRun::run() {
   ledger_.forget_answered_updates();  // only removes rows: the noted key sets stay supersets
   settle_resolved_conflicts();
   recognise_lost_creates();
-  std::vector<Item> items = load_items();
+  std::vector<RowChange> items = load_items();
   cancel_created_then_deleted(items);
   hold_mass_deletions(items);
   co_await read_current_versions(items);
@@ -53,7 +53,7 @@ asio::awaitable<void> PushRun::send_plan(Plan& plan) {
     if (!halted())
       co_await for_each_concurrently(
           wave, options_.concurrency, [this] { return halted(); },
-          [this](Item& i) { return push_delete(i); });
+          [this](RowChange& i) { return push_delete(i); });
 }
 
 // The answers recorded before a failure are kept: they reached the CRM.
@@ -69,12 +69,12 @@ void PushRun::keep_what_was_recorded(const std::exception& failure) {
   }
 }
 
-// Prepares `items` a chunk at a time (`prepare(Item&) -> std::optional<Ready>`), commits
+// Prepares `items` a chunk at a time (`prepare(RowChange&) -> std::optional<Ready>`), commits
 // what the chunk's preparation recorded (intents, sent payloads), and only then sends the
 // chunk a few requests at a time (`send(Ready&)`).
 template <class Ready, class Prepare, class Send>
-asio::awaitable<void> PushRun::send_in_committed_chunks(std::vector<Item>& items, Prepare prepare,
-                                                        Send send) {
+asio::awaitable<void> PushRun::send_in_committed_chunks(std::vector<RowChange>& items,
+                                                        Prepare prepare, Send send) {
   constexpr size_t kChunk = 256;
   for (size_t start = 0; start < items.size() && !halted(); start += kChunk) {
     std::vector<Ready> chunk;
@@ -91,10 +91,10 @@ asio::awaitable<void> PushRun::send_in_committed_chunks(std::vector<Item>& items
 
 // Sends one wave of creates a chunk at a time: a chunk's intents are committed in one
 // transaction before any of its POSTs is sent.
-asio::awaitable<void> PushRun::push_creates(std::vector<Item>& wave) {
+asio::awaitable<void> PushRun::push_creates(std::vector<RowChange>& wave) {
   co_await send_in_committed_chunks<Create>(
       wave,
-      [this](Item& item) -> std::optional<Create> {
+      [this](RowChange& item) -> std::optional<Create> {
         auto body = prepare_create(item);
         if (!body) return std::nullopt;
         return Create{&item, std::move(*body)};
@@ -105,7 +105,7 @@ asio::awaitable<void> PushRun::push_creates(std::vector<Item>& wave) {
 }
 
 asio::awaitable<void> PushRun::send_create(Create& create) {
-  Item& item = *create.item;
+  RowChange& item = *create.item;
   item.handled = true;
   const WriteResult result = co_await writer_.create(item.resource->endpoint, create.body);
   if (result.status != Status::kUnknown && result.status != Status::kOk)
@@ -120,14 +120,14 @@ asio::awaitable<void> PushRun::send_create(Create& create) {
 // Sends the updates a chunk at a time: what each PUT of a chunk sends is committed (in
 // sent_updates) before any of them is sent, so that an answer lost to a crash is still
 // recognised as ours when the CRM's version comes back.
-asio::awaitable<void> PushRun::push_updates(std::vector<Item>& updates) {
+asio::awaitable<void> PushRun::push_updates(std::vector<RowChange>& updates) {
   co_await send_in_committed_chunks<Update>(
-      updates, [this](Item& item) { return prepare_update(item); },
+      updates, [this](RowChange& item) { return prepare_update(item); },
       [this](Update& u) { return send_update(u); });
 }
 
 asio::awaitable<void> PushRun::send_update(Update& update) {
-  Item& item = *update.item;
+  RowChange& item = *update.item;
   item.handled = true;
   switch (update.kind) {
     case Update::Kind::kRecreate:
@@ -159,7 +159,7 @@ void PushRun::record_intent(const model::Resource& r, std::int64_t id,
 }
 
 // A comment cannot be updated (PUT answers 501): create the new text, then delete the old.
-asio::awaitable<void> PushRun::replace_by_create(Item& item, const std::vector<Cell>& cells) {
+asio::awaitable<void> PushRun::replace_by_create(RowChange& item, const std::vector<Cell>& cells) {
   const model::Resource& r = *item.resource;
   auto payload = sendable_payload(item, cells, writable_indexes(r), /*skip_nulls=*/true);
   if (!payload) co_return;
@@ -185,7 +185,7 @@ asio::awaitable<void> PushRun::replace_by_create(Item& item, const std::vector<C
 // Deleted in the CRM, edited here: the edit wins, so the element is created again; but
 // only once a GET confirmed the deletion. A read-all that was transiently short (a proxy, a
 // replica behind) made a duplicate, and re-linked every reference to it in the mirror only.
-asio::awaitable<void> PushRun::recreate(Item& item, const StoredRow& row) {
+asio::awaitable<void> PushRun::recreate(RowChange& item, const StoredRow& row) {
   const model::Resource& r = *item.resource;
   const WriteResult current = co_await writer_.read_one(r.endpoint, item.id);
   if (current.ok()) {
@@ -219,7 +219,7 @@ asio::awaitable<void> PushRun::recreate(Item& item, const StoredRow& row) {
   ++report_.created;
 }
 
-asio::awaitable<void> PushRun::push_delete(Item& item) {
+asio::awaitable<void> PushRun::push_delete(RowChange& item) {
   item.handled = true;
   const model::Resource& r = *item.resource;
   const auto remote = remote_version(r, item.id);
@@ -242,7 +242,7 @@ asio::awaitable<void> PushRun::push_delete(Item& item) {
 }
 
 // Edited in the CRM, deleted here: a deletion cannot be undone, an edit can.
-void PushRun::keep_remote_edit_over_delete(Item& item, const std::string& remote_raw) {
+void PushRun::keep_remote_edit_over_delete(RowChange& item, const std::string& remote_raw) {
   const model::Resource& r = *item.resource;
   auto mapped = storage::map_element(r, json::parse(remote_raw));
   batch_->add([&] {

@@ -27,7 +27,7 @@ std::string token_problem(const std::string& answer) {
 
 // Stores the CRM's answer for a row that was `old_id` locally and is `element.id` now.
 // Later local edits (made while the request was on its way) keep the row pending.
-void PushRun::store_answer(const Item& item, std::int64_t old_id,
+void PushRun::store_answer(const RowChange& item, std::int64_t old_id,
                            const storage::MappedElement& element) {
   storage::ElementTable& table = table_for(*item.resource);
   consume(item, old_id);
@@ -50,13 +50,13 @@ void PushRun::store_answer(const Item& item, std::int64_t old_id,
   }
 }
 
-void PushRun::mark_waiting(const Item& item, const std::string& why) {
+void PushRun::mark_waiting(const RowChange& item, const std::string& why) {
   ++report_.waiting;
   report_.problems.push_back(label(*item.resource, item.id) + ": " + why);
   batch_->add([&] { table_for(*item.resource).set_state(item.id, SyncState::kPending, why); });
 }
 
-void PushRun::mark_rejected(const Item& item, const std::string& why) {
+void PushRun::mark_rejected(const RowChange& item, const std::string& why) {
   ++report_.rejected;
   report_.problems.push_back(label(*item.resource, item.id) + ": " + why);
   spdlog::error("{} was not pushed: {}", label(*item.resource, item.id), why);
@@ -69,7 +69,7 @@ void PushRun::mark_rejected(const Item& item, const std::string& why) {
 // A row that cannot be sent as it is: it waits for a new row it references, or it is
 // refused (a bad value, or a reference to a new row that no longer exists: deleted before it
 // was ever created in the CRM, so waiting would be for ever).
-void PushRun::handle_payload_problem(const Item& item, const PayloadProblem& problem) {
+void PushRun::handle_payload_problem(const RowChange& item, const PayloadProblem& problem) {
   if (!problem.waits_for_dependency) return mark_rejected(item, problem.message);
   if (problem.ref == model::Ref::kNone || local_row_exists(problem.ref, problem.local_id))
     return mark_waiting(item, problem.message);
@@ -87,7 +87,8 @@ bool PushRun::local_row_exists(model::Ref ref, std::int64_t id) {
 }
 
 // Handles an answer that is not a success. Returns true when it was one of those.
-bool PushRun::handle_failure(const Item& item, const WriteResult& result, std::string_view what) {
+bool PushRun::handle_failure(const RowChange& item, const WriteResult& result,
+                             std::string_view what) {
   switch (result.status) {
     case Status::kOk:
       return false;
@@ -119,14 +120,14 @@ bool PushRun::handle_failure(const Item& item, const WriteResult& result, std::s
 
 // A change not sent because the token was refused: it stays pending (not `error`: it is
 // nothing wrong with the change), with the reason, and goes out once the token works.
-void PushRun::wait_for_token(const Item& item) {
+void PushRun::wait_for_token(const RowChange& item) {
   ++report_.waiting;
   batch_->add(
       [&] { table_for(*item.resource).set_state(item.id, SyncState::kPending, *token_refused_); });
 }
 
-void PushRun::wait_for_token(std::vector<Item>& items) {
-  for (Item& item : items)
+void PushRun::wait_for_token(std::vector<RowChange>& items) {
+  for (RowChange& item : items)
     if (!item.handled) {
       item.handled = true;
       wait_for_token(item);
@@ -139,7 +140,7 @@ void PushRun::wait_for_token(Plan& plan) {
   for (auto& [order, wave] : plan.deletes) wait_for_token(wave);
 }
 
-std::optional<storage::MappedElement> PushRun::map_answer(const Item& item,
+std::optional<storage::MappedElement> PushRun::map_answer(const RowChange& item,
                                                           const WriteResult& result) {
   auto mapped = storage::map_element(*item.resource, result.element);
   if (auto* e = std::get_if<storage::MappedElement>(&mapped)) {
@@ -158,11 +159,11 @@ std::optional<storage::RemoteVersion> PushRun::remote_version(const model::Resou
   return ledger_.remote_version(r.endpoint, id);
 }
 
-std::int64_t PushRun::later_entries(const Item& item, std::int64_t id) {
+std::int64_t PushRun::later_entries(const RowChange& item, std::int64_t id) {
   return outbox_.entries_after(item.resource->endpoint, id, item.last_seq);
 }
 
-void PushRun::consume(const Item& item, std::int64_t id) {
+void PushRun::consume(const RowChange& item, std::int64_t id) {
   outbox_.consume(item.resource->endpoint, id, item.last_seq);
 }
 

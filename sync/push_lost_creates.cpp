@@ -58,7 +58,7 @@ void PushRun::recognise_lost_creates() {
     if (!found) found = created_since_with_same_identity(*intent.resource, intent.payload);
     OwnWriteTransaction tx(db_);
     if (found) {
-      Item item;
+      RowChange item;
       item.resource = intent.resource;
       item.id = intent.id;
       item.last_seq = outbox_.last_insert_seq(intent.resource->endpoint, intent.id);
@@ -101,7 +101,7 @@ std::optional<std::string> PushRun::created_since_with_same_identity(const model
 // sent), with the CRM's version now as the remote one: an edit made in the CRM since the
 // create is then a conflict under the policy. Taking the CRM's version now as the base made
 // the later local edit overwrite it silently.
-void PushRun::adopt_lost_create(const Item& item, const json::object& sent,
+void PushRun::adopt_lost_create(const RowChange& item, const json::object& sent,
                                 const std::string& found) {
   const model::Resource& r = *item.resource;
   const json::value now = json::parse(found);

@@ -44,9 +44,9 @@ void decide_conflicts(const model::Resource& r, const FieldMerge& fields,
 
 }  // namespace
 
-Plan plan_by_kind(std::vector<Item>& items, const RowKeys& blocked) {
+Plan plan_by_kind(std::vector<RowChange>& items, const RowKeys& blocked) {
   Plan plan;
-  for (Item& item : items) {
+  for (RowChange& item : items) {
     if (blocked.contains({item.resource->endpoint, item.id})) continue;
     if (item.has_delete)
       plan.deletes[item.resource->push_order].push_back(std::move(item));

@@ -22,7 +22,7 @@
 namespace clevertim::sync {
 
 // The captured changes of one row, coalesced.
-struct Item {
+struct RowChange {
   const model::Resource* resource = nullptr;
   std::int64_t id = 0;
   std::int64_t last_seq = 0;  // outbox entries up to this one are what this push sends
@@ -39,14 +39,14 @@ using RowKeys = std::set<std::pair<std::string_view, std::int64_t>>;
 // The rows to send, in the order they are sent: creates in dependency order (custom fields,
 // companies, contacts, ... comments), then updates, then deletions, dependents first.
 struct Plan {
-  std::map<int, std::vector<Item>> creates;  // by push order
-  std::vector<Item> updates;
-  std::map<int, std::vector<Item>, std::greater<>> deletes;  // dependents first
+  std::map<int, std::vector<RowChange>> creates;  // by push order
+  std::vector<RowChange> updates;
+  std::map<int, std::vector<RowChange>, std::greater<>> deletes;  // dependents first
 };
 
 // Sorts the rows into the plan; a row in `blocked` (it waits for something this run cannot
 // settle) is left out.
-Plan plan_by_kind(std::vector<Item>& items, const RowKeys& blocked);
+Plan plan_by_kind(std::vector<RowChange>& items, const RowKeys& blocked);
 
 // When each field of a row was last edited here, from the outbox entries this push sends.
 struct LocalEditTimes {

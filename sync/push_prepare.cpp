@@ -17,10 +17,10 @@ using storage::StoredRow;
 using storage::SyncState;
 using Status = WriteResult::Status;
 
-std::vector<Item> PushRun::load_items() {
-  std::vector<Item> items;
+std::vector<RowChange> PushRun::load_items() {
+  std::vector<RowChange> items;
   for (storage::PendingRow& row : outbox_.pending_rows()) {
-    Item item;
+    RowChange item;
     item.resource = model::find_resource(row.endpoint);
     if (item.resource == nullptr) continue;  // written by a newer release; left alone
     item.id = row.id;
@@ -34,7 +34,7 @@ std::vector<Item> PushRun::load_items() {
   return items;
 }
 
-LocalEditTimes PushRun::local_edit_times(const Item& item) {
+LocalEditTimes PushRun::local_edit_times(const RowChange& item) {
   return edit_times_of(outbox_.entries_up_to(item.resource->endpoint, item.id, item.last_seq),
                        item.last_edit);
 }
@@ -42,8 +42,8 @@ LocalEditTimes PushRun::local_edit_times(const Item& item) {
 // A row created and deleted before its create was sent needs no request. If the row is there
 // again, its id was inserted anew after the delete (mirrors before schema version 5 let a
 // writer do that): what is there now is a new row to create, the deleted one is never sent.
-void PushRun::cancel_created_then_deleted(std::vector<Item>& items) {
-  std::erase_if(items, [this](Item& item) {
+void PushRun::cancel_created_then_deleted(std::vector<RowChange>& items) {
+  std::erase_if(items, [this](RowChange& item) {
     if (!(item.has_insert && item.has_delete)) return false;
     if (table_for(*item.resource).read(item.id)) {
       item.has_delete = false;
@@ -60,9 +60,9 @@ void PushRun::cancel_created_then_deleted(std::vector<Item>& items) {
 }
 
 // Every resource with deletions gets its `held` reason set, or cleared when they may go.
-void PushRun::hold_mass_deletions(std::vector<Item>& items) {
+void PushRun::hold_mass_deletions(std::vector<RowChange>& items) {
   std::map<const model::Resource*, std::int64_t> deletions;
-  for (const Item& item : items)
+  for (const RowChange& item : items)
     if (item.has_delete && item.id > 0) ++deletions[item.resource];
   for (const auto& [resource, count] : deletions) {
     const std::int64_t rows = table_for(*resource).count() + count;
@@ -77,7 +77,7 @@ void PushRun::hold_mass_deletions(std::vector<Item>& items) {
       report_.held += count;
       report_.problems.push_back(*reason);
       spdlog::error("{}", *reason);
-      std::erase_if(items, [resource = resource](const Item& item) {
+      std::erase_if(items, [resource = resource](const RowChange& item) {
         return item.resource == resource && item.has_delete && item.id > 0;
       });
     }
@@ -93,19 +93,19 @@ void PushRun::hold_mass_deletions(std::vector<Item>& items) {
 // So the current version of each element about to be PUT or DELETEd is read first, and
 // what changed there becomes its remote version. What remains is the time between this
 // GET and the PUT: one round trip.
-asio::awaitable<void> PushRun::read_current_versions(std::vector<Item>& items) {
-  std::vector<Item*> stale;
-  for (Item& item : items)
+asio::awaitable<void> PushRun::read_current_versions(std::vector<RowChange>& items) {
+  std::vector<RowChange*> stale;
+  for (RowChange& item : items)
     if (item.id > 0 && !item.has_insert &&
         !options_.freshly_pulled.contains(std::string(item.resource->endpoint)))
       stale.push_back(&item);
   co_await for_each_concurrently(
       stale, options_.concurrency, [this] { return halted(); },
-      [this](Item*& item) { return read_current_version(*item); });
+      [this](RowChange*& item) { return read_current_version(*item); });
   batch_->commit();
 }
 
-asio::awaitable<void> PushRun::read_current_version(Item& item) {
+asio::awaitable<void> PushRun::read_current_version(RowChange& item) {
   const model::Resource& r = *item.resource;
   const WriteResult current = co_await writer_.read_one(r.endpoint, item.id);
   if (current.status == Status::kNotFound) {
@@ -135,7 +135,7 @@ asio::awaitable<void> PushRun::read_current_version(Item& item) {
 
 // The payload of a new row, with its intent added to the batch; nothing when the row is gone
 // or cannot be sent yet (then it is marked so).
-std::optional<json::object> PushRun::prepare_create(Item& item) {
+std::optional<json::object> PushRun::prepare_create(RowChange& item) {
   const auto row = table_for(*item.resource).read(item.id);
   if (!row) {
     batch_->add([&] { consume(item, item.id); });
@@ -150,7 +150,7 @@ std::optional<json::object> PushRun::prepare_create(Item& item) {
 
 // Merges the row with the CRM's version and says what is left to send; what needs no
 // request (nothing left to send, a conflict waiting for a person) is recorded here.
-std::optional<Update> PushRun::prepare_update(Item& item) {
+std::optional<Update> PushRun::prepare_update(RowChange& item) {
   const model::Resource& r = *item.resource;
   auto row = table_for(r).read(item.id);
   if (!row) {
@@ -187,7 +187,7 @@ std::optional<Update> PushRun::prepare_update(Item& item) {
 
 // The CRM may have changed the row again since: the open conflict shows its newest version,
 // which is also what `remote` settles on.
-void PushRun::keep_waiting_on_conflict(const Item& item) {
+void PushRun::keep_waiting_on_conflict(const RowChange& item) {
   const model::Resource& r = *item.resource;
   if (auto remote = remote_version(r, item.id); remote && remote->raw)
     batch_->add([&] { refresh_open_conflict(r, item.id, *remote->raw); });
@@ -196,7 +196,7 @@ void PushRun::keep_waiting_on_conflict(const Item& item) {
                              ": a conflict waits for a person (clevertim-sync conflicts)");
 }
 
-void PushRun::hold_for_person(const Item& item, const StoredRow& row, const UpdateMerge& merge,
+void PushRun::hold_for_person(const RowChange& item, const StoredRow& row, const UpdateMerge& merge,
                               const std::optional<std::string>& remote_raw) {
   const model::Resource& r = *item.resource;
   const std::string local = local_json(r, row.raw, row.cells);
@@ -210,7 +210,7 @@ void PushRun::hold_for_person(const Item& item, const StoredRow& row, const Upda
 }
 
 // One record per outcome, naming the fields decided that way.
-void PushRun::record_decided_conflicts(const Item& item, const StoredRow& row,
+void PushRun::record_decided_conflicts(const RowChange& item, const StoredRow& row,
                                        const UpdateMerge& merge,
                                        const std::optional<std::string>& remote_raw) {
   if (!merge.has_conflict()) return;
@@ -227,7 +227,7 @@ void PushRun::record_decided_conflicts(const Item& item, const StoredRow& row,
 }
 
 // The row becomes the merged version; it stays pending when it was edited again meanwhile.
-void PushRun::record_merged_row(const Item& item, StoredRow& row, const UpdateMerge& merge) {
+void PushRun::record_merged_row(const RowChange& item, StoredRow& row, const UpdateMerge& merge) {
   batch_->add([&] {
     consume(item, item.id);
     drop_remote_version(*item.resource, item.id);
@@ -243,7 +243,7 @@ void PushRun::record_merged_row(const Item& item, StoredRow& row, const UpdateMe
 }
 
 // The PUT's body, with what it sends added to the batch (sent_updates).
-std::optional<Update> PushRun::prepare_put(Item& item, const UpdateMerge& merge) {
+std::optional<Update> PushRun::prepare_put(RowChange& item, const UpdateMerge& merge) {
   auto body = sendable_payload(item, merge.target, merge.send, /*skip_nulls=*/false);
   if (!body) return std::nullopt;
   (*body)["id"] = item.id;
@@ -277,7 +277,7 @@ bool PushRun::changed_only_by_own_unanswered_put(const model::Resource& r, std::
 
 // The payload of the fields `indexes` of a row; nothing when it cannot be sent as it is, and
 // then the row is marked waiting or refused (handle_payload_problem).
-std::optional<json::object> PushRun::sendable_payload(const Item& item,
+std::optional<json::object> PushRun::sendable_payload(const RowChange& item,
                                                       const std::vector<Cell>& cells,
                                                       const std::vector<size_t>& indexes,
                                                       bool skip_nulls) {

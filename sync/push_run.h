@@ -77,7 +77,7 @@ boost::asio::awaitable<void> for_each_concurrently(std::vector<T>& items, int co
 
 // A new row ready to be sent, its intent recorded.
 struct Create {
-  Item* item;
+  RowChange* item;
   boost::json::object body;
 };
 
@@ -88,7 +88,7 @@ struct Update {
     kRecreate,         // deleted in the CRM: created again from the row
     kReplaceByCreate,  // a comment: a new one with the merged fields, then the old deleted
   };
-  Item* item;
+  RowChange* item;
   Kind kind;
   boost::json::object body;               // kPut
   std::optional<storage::StoredRow> row;  // kRecreate
@@ -119,42 +119,42 @@ class PushRun {
   boost::asio::awaitable<void> send_plan(Plan& plan);
   void keep_what_was_recorded(const std::exception& failure);
   template <class Ready, class Prepare, class Send>
-  boost::asio::awaitable<void> send_in_committed_chunks(std::vector<Item>& items, Prepare prepare,
-                                                        Send send);
-  boost::asio::awaitable<void> push_creates(std::vector<Item>& wave);
+  boost::asio::awaitable<void> send_in_committed_chunks(std::vector<RowChange>& items,
+                                                        Prepare prepare, Send send);
+  boost::asio::awaitable<void> push_creates(std::vector<RowChange>& wave);
   boost::asio::awaitable<void> send_create(Create& create);
-  boost::asio::awaitable<void> push_updates(std::vector<Item>& updates);
+  boost::asio::awaitable<void> push_updates(std::vector<RowChange>& updates);
   boost::asio::awaitable<void> send_update(Update& update);
-  boost::asio::awaitable<void> replace_by_create(Item& item,
+  boost::asio::awaitable<void> replace_by_create(RowChange& item,
                                                  const std::vector<storage::Cell>& cells);
-  boost::asio::awaitable<void> recreate(Item& item, const storage::StoredRow& row);
-  boost::asio::awaitable<void> push_delete(Item& item);
-  void keep_remote_edit_over_delete(Item& item, const std::string& remote_raw);
+  boost::asio::awaitable<void> recreate(RowChange& item, const storage::StoredRow& row);
+  boost::asio::awaitable<void> push_delete(RowChange& item);
+  void keep_remote_edit_over_delete(RowChange& item, const std::string& remote_raw);
   void record_intent(const model::Resource& r, std::int64_t id, const boost::json::object& payload);
 
   // ---- push_prepare.cpp: before sending ----
-  std::vector<Item> load_items();
-  LocalEditTimes local_edit_times(const Item& item);
-  void cancel_created_then_deleted(std::vector<Item>& items);
-  void hold_mass_deletions(std::vector<Item>& items);
-  boost::asio::awaitable<void> read_current_versions(std::vector<Item>& items);
-  boost::asio::awaitable<void> read_current_version(Item& item);
-  std::optional<boost::json::object> prepare_create(Item& item);
-  std::optional<Update> prepare_update(Item& item);
-  void keep_waiting_on_conflict(const Item& item);
-  void hold_for_person(const Item& item, const storage::StoredRow& row, const UpdateMerge& merge,
-                       const std::optional<std::string>& remote_raw);
-  void record_decided_conflicts(const Item& item, const storage::StoredRow& row,
+  std::vector<RowChange> load_items();
+  LocalEditTimes local_edit_times(const RowChange& item);
+  void cancel_created_then_deleted(std::vector<RowChange>& items);
+  void hold_mass_deletions(std::vector<RowChange>& items);
+  boost::asio::awaitable<void> read_current_versions(std::vector<RowChange>& items);
+  boost::asio::awaitable<void> read_current_version(RowChange& item);
+  std::optional<boost::json::object> prepare_create(RowChange& item);
+  std::optional<Update> prepare_update(RowChange& item);
+  void keep_waiting_on_conflict(const RowChange& item);
+  void hold_for_person(const RowChange& item, const storage::StoredRow& row,
+                       const UpdateMerge& merge, const std::optional<std::string>& remote_raw);
+  void record_decided_conflicts(const RowChange& item, const storage::StoredRow& row,
                                 const UpdateMerge& merge,
                                 const std::optional<std::string>& remote_raw);
-  void record_merged_row(const Item& item, storage::StoredRow& row, const UpdateMerge& merge);
-  std::optional<Update> prepare_put(Item& item, const UpdateMerge& merge);
+  void record_merged_row(const RowChange& item, storage::StoredRow& row, const UpdateMerge& merge);
+  std::optional<Update> prepare_put(RowChange& item, const UpdateMerge& merge);
   std::optional<std::vector<storage::Cell>> unanswered_put(
       const model::Resource& r, std::int64_t id, const std::optional<std::string>& base_raw);
   bool changed_only_by_own_unanswered_put(const model::Resource& r, std::int64_t id,
                                           const std::optional<std::string>& base_raw,
                                           const std::optional<std::string>& remote_raw);
-  std::optional<boost::json::object> sendable_payload(const Item& item,
+  std::optional<boost::json::object> sendable_payload(const RowChange& item,
                                                       const std::vector<storage::Cell>& cells,
                                                       const std::vector<size_t>& indexes,
                                                       bool skip_nulls);
@@ -163,23 +163,25 @@ class PushRun {
   void recognise_lost_creates();
   std::optional<std::string> created_since_with_same_identity(const model::Resource& r,
                                                               const boost::json::object& sent);
-  void adopt_lost_create(const Item& item, const boost::json::object& sent,
+  void adopt_lost_create(const RowChange& item, const boost::json::object& sent,
                          const std::string& found);
 
   // ---- push_answers.cpp: recording answers ----
-  void store_answer(const Item& item, std::int64_t old_id, const storage::MappedElement& element);
-  void mark_waiting(const Item& item, const std::string& why);
-  void mark_rejected(const Item& item, const std::string& why);
-  void handle_payload_problem(const Item& item, const PayloadProblem& problem);
+  void store_answer(const RowChange& item, std::int64_t old_id,
+                    const storage::MappedElement& element);
+  void mark_waiting(const RowChange& item, const std::string& why);
+  void mark_rejected(const RowChange& item, const std::string& why);
+  void handle_payload_problem(const RowChange& item, const PayloadProblem& problem);
   bool local_row_exists(model::Ref ref, std::int64_t id);
-  bool handle_failure(const Item& item, const WriteResult& result, std::string_view what);
-  void wait_for_token(const Item& item);
-  void wait_for_token(std::vector<Item>& items);
+  bool handle_failure(const RowChange& item, const WriteResult& result, std::string_view what);
+  void wait_for_token(const RowChange& item);
+  void wait_for_token(std::vector<RowChange>& items);
   void wait_for_token(Plan& plan);
-  std::optional<storage::MappedElement> map_answer(const Item& item, const WriteResult& result);
+  std::optional<storage::MappedElement> map_answer(const RowChange& item,
+                                                   const WriteResult& result);
   std::optional<storage::RemoteVersion> remote_version(const model::Resource& r, std::int64_t id);
-  std::int64_t later_entries(const Item& item, std::int64_t id);
-  void consume(const Item& item, std::int64_t id);
+  std::int64_t later_entries(const RowChange& item, std::int64_t id);
+  void consume(const RowChange& item, std::int64_t id);
   void drop_remote_version(const model::Resource& r, std::int64_t id);
   void drop_intent(const model::Resource& r, std::int64_t id);
   void add_intent(const model::Resource& r, std::int64_t id, const boost::json::object& payload);

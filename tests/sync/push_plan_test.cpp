@@ -163,16 +163,16 @@ TEST_CASE("push plan: a person's choice keeps the local value of fields changed 
 TEST_CASE("push plan: rows are sorted into creates, updates and deletions, blocked ones left out") {
   const model::Resource* company = model::find_resource("company");
   const auto item = [](const model::Resource* r, std::int64_t id, bool insert, bool del) {
-    sync::Item i;
+    sync::RowChange i;
     i.resource = r;
     i.id = id;
     i.has_insert = insert;
     i.has_delete = del;
     return i;
   };
-  std::vector<sync::Item> items{item(&contact(), -2, true, false), item(company, -1, true, false),
-                                item(&contact(), 42, false, false),
-                                item(&contact(), 43, false, true)};
+  std::vector<sync::RowChange> items{
+      item(&contact(), -2, true, false), item(company, -1, true, false),
+      item(&contact(), 42, false, false), item(&contact(), 43, false, true)};
   const sync::RowKeys blocked{{"contact", 42}};
   sync::Plan plan = sync::plan_by_kind(items, blocked);
   CHECK(plan.updates.empty());
