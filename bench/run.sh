@@ -3,7 +3,8 @@
 # measured in the same run: curl downloading the same bodies from the emulator and, the
 # physical floor, from nginx serving them as static files; a do-it-yourself Python sync
 # (bench/diy_sync.py) doing the same pull; the emulator's own request rate for the push.
-#   bash bench/run.sh [--quick] [--build DIR] [--out DIR]
+#   bash bench/run.sh [--quick | --large] [--build DIR] [--out DIR]
+# --large adds a fourth account of about 1M elements (350 MB of bodies; several minutes more).
 # Prints a table and writes results.json. Loopback only; everything started is stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ sizes=(2800 14000 70000)          # --sample N: about 10k, 50k and 250k elements
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) sizes=(2800) ;;
+    --large) sizes+=(280000) ;;
     --build) build=$2; shift ;;
     --out) out=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
