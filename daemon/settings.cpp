@@ -4,9 +4,9 @@
 
 #include "config/config.h"
 #include "daemon/command_line.h"
+#include "http/url.h"
 #include "sync/account.h"
 #include "sync/merge.h"
-#include "http/url.h"
 
 namespace clevertim::daemon {
 

@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "sync/cycle.h"
 #include "http/http_client.h"
 #include "http/retry.h"
+#include "sync/cycle.h"
 
 namespace clevertim::daemon {
 

@@ -20,10 +20,10 @@
 #include <type_traits>
 #include <utility>
 
+#include "http/retry.h"
 #include "storage/traffic.h"
 #include "sync/crm_reader.h"
 #include "sync/crm_writer.h"
-#include "http/retry.h"
 
 namespace clevertim::sync {
 

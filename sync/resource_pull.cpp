@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
-#include "model/resources.h"
 #include "http/json_stream.h"
+#include "model/resources.h"
 #include "sync/mass_delete.h"
 
 namespace clevertim::sync {
