@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "script_server.h"
 #include "http/http_client.h"
+#include "script_server.h"
 
 namespace testsrv {
 
