@@ -16,23 +16,14 @@
 #include <vector>
 
 #include "storage/element_mapping.h"
+#include "storage/known_rows.h"
+#include "storage/sync_state.h"
 
 namespace clevertim::model {
 struct Resource;
 }
 
 namespace clevertim::storage {
-
-enum class SyncState { kSynced, kPending, kConflict, kError };
-
-SyncState parse_sync_state(std::string_view text);
-std::string_view to_string(SyncState state);
-
-// What the pull needs to know about a row to decide whether an element changed.
-struct KnownRow {
-  std::int64_t raw_hash = 0;
-  SyncState state = SyncState::kSynced;
-};
 
 // A row as stored: its cells (one per field, model order), base and state.
 struct StoredRow {
@@ -50,7 +41,7 @@ class ElementTable {
   const model::Resource& resource() const { return resource_; }
 
   // Every row with a CRM id (positive), with its hash and state.
-  std::unordered_map<std::int64_t, KnownRow> load_known();
+  KnownRows load_known();
 
   // Rows deleted locally whose DELETE is not pushed yet: id -> hash of their last raw.
   std::unordered_map<std::int64_t, std::int64_t> load_local_deletions();

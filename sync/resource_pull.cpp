@@ -14,10 +14,7 @@ namespace clevertim::sync {
 namespace {
 
 namespace json = boost::json;
-
-bool has_local_changes(storage::SyncState state) {
-  return state != storage::SyncState::kSynced;
-}
+using storage::has_local_changes;
 
 }  // namespace
 
@@ -66,7 +63,7 @@ void ResourcePull::accept(const json::value& element) {
                            "; an id is a positive integer)");
     return;
   }
-  if (!seen_.insert(*id).second) {
+  if (!known_.mark_seen(*id)) {
     ++report_.skipped;
     spdlog::warn("{} {} skipped: the CRM sent this id twice in one list; the first copy is kept",
                  resource_.endpoint, *id);
@@ -78,9 +75,9 @@ void ResourcePull::accept(const json::value& element) {
 // Unchanged (same hash as the row, or as the row deleted here): counted. Else staged.
 void ResourcePull::compare_and_stage(std::int64_t id, std::string_view raw) {
   const std::int64_t hash = storage::raw_hash(raw);
-  const auto known = known_.find(id);
+  const storage::KnownRows::Row* known = known_.find(id);
   const auto deleted = local_deletions_.find(id);
-  if ((known != known_.end() && known->second.raw_hash == hash) ||
+  if ((known != nullptr && known->raw_hash == hash) ||
       (deleted != local_deletions_.end() && deleted->second == hash)) {
     ++report_.unchanged;
     return;
@@ -90,9 +87,9 @@ void ResourcePull::compare_and_stage(std::int64_t id, std::string_view raw) {
 
 bool ResourcePull::accept_compact(const json::value& id_value, std::string_view compact) {
   const auto id = storage::element_id(id_value);
-  if (!id || *id <= 0 || seen_.contains(*id)) return false;  // accept() explains these
+  // accept() explains why an unusable or repeated id is skipped.
+  if (!id || *id <= 0 || !known_.mark_seen(*id)) return false;
   ++report_.received;
-  seen_.insert(*id);
   compare_and_stage(*id, compact);
   return true;
 }
@@ -103,7 +100,7 @@ bool ResourcePull::accept_compact(const json::value& id_value, std::string_view 
 void ResourcePull::skip(const SkippedElement& skipped) {
   ++report_.skipped;
   const auto id = storage::element_id(skipped.id);
-  if (id && *id > 0 && seen_.insert(*id).second) {
+  if (id && *id > 0 && known_.mark_seen(*id)) {
     spdlog::warn(
         "{} {} (element #{} of the list) skipped: it {}; its row, if any, is kept as "
         "last synced",
@@ -115,25 +112,28 @@ void ResourcePull::skip(const SkippedElement& skipped) {
 }
 
 std::vector<std::int64_t> ResourcePull::missing_ids() const {
-  std::vector<std::int64_t> gone;
-  for (const auto& [id, row] : known_)
-    if (!seen_.contains(id)) gone.push_back(id);
+  std::vector<std::int64_t> gone = unseen_rows();
   // Rows deleted here, their DELETE not sent yet: a list without them says nothing of whether
   // the CRM changed them since (an edit there beats the deletion here).
   for (const auto& [id, hash] : local_deletions_)
-    if (!seen_.contains(id)) gone.push_back(id);
+    if (!known_.seen(id)) gone.push_back(id);
   std::sort(gone.begin(), gone.end());
   return gone;
 }
 
 void ResourcePull::keep(std::int64_t id) {
-  if (seen_.insert(id).second) ++report_.confirmed_present;
+  if (known_.mark_seen(id)) ++report_.confirmed_present;
+}
+
+std::vector<std::int64_t> ResourcePull::unseen_rows() const {
+  std::vector<std::int64_t> ids;
+  for (const storage::KnownRows::Row& row : known_.rows())
+    if (!row.seen) ids.push_back(row.id);
+  return ids;
 }
 
 PullReport ResourcePull::apply(const PullOptions& options) {
-  std::vector<std::int64_t> gone;
-  for (const auto& [id, row] : known_)
-    if (!seen_.contains(id)) gone.push_back(id);
+  std::vector<std::int64_t> gone = unseen_rows();
   // An element whose id cannot be read may be any of the rows the list seems to lack: none
   // is deleted until a list arrives whose every element can be told apart.
   if (report_.unidentified > 0 && !gone.empty()) {
@@ -172,7 +172,7 @@ PullReport ResourcePull::apply(const PullOptions& options) {
 
 void ResourcePull::reread_local_changes(storage::ElementTable& table) {
   for (const auto& [id, state] : table.load_local_changes())
-    if (auto row = known_.find(id); row != known_.end()) row->second.state = state;
+    if (storage::KnownRows::Row* row = known_.find(id)) row->state = state;
   local_deletions_ = table.load_local_deletions();
 }
 
@@ -182,14 +182,14 @@ void ResourcePull::apply_staged(storage::ElementTable& table) {
     for (const std::string& warning : e.warnings) spdlog::warn("{}", warning);
     report_.warnings += static_cast<std::int64_t>(e.warnings.size());
 
-    const auto known = known_.find(e.id);
+    const storage::KnownRows::Row* known = known_.find(e.id);
     const bool deleted_here = local_deletions_.contains(e.id);
-    if (deleted_here || (known != known_.end() && has_local_changes(known->second.state))) {
+    if (deleted_here || (known != nullptr && has_local_changes(known->state))) {
       // Changed here (or deleted here) and in the CRM: the local side stays for now; the push
       // compares both with the base (raw) and decides (an edit beats a deletion).
       table.record_remote_version(e.id, &e.raw);
       ++report_.kept_local;
-    } else if (known == known_.end()) {
+    } else if (known == nullptr) {
       table.store_synced(e);
       ++report_.created;
       report_.created_ids.push_back(e.id);
@@ -204,7 +204,7 @@ void ResourcePull::apply_staged(storage::ElementTable& table) {
 void ResourcePull::apply_deletions(storage::ElementTable& table,
                                    const std::vector<std::int64_t>& gone) {
   for (std::int64_t id : gone) {
-    if (has_local_changes(known_.at(id).state)) {
+    if (has_local_changes(known_.find(id)->state)) {
       // Deleted remotely, edited locally: the edit wins; the push creates it again.
       table.record_remote_version(id, nullptr);
       ++report_.kept_local;

@@ -13,7 +13,6 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "storage/element_table.h"
@@ -84,6 +83,7 @@ class ResourcePull {
   void skip(const SkippedElement& skipped);
   void compare_and_stage(std::int64_t id, std::string_view raw);
   void stage(std::string_view raw, std::int64_t hash);
+  std::vector<std::int64_t> unseen_rows() const;  // rows of the table the list did not name
   // Local writes may land while the list downloads: the states read when this pull began are
   // stale by then. Read again inside the apply transaction, where no other writer can move them.
   void reread_local_changes(storage::ElementTable& table);
@@ -92,9 +92,8 @@ class ResourcePull {
 
   storage::Mirror& mirror_;
   const model::Resource& resource_;
-  std::unordered_map<std::int64_t, storage::KnownRow> known_;
+  storage::KnownRows known_;  // the table's rows, and the ids the list named
   std::unordered_map<std::int64_t, std::int64_t> local_deletions_;  // id -> hash of last raw
-  std::unordered_set<std::int64_t> seen_;
   StagedElements staged_;  // changed and new elements, mapped
   PullReport report_;
 };

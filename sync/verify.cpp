@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <set>
-#include <unordered_set>
 
 #include "model/resources.h"
 #include "storage/element_mapping.h"
@@ -54,9 +53,8 @@ std::int64_t count_local_rows(SQLite::Database& db, const model::Resource& r) {
 struct ResourceCheck {
   const model::Resource& resource;
   storage::ElementTable table;
-  std::unordered_map<std::int64_t, storage::KnownRow> known;
+  storage::KnownRows known;  // and the ids the CRM's list named
   std::unordered_map<std::int64_t, std::int64_t> deleted_here;
-  std::unordered_set<std::int64_t> seen;
   VerifyReport part;
 
   ResourceCheck(SQLite::Database& db, const model::Resource& r)
@@ -79,20 +77,20 @@ struct ResourceCheck {
                            shorten(json::serialize(element)) + ")");
       return;
     }
-    if (!seen.insert(*id).second) {
+    if (!known.mark_seen(*id)) {
       part.notes.push_back(std::string(resource.endpoint) + " " + std::to_string(*id) +
                            ": the CRM listed this id twice; the first copy was compared");
       return;
     }
-    const auto row = known.find(*id);
-    if (row == known.end()) {
+    const storage::KnownRows::Row* row = known.find(*id);
+    if (row == nullptr) {
       if (deleted_here.contains(*id))
         ++part.unsynced;
       else
         difference(*id, "in the CRM, missing from the mirror");
       return;
     }
-    if (row->second.state != storage::SyncState::kSynced) {
+    if (row->state != storage::SyncState::kSynced) {
       ++part.unsynced;
       return;
     }
@@ -107,15 +105,15 @@ struct ResourceCheck {
   }
 
   void restart() {
-    seen.clear();
+    known.forget_seen();
     part = VerifyReport{};
   }
 
   void rows_without_element() {
-    for (const auto& [id, row] : known) {
-      if (seen.contains(id)) continue;
+    for (const storage::KnownRows::Row& row : known.rows()) {
+      if (row.seen) continue;
       if (row.state == storage::SyncState::kSynced)
-        difference(id, "in the mirror as synced, but not in the CRM");
+        difference(row.id, "in the mirror as synced, but not in the CRM");
       else
         ++part.unsynced;
     }
