@@ -19,6 +19,8 @@
 
 #include "model/resources.h"
 #include "storage/clock.h"
+#include "storage/push_ledger.h"
+#include "storage/statement_cache.h"
 #include "storage/status.h"
 
 namespace clevertim::sync {
@@ -167,6 +169,17 @@ asio::awaitable<void> confirm_deletions(InFlight& f, CrmWriter& writer) {
   }
 }
 
+// The ids a pull found new matter only where a create whose answer was lost is looked for (see
+// PushOptions::freshly_created, whose keys say where); a first sync finds every element new,
+// and a million ids held to the end of the cycle were 16 MiB of its memory.
+void keep_created_ids_if_looked_for(PullReport& pulled, PushOptions& push) {
+  const auto looked_for = push.freshly_created.find(pulled.resource);
+  if (looked_for != push.freshly_created.end())
+    looked_for->second.insert(looked_for->second.end(), pulled.created_ids.begin(),
+                              pulled.created_ids.end());
+  std::vector<std::int64_t>().swap(pulled.created_ids);
+}
+
 // A fetched collection: applied when it arrived whole, reported either way.
 void apply_fetched(storage::Mirror& mirror, InFlight& f, CycleOptions& options,
                    CycleReport& report) {
@@ -191,9 +204,17 @@ void apply_fetched(storage::Mirror& mirror, InFlight& f, CycleOptions& options,
         " elements of the CRM's list skipped (see the log for why); rows they may be are kept");
   if (pulled.mass_delete_held) spdlog::error("{}", pulled.held_reason);
   if (!f.unconfirmed) options.push.freshly_pulled.insert(std::string(r.endpoint));
-  auto& created = options.push.freshly_created[std::string(r.endpoint)];
-  created.insert(created.end(), pulled.created_ids.begin(), pulled.created_ids.end());
+  keep_created_ids_if_looked_for(pulled, options.push);
   report.pulls.push_back(std::move(pulled));
+}
+
+// The resources where this cycle's push will look for creates whose answer was lost (an intent
+// left by an earlier push: this cycle's own are recorded after its pull).
+void expect_lost_creates(storage::Mirror& mirror, PushOptions& push) {
+  storage::StatementCache statements(mirror.db());
+  storage::PushLedger ledger(mirror.db(), statements);
+  for (const storage::UnansweredCreate& create : ledger.unanswered_creates())
+    push.freshly_created[create.endpoint];
 }
 
 // Nothing is read nor sent to an account not known to be the mirror's own.
@@ -312,6 +333,7 @@ boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader
     report.account_confirmed = true;
   }
   report.run_id = start_run(mirror.db());
+  expect_lost_creates(mirror, options.push);
   co_await pull_in_order(mirror, reader, writer, order, options, report);
   if (!report.stopped && options.push_enabled) {
     options.push.stop_requested = options.stop_requested;

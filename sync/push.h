@@ -39,6 +39,7 @@ struct PushOptions {
   std::set<std::string> freshly_pulled;
   // Elements this cycle's pull found new, by endpoint: where a create whose answer was lost
   // is looked for when the CRM has changed a field it sent since (see recognise_lost_creates).
+  // The cycle fills in only the endpoints that have such a create.
   std::map<std::string, std::vector<std::int64_t>> freshly_created;
   // Checked before each row is sent: a stop leaves the rest pending for the next run.
   const std::atomic<bool>* stop_requested = nullptr;

@@ -153,6 +153,35 @@ TEST_CASE_FIXTURE(Fixture,
   CHECK(number("SELECT count(*) FROM push_intents") == 0);
 }
 
+// The same through whole cycles, with the element edited in the CRM before the next pull: it
+// no longer matches the POST on every field, and is found among the elements that pull found
+// new (the cycle keeps those only for resources with such a lost create).
+TEST_CASE_FIXTURE(Fixture, "a lost create edited in the CRM before the next cycle is adopted") {
+  REQUIRE(cycle().ok());
+  REQUIRE(run_sqlite3(dir / "crm.db",
+                      "INSERT INTO contacts (first_name, city) VALUES ('Lost', 'Oslo');")
+              .ok());
+  crm.next_failures = {sync::WriteResult::Status::kUnknown};
+  crm.commit_before_failing = true;  // the CRM created it; the answer never came
+  REQUIRE_FALSE(cycle().ok());
+  REQUIRE(crm.elements["contact"].size() == 2);
+  std::int64_t created = 0;
+  for (auto& [id, e] : crm.elements["contact"])
+    if (e.at("fn") == "Lost") {
+      created = id;
+      e["city"] = "Rome";  // edited in the CRM before the next pull
+    }
+  REQUIRE(created != 0);
+
+  const auto report = cycle();
+  CHECK(report.ok());
+  CHECK(report.push.created == 0);
+  CHECK(crm.elements["contact"].size() == 2);
+  CHECK(number("SELECT count(*) FROM contacts WHERE first_name = 'Lost'") == 1);
+  CHECK(number("SELECT count(*) FROM contacts WHERE id = " + std::to_string(created)) == 1);
+  CHECK(number("SELECT count(*) FROM push_intents") == 0);
+}
+
 // A row the CRM's list lacks is looked up before it is deleted; a lookup that fails (a 503)
 // proves nothing, and the row stays until a lookup answers 404.
 TEST_CASE_FIXTURE(Fixture, "a missing row whose lookup fails is kept, and deleted once confirmed") {
