@@ -169,14 +169,12 @@ asio::awaitable<void> confirm_deletions(InFlight& f, CrmWriter& writer) {
   }
 }
 
-// The ids a pull found new matter only where a create whose answer was lost is looked for (see
-// PushOptions::freshly_created, whose keys say where); a first sync finds every element new,
-// and a million ids held to the end of the cycle were 16 MiB of its memory.
-void keep_created_ids_if_looked_for(PullReport& pulled, PushOptions& push) {
-  const auto looked_for = push.freshly_created.find(pulled.resource);
-  if (looked_for != push.freshly_created.end())
-    looked_for->second.insert(looked_for->second.end(), pulled.created_ids.begin(),
-                              pulled.created_ids.end());
+// The ids a pull found new, for the push to look among for a lost create (only noted where
+// there is one: see expect_lost_creates).
+void keep_created_ids(PullReport& pulled, PushOptions& push) {
+  if (pulled.created_ids.empty()) return;
+  auto& created = push.freshly_created[pulled.resource];
+  created.insert(created.end(), pulled.created_ids.begin(), pulled.created_ids.end());
   std::vector<std::int64_t>().swap(pulled.created_ids);
 }
 
@@ -196,7 +194,9 @@ void apply_fetched(storage::Mirror& mirror, InFlight& f, CycleOptions& options,
                 "pull of {} failed, nothing of it applied: {}", r.endpoint, f.outcome.message);
     return;
   }
-  PullReport pulled = f.pull->apply(options.pull);
+  PullOptions pull = options.pull;
+  pull.note_created_ids = options.push.freshly_created.contains(std::string(r.endpoint));
+  PullReport pulled = f.pull->apply(pull);
   storage::record_pull_hold(mirror, r.endpoint, pulled.held, pulled.held_reason);
   if (pulled.skipped > 0)
     report.skipped_elements.push_back(
@@ -204,12 +204,14 @@ void apply_fetched(storage::Mirror& mirror, InFlight& f, CycleOptions& options,
         " elements of the CRM's list skipped (see the log for why); rows they may be are kept");
   if (pulled.mass_delete_held) spdlog::error("{}", pulled.held_reason);
   if (!f.unconfirmed) options.push.freshly_pulled.insert(std::string(r.endpoint));
-  keep_created_ids_if_looked_for(pulled, options.push);
+  keep_created_ids(pulled, options.push);
   report.pulls.push_back(std::move(pulled));
 }
 
 // The resources where this cycle's push will look for creates whose answer was lost (an intent
-// left by an earlier push: this cycle's own are recorded after its pull).
+// left by an earlier push: this cycle's own are recorded after its pull). Only their pulls note
+// the ids they found new: a first sync finds every element new, and a million ids held to the
+// end of the cycle were 16 MiB of its memory.
 void expect_lost_creates(storage::Mirror& mirror, PushOptions& push) {
   storage::StatementCache statements(mirror.db());
   storage::PushLedger ledger(mirror.db(), statements);

@@ -164,7 +164,7 @@ PullReport ResourcePull::apply(const PullOptions& options) {
   storage::ElementTable table(mirror_.db(), resource_);
   storage::OwnWriteTransaction tx(mirror_.db());
   reread_local_changes(table);
-  apply_staged(table);
+  apply_staged(table, options.note_created_ids);
   apply_deletions(table, gone);
   tx.commit();
   return report_;
@@ -176,7 +176,7 @@ void ResourcePull::reread_local_changes(storage::ElementTable& table) {
   local_deletions_ = table.load_local_deletions();
 }
 
-void ResourcePull::apply_staged(storage::ElementTable& table) {
+void ResourcePull::apply_staged(storage::ElementTable& table, bool note_created_ids) {
   staged_.rewind();
   for (storage::MappedElement e; staged_.next(e);) {
     for (const std::string& warning : e.warnings) spdlog::warn("{}", warning);
@@ -192,7 +192,7 @@ void ResourcePull::apply_staged(storage::ElementTable& table) {
     } else if (known == nullptr) {
       table.store_synced(e);
       ++report_.created;
-      report_.created_ids.push_back(e.id);
+      if (note_created_ids) report_.created_ids.push_back(e.id);
     } else {
       if (auto previous = table.raw_of(e.id)) table.append_history(e.id, "update", *previous);
       table.store_synced(e);

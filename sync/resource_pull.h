@@ -30,6 +30,9 @@ struct PullOptions {
   double mass_delete_share = 0.5;
   std::int64_t mass_delete_min = 5;
   bool allow_mass_delete = false;
+  // Whether PullReport::created_ids is filled in: a first sync finds every element new, and
+  // only a create whose answer was lost needs them (see PushOptions::freshly_created).
+  bool note_created_ids = true;
 };
 
 struct PullReport {
@@ -43,7 +46,7 @@ struct PullReport {
   std::int64_t unidentified = 0;          // of those, elements whose id could not be read
   std::int64_t confirmed_present = 0;     // missing from the list, but a GET found them: kept
   std::int64_t deletions_withheld = 0;    // not deleted: the list could not be trusted
-  std::vector<std::int64_t> created_ids;  // elements new to the mirror, in list order
+  std::vector<std::int64_t> created_ids;  // elements new to the mirror, in list order (if noted)
   std::int64_t kept_local = 0;  // rows with unpushed local changes: remote version recorded
   std::int64_t warnings = 0;    // fields kept in raw only
   bool mass_delete_held = false;
@@ -87,7 +90,7 @@ class ResourcePull {
   // Local writes may land while the list downloads: the states read when this pull began are
   // stale by then. Read again inside the apply transaction, where no other writer can move them.
   void reread_local_changes(storage::ElementTable& table);
-  void apply_staged(storage::ElementTable& table);
+  void apply_staged(storage::ElementTable& table, bool note_created_ids);
   void apply_deletions(storage::ElementTable& table, const std::vector<std::int64_t>& gone);
 
   storage::Mirror& mirror_;
