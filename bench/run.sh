@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark: pull and push against the emulator on this machine, each beside references
 # measured in the same run: curl downloading the same bodies from the emulator and, the
-# physical floor, from nginx serving them as static files; a do-it-yourself Python sync
-# (bench/diy_sync.py) doing the same pull; the emulator's own request rate for the push.
+# physical floor, from nginx serving them as static files (clevertim-sync reads them from nginx
+# too, so that one ratio is its own cost alone); a do-it-yourself Python sync (bench/diy_sync.py)
+# doing the same pull; the emulator's own request rate for the push.
 #   bash bench/run.sh [--quick | --large] [--build DIR] [--out DIR]
 # --large adds a fourth account of about 1M elements (350 MB of bodies; several minutes more).
 # Prints a table and writes results.json. Loopback only; everything started is stopped.
@@ -91,11 +92,11 @@ NGINX
 }
 stop_static() { kill "$static_pid"; wait "$static_pid" 2>/dev/null || true; }
 
-write_config() {  # $1: database
+write_config() {  # $1: database, $2: the server's URL (the emulator's by default)
   cat >"$work/bench.toml" <<TOML
 log_level = "warn"
 [server]
-url = "$url"
+url = "${2:-$url}"
 token_file = "$work/token"
 [storage]
 database = "$1"
@@ -114,10 +115,17 @@ timed_sync() {
   rss_kb=$(tail -1 "$work/rss")
 }
 
+count_elements() {  # $1: a mirror
+  sqlite3 "$1" "SELECT (SELECT count(*) FROM contacts)+(SELECT count(*) FROM companies)+(SELECT count(*) FROM cases)+(SELECT count(*) FROM opportunities)+(SELECT count(*) FROM tasks)+(SELECT count(*) FROM notes)+(SELECT count(*) FROM comments)+(SELECT count(*) FROM custom_fields)+(SELECT count(*) FROM users)+(SELECT count(*) FROM groups)"
+}
+
 resources=(contact company case opportunity task note comment customfield user group)
 json="["
-printf '%-9s %9s %8s %8s %9s %8s %8s %9s %8s %9s %8s %9s %9s %8s %8s\n' elements bytes curl_s static_s \
-  full_s xcurl xstatic resync_s xstatic changed_s rss_MiB rows_resync py_full_s py_resync py_rss
+# Columns: the account; curl from the emulator and from nginx; clevertim-sync from the emulator
+# (first sync, unchanged re-sync; x curl from the emulator) and from nginx (x curl from nginx,
+# the floor); a sync after 1% changed (emulator); the peak RSS of all of them; the DIY script.
+printf '%-9s %9s %8s %8s %9s %8s %9s %8s %9s %8s %9s %8s %9s %8s %9s %9s %8s %8s\n' elements bytes curl_s static_s \
+  full_s xcurl resync_s xcurl ng_full_s xstatic ng_resync xstatic changed_s rss_MiB rows_resync py_full_s py_resync py_rss
 for n in "${sizes[@]}"; do
   start_emulator "$n"
   # The static copy of this account, and curl's time against it.
@@ -131,6 +139,15 @@ for n in "${sizes[@]}"; do
   static_bytes=$(curl -s -w '%{size_download}\n' "${sargs[@]}" | awk '{s+=$1} END {print s}')
   t1=$(now)
   static_s=$(elapsed "$t0" "$t1")
+  # The sync from the same static files (a fresh mirror, then again unchanged): the same server
+  # as the floor, so that the ratio is the client's own cost.
+  write_config "$work/static-$n.db" "$static_url"
+  timed_sync
+  ng_full_s=$secs
+  ng_full_rss=$rss_kb
+  timed_sync
+  ng_resync_s=$secs
+  ng_resync_rss=$rss_kb
   stop_static
   # Reference: curl downloading every collection, one connection, as the pull does.
   args=()
@@ -144,7 +161,9 @@ for n in "${sizes[@]}"; do
   timed_sync
   full_s=$secs
   full_rss=$rss_kb
-  elements=$(sqlite3 "$db" "SELECT (SELECT count(*) FROM contacts)+(SELECT count(*) FROM companies)+(SELECT count(*) FROM cases)+(SELECT count(*) FROM opportunities)+(SELECT count(*) FROM tasks)+(SELECT count(*) FROM notes)+(SELECT count(*) FROM comments)+(SELECT count(*) FROM custom_fields)+(SELECT count(*) FROM users)+(SELECT count(*) FROM groups)")
+  elements=$(count_elements "$db")
+  [ "$(count_elements "$work/static-$n.db")" = "$elements" ] ||
+    { echo "the sync from nginx stored $(count_elements "$work/static-$n.db") elements, from the emulator $elements" >&2; exit 1; }
   timed_sync
   resync_s=$secs
   resync_rss=$rss_kb
@@ -157,7 +176,7 @@ for n in "${sizes[@]}"; do
   done
   timed_sync
   changed_s=$secs
-  peak_kb=$(printf '%s\n' "$full_rss" "$resync_rss" "$rss_kb" | sort -n | tail -1)
+  peak_kb=$(printf '%s\n' "$full_rss" "$resync_rss" "$rss_kb" "$ng_full_rss" "$ng_resync_rss" | sort -n | tail -1)
   [ "$static_bytes" = "$bytes" ] || { echo "nginx served $static_bytes bytes, the emulator $bytes" >&2; exit 1; }
   # What a user would write instead, against the same emulator: a first pull and a second.
   py_db="$work/diy-$n.db"
@@ -172,11 +191,12 @@ for n in "${sizes[@]}"; do
   py_kb=$(printf '%s\n' "$(tail -1 "$work/py_rss")" "$(tail -1 "$work/py_rss2")" | sort -n | tail -1)
   [ "$(cat "$work/py.out")" = "$elements" ] || { echo "the Python sync stored $(cat "$work/py.out") elements, clevertim-sync $elements" >&2; exit 1; }
   ratio() { python3 -c "print(f'{$1/$2:.1f}x')"; }
-  printf '%-9s %9s %8s %8s %9s %8s %8s %9s %8s %9s %8s %9s %9s %8s %8s\n' "$elements" "$bytes" "$curl_s" "$static_s" \
-    "$full_s" "$(ratio "$full_s" "$curl_s")" "$(ratio "$full_s" "$static_s")" "$resync_s" "$(ratio "$resync_s" "$static_s")" \
+  printf '%-9s %9s %8s %8s %9s %8s %9s %8s %9s %8s %9s %8s %9s %8s %9s %9s %8s %8s\n' "$elements" "$bytes" "$curl_s" "$static_s" \
+    "$full_s" "$(ratio "$full_s" "$curl_s")" "$resync_s" "$(ratio "$resync_s" "$curl_s")" \
+    "$ng_full_s" "$(ratio "$ng_full_s" "$static_s")" "$ng_resync_s" "$(ratio "$ng_resync_s" "$static_s")" \
     "$changed_s" "$(python3 -c "print(f'{$peak_kb/1024:.0f}')")" "$resync_rows" "$py_full_s" "$py_resync_s" \
     "$(python3 -c "print(f'{$py_kb/1024:.0f}')")"
-  json+="{\"sample\":$n,\"elements\":$elements,\"bytes\":$bytes,\"curl_s\":$curl_s,\"curl_static_s\":$static_s,\"full_sync_s\":$full_s,\"resync_s\":$resync_s,\"resync_rows_written\":$resync_rows,\"sync_after_1pct_s\":$changed_s,\"peak_rss_kib\":$peak_kb,\"diy_python_full_s\":$py_full_s,\"diy_python_resync_s\":$py_resync_s,\"diy_python_peak_rss_kib\":$py_kb},"
+  json+="{\"sample\":$n,\"elements\":$elements,\"bytes\":$bytes,\"curl_s\":$curl_s,\"curl_static_s\":$static_s,\"full_sync_s\":$full_s,\"resync_s\":$resync_s,\"static_full_sync_s\":$ng_full_s,\"static_resync_s\":$ng_resync_s,\"resync_rows_written\":$resync_rows,\"sync_after_1pct_s\":$changed_s,\"peak_rss_kib\":$peak_kb,\"diy_python_full_s\":$py_full_s,\"diy_python_resync_s\":$py_resync_s,\"diy_python_peak_rss_kib\":$py_kb},"
   last_db=$db
   stop_emulator
 done
