@@ -10,8 +10,8 @@ namespace clevertim::daemon {
 namespace {
 
 // What the program reads from its environment (config/token.cpp, daemon/logging.cpp,
-// daemon/notify.cpp, storage/failpoint.cpp). tests/package/check_man.sh checks that every
-// getenv() of the sources is named here.
+// daemon/notify.cpp, daemon/settings.cpp, storage/failpoint.cpp). tests/package/check_man.sh checks
+// that every getenv() of the sources is named here.
 struct Entry {
   const char* name;
   const char* text;
@@ -30,6 +30,9 @@ constexpr Entry kEnvironment[] = {
      "Set by systemd for Type=notify services: run reports readiness, a status line and "
      "watchdog keep-alives there (sd_notify(3))."},
     {"CLEVERTIM_FAILPOINT", "For the project's tests only: makes a named step fail."},
+    {"CLEVERTIM_EARLY_APPLY_FROM",
+     "For the project's tests only: how many elements of a first fill must have arrived before "
+     "they are written while the rest arrives (5000)."},
 };
 
 constexpr Entry kFiles[] = {

@@ -236,6 +236,12 @@ void ElementTable::record_remote_version(std::int64_t id, const std::string* raw
   statement.exec();
 }
 
+bool ElementTable::holds_crm_elements() {
+  return db_.execAndGet("SELECT EXISTS (SELECT 1 FROM " + sql_identifier(resource_.table) +
+                        " WHERE id > 0)")
+             .getInt() != 0;
+}
+
 std::int64_t ElementTable::count() {
   return db_.execAndGet("SELECT count(*) FROM " + sql_identifier(resource_.table)).getInt64();
 }

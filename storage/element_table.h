@@ -75,6 +75,8 @@ class ElementTable {
   void record_remote_version(std::int64_t id, const std::string* raw);
 
   std::int64_t count();
+  // Whether any row has a CRM id (a table a pull has filled).
+  bool holds_crm_elements();
 
   // The raw JSON of the newest row (highest id) whose element has every field of `fields`
   // with an equal value: how a create whose answer was lost is recognised after a pull.

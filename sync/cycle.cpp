@@ -13,8 +13,11 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "model/resources.h"
@@ -81,6 +84,36 @@ struct InFlight {
   bool unconfirmed = false;
   bool done = false;
   asio::steady_timer finished;  // cancelled when done: wakes wait_for()
+
+  // Between the reading thread and a first fill written while it arrives (apply_early), on the
+  // mirror's thread. `pull` is replaced (a list starting over) only under `lock`, and only while
+  // no early apply uses it.
+  std::mutex lock;
+  std::condition_variable changed;
+  bool ended = false;          // `done`, as the mirror's thread sees it
+  bool early_running = false;  // the mirror's thread is writing from `pull`
+  bool stop_early = false;     // asked to roll back and let go of `pull`
+
+  void end() {
+    {
+      std::lock_guard<std::mutex> hold(lock);
+      ended = true;
+    }
+    changed.notify_all();
+    done = true;
+    finished.cancel();
+  }
+  // The list starts over: an early apply rolls back first (the reading thread waits for it; a
+  // few milliseconds), then the pull begins afresh.
+  void restart(storage::Mirror& mirror) {
+    std::unique_lock<std::mutex> hold(lock);
+    stop_early = true;
+    changed.notify_all();
+    changed.wait(hold, [&] { return !early_running; });
+    stop_early = false;
+    pull.emplace(mirror, resource);
+    seen = 0;
+  }
 };
 
 // Parameters by value: the coroutine outlives the call that spawned it.
@@ -93,10 +126,7 @@ asio::awaitable<void> fetch(std::shared_ptr<InFlight> f, storage::Mirror& mirror
     f->pull->accept(element);
     count_one();
   };
-  auto on_restart = [&] {
-    f->pull.emplace(mirror, f->resource);  // forget a half-received list
-    f->seen = 0;
-  };
+  auto on_restart = [&] { f->restart(mirror); };  // forget a half-received list
   try {
     // Elements are taken as text where possible: never built as trees of values.
     auto take_compact = [&](const boost::json::value& id, std::string_view compact) {
@@ -107,11 +137,11 @@ asio::awaitable<void> fetch(std::shared_ptr<InFlight> f, storage::Mirror& mirror
     f->outcome = co_await reader.fetch_all_compact_first(f->resource.endpoint, on_element,
                                                          on_restart, take_compact);
     if (progress) progress(f->resource.endpoint, f->seen, f->outcome.bytes);
+    f->pull->end_of_list();
   } catch (...) {
     f->failure = std::current_exception();  // handed to whoever waits for this fetch
   }
-  f->done = true;
-  f->finished.cancel();
+  f->end();
 }
 
 std::shared_ptr<InFlight> start_fetch(const asio::any_io_executor& executor,
@@ -178,10 +208,71 @@ void keep_created_ids(PullReport& pulled, PushOptions& push) {
   std::vector<std::int64_t>().swap(pulled.created_ids);
 }
 
+PullOptions pull_options_for(const model::Resource& r, const CycleOptions& options) {
+  PullOptions pull = options.pull;
+  pull.note_created_ids = options.push.freshly_created.contains(std::string(r.endpoint));
+  return pull;
+}
+
+// How often a first fill written as it arrives looks for more: elements are published 64 KiB
+// at a time, a few hundred.
+constexpr std::chrono::milliseconds kEarlyPoll{2};
+
+// A first fill of a large list is written while the rest of the list still arrives: the
+// mirror's thread otherwise waits for the whole list (half a second of a 250k-element first
+// sync, for the contacts). Runs on the mirror's thread, and blocks it: true when it wrote, the
+// transaction left open for apply_fetched(), which commits it if the list arrived whole.
+bool apply_early(InFlight& f, const PullOptions& options, std::int64_t from) {
+  std::unique_lock<std::mutex> hold(f.lock);
+  // Small lists are written once whole: the write lock is held through a download only when
+  // there is much to write.
+  while (!f.ended && !f.stop_early && f.pull->arrived() < from)
+    f.changed.wait_for(hold, kEarlyPoll);
+  if (f.ended || f.stop_early) return false;
+  f.early_running = true;
+  spdlog::debug("{}: a first fill, written as its list arrives ({} elements so far)",
+                f.resource.endpoint, f.pull->arrived());
+  hold.unlock();
+  auto let_go = [&] {
+    f.pull->abandon_early_apply();
+    if (!hold.owns_lock()) hold.lock();
+    f.early_running = false;
+    hold.unlock();
+    f.changed.notify_all();
+  };
+  try {
+    if (!f.pull->begin_early_apply(options)) {
+      let_go();
+      return false;
+    }
+    for (;;) {
+      f.pull->store_arrived();
+      hold.lock();
+      if (!f.ended && !f.stop_early) f.changed.wait_for(hold, kEarlyPoll);
+      if (f.stop_early) {
+        hold.unlock();
+        let_go();
+        return false;
+      }
+      const bool ended = f.ended;
+      hold.unlock();
+      if (ended) break;
+    }
+    f.pull->store_arrived();  // what was published just before the end
+  } catch (...) {
+    let_go();
+    throw;
+  }
+  hold.lock();
+  f.early_running = false;
+  return true;
+}
+
 // A fetched collection: applied when it arrived whole, reported either way.
 void apply_fetched(storage::Mirror& mirror, InFlight& f, CycleOptions& options,
                    CycleReport& report) {
   const model::Resource& r = f.resource;
+  if (!f.outcome.ok()) f.pull->abandon_early_apply();  // written early, but the list broke off
   if (f.outcome.status == FetchOutcome::Status::kUnavailable && r.optional) {
     report.skipped.push_back(std::string(r.endpoint));
     return;
@@ -194,9 +285,7 @@ void apply_fetched(storage::Mirror& mirror, InFlight& f, CycleOptions& options,
                 "pull of {} failed, nothing of it applied: {}", r.endpoint, f.outcome.message);
     return;
   }
-  PullOptions pull = options.pull;
-  pull.note_created_ids = options.push.freshly_created.contains(std::string(r.endpoint));
-  PullReport pulled = f.pull->apply(pull);
+  PullReport pulled = f.pull->apply(pull_options_for(r, options));
   storage::record_pull_hold(mirror, r.endpoint, pulled.held, pulled.held_reason);
   if (pulled.skipped > 0)
     report.skipped_elements.push_back(
@@ -239,7 +328,7 @@ asio::awaitable<void> pull_in_order(storage::Mirror& mirror, CrmReader& reader, 
                                     CycleOptions& options, CycleReport& report) {
   const auto executor = co_await asio::this_coro::executor;
   asio::thread_pool mirror_writer(1);
-  std::shared_ptr<InFlight> next;
+  std::shared_ptr<InFlight> current, next;
   std::exception_ptr error;
   try {
     for (std::size_t i = 0; i < order.size(); ++i) {
@@ -247,13 +336,21 @@ asio::awaitable<void> pull_in_order(storage::Mirror& mirror, CrmReader& reader, 
         report.stopped = true;
         break;
       }
-      std::shared_ptr<InFlight> current =
-          next ? std::move(next) : start_fetch(executor, mirror, reader, *order[i], options);
+      current = next ? std::move(next) : start_fetch(executor, mirror, reader, *order[i], options);
       next.reset();
       // The next collection is requested at once: the CRM prepares and sends it while this one
       // is still read and then written to the mirror. Collections are applied in order.
       if (i + 1 < order.size())
         next = start_fetch(executor, mirror, reader, *order[i + 1], options);
+      if (current->pull->first_fill())
+        co_await asio::co_spawn(
+            mirror_writer.get_executor(),
+            [&]() -> asio::awaitable<void> {
+              apply_early(*current, pull_options_for(current->resource, options),
+                          options.early_apply_from);
+              co_return;
+            },
+            asio::use_awaitable);
       co_await wait_for(*current);
       co_await confirm_deletions(*current, writer);
       // Written on the mirror's own thread, while this one goes on reading the next collection
@@ -270,7 +367,10 @@ asio::awaitable<void> pull_in_order(storage::Mirror& mirror, CrmReader& reader, 
   } catch (...) {
     error = std::current_exception();  // rethrown below, once nothing runs in the background
   }
-  if (next) co_await wait_for(*next, /*rethrow=*/false);  // stopped or failed: not applied
+  // Stopped or failed: not applied (a first fill begun early is rolled back with its pull).
+  if (current) co_await wait_for(*current, /*rethrow=*/false);
+  current.reset();
+  if (next) co_await wait_for(*next, /*rethrow=*/false);
   if (error) std::rethrow_exception(error);
 }
 

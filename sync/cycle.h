@@ -37,6 +37,10 @@ struct CycleOptions {
   std::chrono::milliseconds timeout{0};
   // Checked between resources and between pushed rows: stop at the next safe point.
   const std::atomic<bool>* stop_requested = nullptr;
+  // A first fill (a table without elements of the CRM yet) is written while its list still
+  // arrives once this many elements arrived, holding the mirror's write lock for the rest of
+  // the download; smaller lists are written once whole, as every other list is.
+  std::int64_t early_apply_from = 5000;
   // Called as a collection streams in: resource, elements so far, bytes so far.
   std::function<void(std::string_view, std::int64_t, std::uint64_t)> progress;
 };

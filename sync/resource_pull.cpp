@@ -23,6 +23,7 @@ ResourcePull::ResourcePull(storage::Mirror& mirror, const model::Resource& resou
   storage::ElementTable table(mirror.db(), resource);
   known_ = table.load_known();
   local_deletions_ = table.load_local_deletions();
+  first_fill_ = known_.empty() && local_deletions_.empty();
   report_.resource = std::string(resource.endpoint);
 }
 
@@ -159,15 +160,51 @@ PullReport ResourcePull::apply(const PullOptions& options) {
     gone.clear();
   }
 
+  if (early_tx_) {  // begun while the list arrived: the rest, then commit
+    apply_staged(*early_table_);
+    apply_deletions(*early_table_, gone);
+    early_tx_->commit();
+    early_tx_.reset();
+    early_table_.reset();
+    return report_;
+  }
   if (staged_.size() == 0 && gone.empty()) return report_;  // unchanged: not a single write
 
+  note_created_ids_ = options.note_created_ids;
   storage::ElementTable table(mirror_.db(), resource_);
   storage::OwnWriteTransaction tx(mirror_.db());
   reread_local_changes(table);
-  apply_staged(table, options.note_created_ids);
+  staged_.rewind();
+  apply_staged(table);
   apply_deletions(table, gone);
   tx.commit();
   return report_;
+}
+
+// The reading thread goes on using the known rows and local deletions (both empty) while this
+// runs: they are checked here, not read again (which would write them under its feet). Only this
+// process writes rows with CRM ids, so a first fill stays one; if it did not, apply() does it all.
+bool ResourcePull::begin_early_apply(const PullOptions& options) {
+  note_created_ids_ = options.note_created_ids;
+  early_table_.emplace(mirror_.db(), resource_);
+  early_tx_.emplace(mirror_.db());
+  if (early_table_->holds_crm_elements() || !early_table_->load_local_deletions().empty()) {
+    abandon_early_apply();
+    return false;
+  }
+  return true;
+}
+
+void ResourcePull::store_arrived() {
+  apply_staged(*early_table_);
+}
+
+void ResourcePull::abandon_early_apply() {
+  if (!early_tx_) return;
+  early_table_.reset();  // its statements first: nothing of the table is in use at the rollback
+  early_tx_.reset();     // rolls back
+  report_.created = report_.updated = report_.kept_local = report_.warnings = 0;
+  report_.created_ids.clear();
 }
 
 void ResourcePull::reread_local_changes(storage::ElementTable& table) {
@@ -176,8 +213,7 @@ void ResourcePull::reread_local_changes(storage::ElementTable& table) {
   local_deletions_ = table.load_local_deletions();
 }
 
-void ResourcePull::apply_staged(storage::ElementTable& table, bool note_created_ids) {
-  staged_.rewind();
+void ResourcePull::apply_staged(storage::ElementTable& table) {
   for (storage::MappedElement e; staged_.next(e);) {
     for (const std::string& warning : e.warnings) spdlog::warn("{}", warning);
     report_.warnings += static_cast<std::int64_t>(e.warnings.size());
@@ -192,7 +228,7 @@ void ResourcePull::apply_staged(storage::ElementTable& table, bool note_created_
     } else if (known == nullptr) {
       table.store_synced(e);
       ++report_.created;
-      if (note_created_ids) report_.created_ids.push_back(e.id);
+      if (note_created_ids_) report_.created_ids.push_back(e.id);
     } else {
       if (auto previous = table.raw_of(e.id)) table.append_history(e.id, "update", *previous);
       table.store_synced(e);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -80,6 +81,29 @@ class ResourcePull {
   // Applies the staged diff in one transaction. Call only after the whole collection arrived.
   PullReport apply(const PullOptions& options);
 
+  // ---- A first fill, written while its list still arrives
+  // The table holds no element of the CRM yet (nor deletions of them to push): every element is
+  // new, none can be missing, so the elements may be written as they arrive, before the list is
+  // whole, in the one transaction apply() then finishes and commits. The reading thread goes on
+  // calling accept*(); the mirror's thread calls these, between themselves and apply(). The
+  // two threads share no state but the staging file's: the known rows and local deletions are
+  // empty, and each counts into fields of the report of its own.
+  bool first_fill() const { return first_fill_; }
+  // Mapped elements readable so far; the reading thread is asked to publish what it holds.
+  std::int64_t arrived() {
+    staged_.want_more();
+    return staged_.published();
+  }
+  // Opens the transaction (holding the mirror's write lock); `options` as apply() will get.
+  // False (nothing open) if the table is no longer empty of CRM elements.
+  bool begin_early_apply(const PullOptions& options);
+  void store_arrived();  // writes the elements that arrived so far
+  // Rolls back what was written early (the list broke off, or starts over). Nothing if none
+  // was. The reading thread may still be adding: apply() reads from the first element again.
+  void abandon_early_apply();
+  // The reading thread, at the list's end, whole or not: what it staged becomes readable.
+  void end_of_list() { staged_.publish(); }
+
   const PullReport& report() const { return report_; }
 
  private:
@@ -90,7 +114,8 @@ class ResourcePull {
   // Local writes may land while the list downloads: the states read when this pull began are
   // stale by then. Read again inside the apply transaction, where no other writer can move them.
   void reread_local_changes(storage::ElementTable& table);
-  void apply_staged(storage::ElementTable& table, bool note_created_ids);
+  // Writes the staged elements from the next one not written yet.
+  void apply_staged(storage::ElementTable& table);
   void apply_deletions(storage::ElementTable& table, const std::vector<std::int64_t>& gone);
 
   storage::Mirror& mirror_;
@@ -99,6 +124,12 @@ class ResourcePull {
   std::unordered_map<std::int64_t, std::int64_t> local_deletions_;  // id -> hash of last raw
   StagedElements staged_;  // changed and new elements, mapped
   PullReport report_;
+  bool first_fill_ = false;
+  bool note_created_ids_ = true;
+  // Open from begin_early_apply() to the end of apply() (or abandon_early_apply()). In this
+  // order: the table's statements are gone before a destructor rolls the transaction back.
+  std::optional<storage::OwnWriteTransaction> early_tx_;
+  std::optional<storage::ElementTable> early_table_;
 };
 
 }  // namespace clevertim::sync

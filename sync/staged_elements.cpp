@@ -1,5 +1,8 @@
 #include "sync/staged_elements.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +16,10 @@ namespace {
 using storage::Cell;
 
 enum Tag : char { kNull, kInteger, kReal, kText };
+
+// How much is added before it is written out and published: a reader following a first fill
+// gets elements a few hundred at a time, and the adding thread makes one system call for them.
+constexpr std::size_t kPublishEvery = 64 * 1024;
 
 template <class T>
 void put(std::string& out, T value) {
@@ -87,53 +94,96 @@ void StagedElements::fail(const std::string& doing) const {
 }
 
 void StagedElements::add(const storage::MappedElement& e) {
+  const std::size_t at = out_.size();
+  put(out_, std::uint64_t{0});  // the record's size, known at its end
+  put(out_, e.id);
+  put(out_, e.raw_hash);
+  put(out_, static_cast<std::uint32_t>(e.cells.size()));
+  for (const Cell& cell : e.cells) {
+    if (const auto* i = std::get_if<std::int64_t>(&cell)) {
+      put(out_, kInteger);
+      put(out_, *i);
+    } else if (const auto* d = std::get_if<double>(&cell)) {
+      put(out_, kReal);
+      put(out_, *d);
+    } else if (const auto* s = std::get_if<std::string>(&cell)) {
+      put(out_, kText);
+      put_text(out_, *s);
+    } else {
+      put(out_, kNull);
+    }
+  }
+  put(out_, static_cast<std::uint32_t>(e.warnings.size()));
+  for (const std::string& w : e.warnings) put_text(out_, w);
+  put_text(out_, e.raw);
+  const auto size = static_cast<std::uint64_t>(out_.size() - at - sizeof(std::uint64_t));
+  std::memcpy(out_.data() + at, &size, sizeof size);
+  ++count_;
+  if (out_.size() >= kPublishEvery || wanted_.load(std::memory_order_relaxed)) publish();
+}
+
+void StagedElements::publish() {
+  wanted_.store(false, std::memory_order_relaxed);
+  if (out_.empty()) return;
   if (file_ == nullptr) {
     // Unlinked: gone when closed, even after a crash.
     file_ = std::tmpfile();
     if (file_ == nullptr) fail("create");
+    fd_ = fileno(file_);
   }
-  record_.clear();
-  put(record_, e.id);
-  put(record_, e.raw_hash);
-  put(record_, static_cast<std::uint32_t>(e.cells.size()));
-  for (const Cell& cell : e.cells) {
-    if (const auto* i = std::get_if<std::int64_t>(&cell)) {
-      put(record_, kInteger);
-      put(record_, *i);
-    } else if (const auto* d = std::get_if<double>(&cell)) {
-      put(record_, kReal);
-      put(record_, *d);
-    } else if (const auto* s = std::get_if<std::string>(&cell)) {
-      put(record_, kText);
-      put_text(record_, *s);
-    } else {
-      put(record_, kNull);
-    }
+  for (std::size_t done = 0; done < out_.size();) {
+    const ssize_t n =
+        ::pwrite(fd_, out_.data() + done, out_.size() - done, static_cast<off_t>(written_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write");
+    done += static_cast<std::size_t>(n);
   }
-  put(record_, static_cast<std::uint32_t>(e.warnings.size()));
-  for (const std::string& w : e.warnings) put_text(record_, w);
-  put_text(record_, e.raw);
-  const auto size = static_cast<std::uint64_t>(record_.size());
-  if (std::fwrite(&size, sizeof size, 1, file_) != 1 ||
-      std::fwrite(record_.data(), 1, record_.size(), file_) != record_.size())
-    fail("write");
-  ++count_;
+  written_ += out_.size();
+  out_.clear();
+  published_count_.store(count_, std::memory_order_relaxed);
+  published_bytes_.store(written_, std::memory_order_release);
 }
 
 void StagedElements::rewind() {
-  if (file_ != nullptr) std::rewind(file_);
+  publish();
+  in_.clear();
+  in_at_ = 0;
+  read_ = 0;
+}
+
+bool StagedElements::have(std::size_t bytes) {
+  while (in_.size() - in_at_ < bytes) {
+    const std::uint64_t published = published_bytes_.load(std::memory_order_acquire);
+    if (published == read_) {
+      want_more();
+      return false;
+    }
+    in_.erase(0, in_at_);
+    in_at_ = 0;
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(
+        published - read_, std::max<std::uint64_t>(kPublishEvery, bytes - in_.size())));
+    const std::size_t had = in_.size();
+    in_.resize(had + want);
+    const ssize_t n = ::pread(fd_, in_.data() + had, want, static_cast<off_t>(read_));
+    if (n < 0 && errno == EINTR) {
+      in_.resize(had);
+      continue;
+    }
+    if (n <= 0) fail("read");
+    in_.resize(had + static_cast<std::size_t>(n));
+    read_ += static_cast<std::uint64_t>(n);
+  }
+  return true;
 }
 
 bool StagedElements::next(storage::MappedElement& e) {
-  if (file_ == nullptr) return false;
   std::uint64_t size = 0;
-  if (std::fread(&size, sizeof size, 1, file_) != 1) {
-    if (std::ferror(file_)) fail("read");
-    return false;
-  }
-  record_.resize(size);
-  if (std::fread(record_.data(), 1, size, file_) != size) fail("read");
-  Reader in(record_);
+  if (!have(sizeof size)) return false;
+  std::memcpy(&size, in_.data() + in_at_, sizeof size);
+  // A record is published whole: its size read, the rest is there.
+  if (!have(sizeof size + size)) throw std::runtime_error("a staged record ends early");
+  Reader in(std::string_view(in_).substr(in_at_ + sizeof size, size));
+  in_at_ += sizeof size + size;
   e.id = in.get<std::int64_t>();
   e.raw_hash = in.get<std::int64_t>();
   e.cells.resize(in.get<std::uint32_t>());

@@ -5,6 +5,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <chrono>
+#include <optional>
+
 #include "fake_crm.h"
 #include "mirror_fixture.h"
 #include "sync/cycle.h"
@@ -195,4 +198,107 @@ TEST_CASE_FIXTURE(Fixture, "a missing row whose lookup fails is kept, and delete
   CHECK(cycle().ok());
   CHECK(number("SELECT count(*) FROM contacts") == 0);
   CHECK(number("SELECT count(*) FROM history WHERE operation = 'delete'") == 1);
+}
+
+// A first fill is written while its list still arrives (CycleOptions::early_apply_from), in one
+// transaction that commits only once the list arrived whole. Elements here are large, so that
+// the staging file publishes them (64 KiB at a time) before the list ends.
+namespace {
+
+struct FirstFill : Fixture {
+  static constexpr std::size_t kContacts = 60;
+  bool written_mid_list = false;  // contacts were seen written, two thirds into their list
+  std::optional<std::chrono::steady_clock::time_point> waiting_since;
+
+  FirstFill() {
+    crm.elements["contact"].clear();
+    for (std::size_t i = 0; i < kContacts; ++i)
+      crm.store("contact", json::object{{"fn", "C" + std::to_string(i)},
+                                        {"background", std::string(4000, 'x')}});
+    options.early_apply_from = 2;
+    // Two thirds into the list, contacts must be written already. The list pauses there until
+    // they are, for up to five seconds.
+    crm.on_element_sent = [this](const std::string& name, std::size_t sent) {
+      if (name != "contact" || sent != kContacts * 2 / 3 || written_mid_list) return true;
+      if (!waiting_since) waiting_since = std::chrono::steady_clock::now();
+      written_mid_list = contacts_written();
+      return written_mid_list ||
+             std::chrono::steady_clock::now() - *waiting_since > std::chrono::seconds(5);
+    };
+  }
+
+  // Whether contacts are written: asked on the mirror's own connection, which sees what its
+  // open transaction wrote (no other connection would, before the commit).
+  bool contacts_written() { return contacts() > 0; }
+  long long contacts() { return number("SELECT count(*) FROM contacts"); }
+};
+
+std::int64_t created_in(const sync::CycleReport& report, const std::string& resource) {
+  for (const auto& p : report.pulls)
+    if (p.resource == resource) return p.created;
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(FirstFill, "a first fill is written while its list arrives, and commits whole") {
+  const auto report = cycle();
+  CHECK(report.ok());
+  CHECK(written_mid_list);
+  CHECK(contacts() == static_cast<long long>(kContacts));
+  CHECK(created_in(report, "contact") == static_cast<long long>(kContacts));
+  CHECK(number("SELECT count(*) FROM contacts WHERE raw IS NULL OR sync_state <> 'synced'") == 0);
+  // Unchanged: nothing written the second time.
+  const auto again = cycle();
+  CHECK(again.ok());
+  CHECK(created_in(again, "contact") == 0);
+}
+
+TEST_CASE_FIXTURE(
+    FirstFill,
+    "a first fill whose list breaks off after the early write began keeps nothing of it") {
+  crm.break_off_after["contact"] = kContacts - 5;
+  const auto report = cycle();
+  CHECK_FALSE(report.ok());
+  CHECK(written_mid_list);
+  CHECK(contacts() == 0);
+  CHECK(number("SELECT count(*) FROM companies") == 1);  // the other lists are applied
+  // The mirror's connection is left outside any transaction: the next cycle fills it.
+  crm.break_off_after.clear();
+  const auto next = cycle();
+  CHECK(next.ok());
+  CHECK(contacts() == static_cast<long long>(kContacts));
+  CHECK(created_in(next, "contact") == static_cast<long long>(kContacts));
+}
+
+TEST_CASE_FIXTURE(
+    FirstFill,
+    "a first fill whose list starts over after the early write began counts each element once") {
+  crm.restart_after["contact"] = kContacts - 5;
+  const auto report = cycle();
+  CHECK(report.ok());
+  CHECK(written_mid_list);
+  CHECK(contacts() == static_cast<long long>(kContacts));
+  CHECK(created_in(report, "contact") == static_cast<long long>(kContacts));
+}
+
+TEST_CASE_FIXTURE(
+    FirstFill,
+    "a first fill whose reading throws after the early write began keeps nothing of it") {
+  crm.throw_after["contact"] = kContacts - 5;
+  CHECK_THROWS_WITH(cycle(), "reading contact broke");
+  CHECK(written_mid_list);
+  CHECK(contacts() == 0);
+  crm.throw_after.clear();
+  const auto next = cycle();
+  CHECK(next.ok());
+  CHECK(contacts() == static_cast<long long>(kContacts));
+}
+
+TEST_CASE_FIXTURE(FirstFill, "a list below early_apply_from is written once whole, as any other") {
+  options.early_apply_from = 1000;
+  const auto report = cycle();
+  CHECK(report.ok());
+  CHECK_FALSE(written_mid_list);
+  CHECK(contacts() == static_cast<long long>(kContacts));
 }

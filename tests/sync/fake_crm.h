@@ -3,8 +3,12 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -30,6 +34,12 @@ class FakeCrm : public sync::CrmWriter, public sync::CrmReader {
   std::set<std::string> fail_half_way_once;  // a first attempt breaks after one element
   std::set<std::string> throwing;            // endpoints whose read-all throws (a bug, a full disk)
   std::function<void(const std::string&)> on_fetch;  // called as each read-all starts
+  // Called after each element a read-all hands over (endpoint, elements so far): false pauses
+  // the read-all (other work goes on) and asks again a millisecond later.
+  std::function<bool(const std::string&, std::size_t)> on_element_sent;
+  std::map<std::string, std::size_t> break_off_after;  // a read-all fails after N elements
+  std::map<std::string, std::size_t> restart_after;    // ... starts over after N elements, once
+  std::map<std::string, std::size_t> throw_after;      // ... throws after N elements
 
   asio::awaitable<sync::FetchOutcome> fetch_all(
       std::string_view resource, const std::function<void(const json::value&)>& on_element,
@@ -48,9 +58,28 @@ class FakeCrm : public sync::CrmWriter, public sync::CrmReader {
       on_restart();
     }
     std::uint64_t bytes = 0;
-    for (auto& [id, e] : elements[name]) {
-      bytes += json::serialize(e).size();
-      on_element(json::value(e));
+    std::size_t sent = 0;
+    for (auto it = elements[name].begin(); it != elements[name].end();) {
+      bytes += json::serialize(it->second).size();
+      on_element(json::value(it->second));
+      ++sent;
+      while (on_element_sent && !on_element_sent(name, sent)) {
+        asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(1));
+        co_await pause.async_wait(asio::use_awaitable);
+      }
+      if (break_off_after.contains(name) && sent == break_off_after[name])
+        co_return sync::FetchOutcome{sync::FetchOutcome::Status::kFailed,
+                                     "the connection broke (after 5 attempts)", bytes};
+      if (throw_after.contains(name) && sent == throw_after[name])
+        throw std::runtime_error("reading " + name + " broke");
+      if (restart_after.contains(name) && sent == restart_after[name]) {
+        restart_after.erase(name);
+        on_restart();
+        it = elements[name].begin();  // from the first again
+        bytes = sent = 0;
+        continue;
+      }
+      ++it;
     }
     co_return sync::FetchOutcome{sync::FetchOutcome::Status::kOk, "", bytes};
   }

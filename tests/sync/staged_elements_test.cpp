@@ -2,8 +2,10 @@
 // bytes its text holds, as often as it is rewound.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sync/staged_elements.h"
@@ -74,4 +76,46 @@ TEST_CASE("staged_elements: nothing added, nothing read") {
   MappedElement e;
   CHECK_FALSE(staged.next(e));
   CHECK(staged.size() == 0);
+}
+
+// A first fill is written while its list still arrives: one thread adds, another reads what
+// was published so far, waiting when it has read everything published.
+TEST_CASE("staged_elements: read while another thread adds, in order and equal") {
+  std::mt19937_64 rng(12);
+  std::vector<MappedElement> added;
+  for (std::int64_t id = 1; id <= 3000; ++id) added.push_back(random_element(rng, id));
+  StagedElements staged("contact");
+  std::atomic<bool> adding_ended{false};
+  std::thread adder([&] {
+    for (std::size_t i = 0; i < added.size(); ++i) {
+      staged.add(added[i]);
+      if (i % 700 == 0) staged.publish();  // as at the end of a list, or of a network read
+    }
+    staged.publish();
+    adding_ended = true;
+  });
+  std::size_t n = 0;
+  std::int64_t waits = 0;
+  for (MappedElement e;;) {
+    if (staged.next(e)) {
+      REQUIRE(n < added.size());
+      CHECK(same(e, added[n]));
+      CHECK(staged.published() > static_cast<std::int64_t>(n));
+      ++n;
+    } else if (adding_ended) {
+      if (!staged.next(e)) break;  // published just before it ended
+      CHECK(same(e, added[n++]));
+    } else {
+      ++waits;
+      std::this_thread::yield();
+    }
+  }
+  adder.join();
+  CHECK(n == added.size());
+  CHECK(staged.published() == 3000);
+  // And read again whole, as a first fill that had to start over reads it.
+  staged.rewind();
+  n = 0;
+  for (MappedElement e; staged.next(e); ++n) CHECK(same(e, added[n]));
+  CHECK(n == added.size());
 }
