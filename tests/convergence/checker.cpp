@@ -455,12 +455,6 @@ Outcome shrink(const Options& failing) {
 
 Outcome run_history(const Options& options) {
   const std::string policy = kPolicies[options.seed % 4];
-  // Every other history writes each first fill while its list arrives (the daemon does so from
-  // 5000 elements; these accounts are small), the others once each list is whole.
-  if (options.seed % 2 == 1)
-    setenv("CLEVERTIM_EARLY_APPLY_FROM", "1", 1);
-  else
-    unsetenv("CLEVERTIM_EARLY_APPLY_FROM");
   SyncFixture f(
       {"--sample", "6", "--retry-after", "0", "--fault-seed", std::to_string(options.seed)},
       "conflict_policy = \"" + policy + "\"\nretry_attempts = 3\ninterval = \"300ms\"\n");
