@@ -23,16 +23,22 @@ class NestingGuard {
   template <class Keep, class Cut, class Skipped>
   auto feed(std::string_view bytes, Keep keep, Cut cut, Skipped skipped) -> decltype(keep(bytes)) {
     std::size_t from = 0;  // the first byte neither kept nor left out yet
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::size_t i = 0;
+    if (escaped_ && !bytes.empty()) {  // the last piece ended with a backslash: this escaped
+      escaped_ = false;
+      i = 1;
+    }
+    for (; i < bytes.size(); ++i) {
       const char c = bytes[i];
       if (!kMarks[static_cast<unsigned char>(c)]) continue;  // most bytes: fast
       if (in_string_) {
-        if (escaped_)
-          escaped_ = false;
-        else if (c == '\\')
-          escaped_ = true;
-        else if (c == '"')
+        // The byte after a backslash is escaped whatever it is, marked or not: an escaped_ flag
+        // cleared only by the next marked byte took the quote closing "a\n" for an escaped one.
+        if (c == '\\') {
+          if (++i == bytes.size()) escaped_ = true;
+        } else if (c == '"') {
           in_string_ = false;
+        }
       } else if (c == '"') {
         in_string_ = true;
       } else if (c == '{' || c == '[') {
@@ -70,7 +76,7 @@ class NestingGuard {
   std::size_t depth_ = 0;   // nesting so far, strings aside
   std::size_t cut_at_ = 0;  // the depth of the container being left out; 0 when none
   bool in_string_ = false;
-  bool escaped_ = false;
+  bool escaped_ = false;  // the last piece ended with a backslash in a string
 };
 
 }  // namespace clevertim::sync

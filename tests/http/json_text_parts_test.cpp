@@ -166,3 +166,33 @@ TEST_CASE("nesting_guard: an error from the parser stops the feed and is returne
   CHECK(stop == 42);
   CHECK(runs == 1);
 }
+
+TEST_CASE("nesting_guard: a string ending in an escape such as \\n ends at its quote") {
+  // The guard took the byte after a backslash
+  // as escaped only when it was a quote, a backslash or a bracket, so the quote closing "x\n"
+  // opened a string for it, and the brackets in "[[[" were counted as nesting.
+  const std::string input = R"({"a":["x\n","[[[","\u005b\\",[[1]]],"b":"\t"})";
+  for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+    CAPTURE(cut);
+    NestingGuard guard(2);
+    std::string kept;
+    int cuts = 0;
+    for (std::string_view piece :
+         {std::string_view(input).substr(0, cut), std::string_view(input).substr(cut)}) {
+      CHECK_FALSE(guard.feed(
+          piece,
+          [&](std::string_view run) {
+            kept += run;
+            return std::optional<int>();
+          },
+          [&] {
+            kept += "null";
+            ++cuts;
+            return std::optional<int>();
+          },
+          [](std::size_t) {}));
+    }
+    CHECK(kept == R"({"a":["x\n","[[[","\u005b\\",null],"b":"\t"})");
+    CHECK(cuts == 1);
+  }
+}
