@@ -21,8 +21,9 @@ class NestingGuard {
 
   explicit NestingGuard(std::size_t max_depth) : max_depth_(max_depth) {}
 
-  // From now on, each object opening at `depth` (1: the document itself) is first offered to
-  // feed()'s `offer`, which may consume it whole. 0: none is (the default).
+  // From now on, each object opening at `depth` (1: the document itself) before the document
+  // ends is first offered to feed()'s `offer`, which may consume it whole. 0: none is (the
+  // default).
   void offer_objects_at(std::size_t depth) { offer_depth_ = depth; }
 
   // Splits the next piece of input into runs to parse and runs left out, in order:
@@ -77,7 +78,8 @@ class NestingGuard {
           from = i;
         }
       } else if (c == '}' || c == ']') {
-        if (depth_ > 0) --depth_;
+        // What follows the document's end is no part of it: nothing there is offered.
+        if (depth_ > 0 && --depth_ == 0) offer_depth_ = 0;
         if (cut_at_ != 0 && depth_ < cut_at_) {
           cut_at_ = 0;
           skipped(i + 1 - from);

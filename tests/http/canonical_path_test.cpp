@@ -50,6 +50,7 @@ class BodyMaker {
       out += R"(,"status":"OK")";
     out += "}";
     if (chance(8)) out.resize(rng_() % (out.size() + 1));  // truncated
+    if (chance(30)) out += R"( x{"content":[{"id":1}]})";  // data after the end
     return out;
   }
 
@@ -265,15 +266,18 @@ TEST_CASE("canonical path: the same taker, sink, counts and errors with it on an
     const Trace off = run(pieces, limit, false);
     REQUIRE_MESSAGE(on.events == off.events, first_difference(on, off));
     CHECK(off.not_parsed == 0);
-    // And against the whole body in one piece, the parser's path: the split changes nothing.
-    REQUIRE(on.events.size() == run({body}, limit, false).events.size());
     not_parsed += on.not_parsed;
-    for (const auto& e : on.events) offered += e.starts_with("offer ");
-    bodies_ok += on.events.back().find("write ok") != std::string::npos;
+    for (const auto& e : on.events) {
+      offered += e.starts_with("offer ");
+      bodies_ok += e == "finish ok";
+    }
   }
-  // The comparison means something only if the canonical path was taken often.
-  MESSAGE("elements not parsed: " << not_parsed << " of " << offered << " offered");
+  // The comparison means something only if the canonical path was taken often, and bodies were
+  // read to their end as often as they failed.
+  MESSAGE("elements not parsed: " << not_parsed << " of " << offered << " offered; " << bodies_ok
+                                  << " bodies read whole");
   CHECK(not_parsed > offered / 10);
+  CHECK(bodies_ok > 20000 / 4);
 }
 
 TEST_CASE("canonical path: serialize's own output is proven canonical, with its id") {
