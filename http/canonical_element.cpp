@@ -108,7 +108,8 @@ class CanonicalScan {
     for (;;) {
       if (p_ == end_) return false;
       if (*p_ == ',') return ++p_, true;
-      if (*p_ != (in_object() ? '}' : ']')) return false;
+      const unsigned char closing = in_object() ? '}' : ']';
+      if (*p_ != closing) return false;
       ++p_;
       close();
       if (depth_ == 0) return true;
