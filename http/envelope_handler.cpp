@@ -40,8 +40,9 @@ bool EnvelopeHandler::on_double(double d, string_view, error_code& ec) {
       [&] { compact_.literal(json::serialize(json::value(d))); });  // Boost's own digits
 }
 
-// Stands for a container nested too deeply, left out of the input (see EnvelopeStream::write);
-// it is always inside an element or inside a top-level value that is skipped anyway.
+// Stands for a container nested too deeply, left out of the input (see EnvelopeStream::write),
+// always inside an element or inside a top-level value that is skipped anyway; or, directly in
+// `content`, for an element already handed over by take_whole_element().
 void EnvelopeHandler::on_elided_null() {
   elided_ = false;
   if (element_depth_ > 0) {
@@ -75,13 +76,24 @@ void EnvelopeHandler::end_element() {
     return deliver(stand_in());
   }
   if (!text_mode_) return deliver(stack_.release());
-  if (taker_(id_, compact_.text())) {
+  offer_or_build(compact_.text());
+}
+
+void EnvelopeHandler::take_whole_element(json::value id, std::string_view compact) {
+  ++position_;
+  id_ = std::move(id);
+  offer_or_build(compact);
+}
+
+// The element's compact text goes to the taker; one it declines is built from that text.
+void EnvelopeHandler::offer_or_build(std::string_view compact) {
+  if (taker_(id_, compact)) {
     ++taken_;
     return;
   }
   json::error_code ec;
-  json::value element = json::parse(
-      compact_.text(), ec, json::make_shared_resource<json::monotonic_resource>(kElementArena));
+  json::value element =
+      json::parse(compact, ec, json::make_shared_resource<json::monotonic_resource>(kElementArena));
   if (ec) {  // cannot happen: the text was written from a valid element; still, never dropped
     problem("could not be read back from its compact form (" + ec.message() + ")");
     return deliver(stand_in());

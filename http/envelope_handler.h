@@ -86,12 +86,23 @@ class EnvelopeHandler {
   bool on_comment(string_view, error_code&) { return true; }
 
   // ---- set up by EnvelopeStream
-  void elided() { elided_ = true; }  // the next null stands for a container left out
+  void elided() { elided_ = true; }  // the next null stands for a value handled elsewhere
   void offer_compact_first(CompactTaker taker) {
     taker_ = std::move(taker);
     text_mode_ = static_cast<bool>(taker_);
   }
   void limit_element_size(std::uint64_t bytes) { max_element_ = bytes; }
+
+  // ---- elements read whole outside the parser (EnvelopeStream's canonical path)
+  // Whether the parser stands directly inside `content`, in text mode, outside any element.
+  bool between_elements() const {
+    return text_mode_ && level_ == Level::kContent && element_depth_ == 0 && skipped_depth_ == 0 &&
+           !elided_;
+  }
+  // An element whose bytes were proven to be its compact text: counted, offered and (when
+  // declined) built exactly as end_element() does for one the parser read. The parser is then
+  // fed a null marked elided() in its place, which keeps it in step and counts nothing.
+  void take_whole_element(boost::json::value id, std::string_view compact);
 
   // ---- what was read
   std::uint64_t taken() const { return taken_; }
@@ -255,6 +266,7 @@ class EnvelopeHandler {
   // Out of line (envelope_handler.cpp): once per element, or outside elements.
   void begin_element();
   void end_element();
+  void offer_or_build(std::string_view compact);
   void deliver(boost::json::value&& v);
   bool begin_top_value(error_code& ec, bool array);
   bool top_key();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "http/canonical_element.h"
 #include "http/envelope_handler.h"
 #include "http/nesting_guard.h"
 
@@ -12,13 +13,55 @@ namespace {
 
 namespace json = boost::json;
 using boost::system::error_code;
+using detail::CanonicalReader;
 using detail::EnvelopeHandler;
 using detail::kMaxDocumentDepth;
 using detail::kSkippedKey;
 
+bool is_whitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 bool all_whitespace(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+  return std::all_of(s.begin(), s.end(), is_whitespace);
+}
+
+// Whether `pending` ends with a '[' or a ',' (whitespace aside): then the parser, once it has
+// taken `pending`, stands where a value must begin, not in the middle of a number or a literal.
+bool follows_separator(std::string_view pending) {
+  std::size_t end = pending.size();
+  while (end > 0 && is_whitespace(pending[end - 1])) --end;
+  return end > 0 && (pending[end - 1] == ',' || pending[end - 1] == '[');
+}
+
+bool is_number_byte(char c) {
+  return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+// Whether the parser reads `pending` alone (its input then ending where `pending` ends) exactly
+// as it reads it with more bytes after: the same events, and the same error at the same byte.
+// Boost.JSON 1.81 reads a token near the end of its input byte by byte, elsewhere on a faster
+// path, and the two are not alike: a mantissa of more than 15 digits can read a last bit apart
+// (within 33 bytes of the end), a bad \u escape is named another error at another byte (within
+// 10), a bad literal fails at another byte (within 5). So none of those near the end.
+constexpr std::size_t kTokenReach = 40;  // the numbers': 33 bytes, a sign, and room to spare
+constexpr std::size_t kLiteralReach = 5;
+
+bool parses_alike_when_cut(std::string_view pending) {
+  std::size_t i = pending.size() > kTokenReach ? pending.size() - kTokenReach : 0;
+  while (i > 0 && i < pending.size() && is_number_byte(pending[i - 1])) ++i;  // began earlier
+  int digits = 0;  // in the run of digits and points being read
+  for (; i < pending.size(); ++i) {
+    const char c = pending[i];
+    if (c == '\\') return false;
+    if (pending.size() - i <= kLiteralReach && (c == 't' || c == 'f' || c == 'n')) return false;
+    if (c >= '0' && c <= '9') {
+      if (++digits > 15) return false;
+    } else if (c != '.') {
+      digits = 0;
+    }
+  }
+  return true;
 }
 
 // The handler checks UTF-8 itself, per element: the parser's own check would refuse the whole
@@ -83,6 +126,28 @@ struct EnvelopeStream::Impl {
     return std::nullopt;
   }
 
+  // An object opens directly inside some top-level array, `pending` the bytes before it not
+  // parsed yet: when it is an element of `content` whose bytes are already its compact text, it
+  // is handed over from those bytes and the parser skips it (see take_canonical_bytes).
+  std::optional<StreamError> take_if_canonical(std::string_view chunk, std::string_view pending,
+                                               std::string_view object,
+                                               NestingGuard::Offered& offered) {
+    if (!follows_separator(pending) || !parses_alike_when_cut(pending)) return std::nullopt;
+    // What the previous write() left the parser in the middle of is not known here.
+    if (pending.data() == chunk.data() && pending.size() <= kTokenReach) return std::nullopt;
+    auto element = canonical.read(object);
+    if (!element) return std::nullopt;
+    offered.pending_kept = true;
+    if (auto e = parse(pending)) return e;
+    EnvelopeHandler& handler = parser.handler();
+    if (!handler.between_elements()) return std::nullopt;
+    handler.take_whole_element(std::move(element->id), object.substr(0, element->size));
+    bytes += element->size;
+    offered.taken = element->size;
+    ++read_as_bytes;
+    return parse_elided();
+  }
+
   std::optional<StreamError> fail(StreamError e) {
     failed = e;
     return e;
@@ -103,7 +168,9 @@ struct EnvelopeStream::Impl {
   std::optional<StreamError> failed;
   std::uint64_t bytes = 0;
   std::uint64_t largest_write = 0;
+  std::uint64_t read_as_bytes = 0;  // elements handed over from their bytes, not parsed
   NestingGuard nesting{kMaxDocumentDepth};
+  CanonicalReader canonical;
 };
 
 EnvelopeStream::EnvelopeStream(ElementSink sink) : impl_(std::make_unique<Impl>(std::move(sink))) {}
@@ -111,9 +178,15 @@ EnvelopeStream::~EnvelopeStream() = default;
 
 void EnvelopeStream::offer_compact_first(CompactTaker taker) {
   impl_->parser.handler().offer_compact_first(std::move(taker));
+  take_canonical_bytes(true);
+}
+void EnvelopeStream::take_canonical_bytes(bool on) {
+  // Elements of `content` open at depth 3: the envelope, `content`, the element.
+  impl_->nesting.offer_objects_at(on ? 3 : 0);
 }
 void EnvelopeStream::limit_element_size(std::uint64_t bytes) {
   impl_->parser.handler().limit_element_size(bytes);
+  impl_->canonical.limit_element_size(bytes);
 }
 std::uint64_t EnvelopeStream::taken_as_text() const {
   return impl_->parser.handler().taken();
@@ -130,7 +203,10 @@ std::optional<StreamError> EnvelopeStream::write(std::string_view bytes) {
   m.largest_write = std::max<std::uint64_t>(m.largest_write, bytes.size());
   return m.nesting.feed(
       bytes, [&](std::string_view run) { return m.parse(run); }, [&] { return m.parse_elided(); },
-      [&](std::size_t left_out) { m.bytes += left_out; });
+      [&](std::size_t left_out) { m.bytes += left_out; },
+      [&](std::string_view pending, std::string_view object, NestingGuard::Offered& offered) {
+        return m.take_if_canonical(bytes, pending, object, offered);
+      });
 }
 
 std::optional<StreamError> EnvelopeStream::finish() {
@@ -182,6 +258,9 @@ std::uint64_t EnvelopeStream::elements() const {
 }
 std::uint64_t EnvelopeStream::bytes() const {
   return impl_->bytes;
+}
+std::uint64_t EnvelopeStream::elements_not_parsed() const {
+  return impl_->read_as_bytes;
 }
 std::uint64_t EnvelopeStream::largest_write() const {
   return impl_->largest_write;

@@ -78,6 +78,14 @@ class EnvelopeStream {
   // a scan and a hash per element. Stand-ins and scalars always reach the sink.
   void offer_compact_first(CompactTaker taker);
   std::uint64_t taken_as_text() const;  // elements the taker took
+  // In text mode, an element of `content` that lies whole in one write() and is already written
+  // as the compact writer would write it is offered as those very bytes, without being parsed
+  // or written again: from a server that sends compact JSON (most do, the emulator too), an
+  // unchanged element then costs one scan and a hash. Anything unusual takes the parser's path,
+  // so the taker, the sink, every count and every error are the same either way. On with
+  // offer_compact_first(); off only to compare.
+  void take_canonical_bytes(bool on);
+  std::uint64_t elements_not_parsed() const;  // elements read that way (taken or declined)
   // Elements (and string elements) whose JSON text is larger than `bytes` are skipped, handed
   // over as stand-ins, and never held whole: memory stays bounded whatever the server sends.
   // Unlimited by default.

@@ -4,7 +4,8 @@
 // Besides crashes and sanitizer reports it checks that the answer does not depend on how the
 // body was split: the same input fed whole and fed in chunks gives the same elements (doubles
 // up to Boost.JSON's rounding, see fuzz_json.h), the same error kind, and the same status /
-// error / content.
+// error / content; and that text mode gives exactly the same events with the canonical path on
+// and off.
 #include <boost/json.hpp>
 
 #include <cstddef>
@@ -77,6 +78,28 @@ std::vector<json::value> feed_as_text(std::string_view body, std::size_t chunk, 
   return out;
 }
 
+// Text mode as a pull drives it, every event in order (the taker declining some elements, so
+// that those are built too), with the canonical path (EnvelopeStream::take_canonical_bytes) on
+// or off: it must be a pure optimization, the same events either way.
+std::vector<std::string> text_mode_events(std::string_view body, std::size_t chunk,
+                                          bool canonical) {
+  std::vector<std::string> events;
+  EnvelopeStream stream([&](json::value&& v) { events.push_back(json::serialize(v)); });
+  stream.offer_compact_first([&](const json::value& id, std::string_view compact) {
+    events.push_back(json::serialize(id) + " " + std::string(compact));
+    return compact.size() % 3 != 0;
+  });
+  stream.take_canonical_bytes(canonical);
+  std::optional<StreamError> e;
+  for (std::size_t at = 0; at < body.size() && !e; at += chunk)
+    e = stream.write(body.substr(at, chunk));
+  if (!e) e = stream.finish();
+  events.push_back(e ? e->message : "ok");
+  events.push_back(std::to_string(stream.elements()) + " " +
+                   std::to_string(stream.taken_as_text()) + " " + std::to_string(stream.bytes()));
+  return events;
+}
+
 // FNV-1a: a split point that follows the data, so the fuzzer explores splits too.
 std::size_t chunk_size(std::string_view body) {
   std::uint64_t h = 14695981039346656037ull;
@@ -112,6 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t i = 0; i < as_text.size(); ++i)
       FUZZ_CHECK(fuzz::same_json(as_text[i], whole.elements[i]));
   }
+  FUZZ_CHECK(text_mode_events(body, chunk, true) == text_mode_events(body, chunk, false));
   // Every element handed over is JSON again when serialized (raw and the staging file rely on
   // it); stand-ins for elements that cannot be kept are made not to be.
   for (const json::value& e : split.elements) {

@@ -319,3 +319,18 @@ TEST_CASE("json_stream: an element larger than the limit is a stand-in, in eithe
     }
   }
 }
+
+TEST_CASE("json_stream: brackets in a string after an escape such as \\n are text, not nesting") {
+  // The nesting guard took the quote closing "a\n" for an escaped one, then counted these
+  // brackets as nesting, cut the rest of the body out as too deep, and the list failed as
+  // truncated.
+  const std::string body = R"({"status":"OK","content":[{"id":1,"s":"a\n","t":")" +
+                           std::string(40, '[') + R"("},{"id":2}]})";
+  for (std::size_t cut = 0; cut <= body.size(); cut += 5) {
+    CAPTURE(cut);
+    Run run = feed({std::string_view(body).substr(0, cut), std::string_view(body).substr(cut)});
+    REQUIRE_FALSE(run.error);
+    REQUIRE(run.elements.size() == 2);
+    CHECK(run.elements[0] == json::parse(body).at("content").at(0));
+  }
+}

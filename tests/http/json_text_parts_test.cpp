@@ -166,3 +166,68 @@ TEST_CASE("nesting_guard: an error from the parser stops the feed and is returne
   CHECK(stop == 42);
   CHECK(runs == 1);
 }
+
+TEST_CASE("nesting_guard: a string ending in an escape such as \\n ends at its quote") {
+  // The guard took the byte after a backslash
+  // as escaped only when it was a quote, a backslash or a bracket, so the quote closing "x\n"
+  // opened a string for it, and the brackets in "[[[" were counted as nesting.
+  const std::string input = R"({"a":["x\n","[[[","\u005b\\",[[1]]],"b":"\t"})";
+  for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+    CAPTURE(cut);
+    NestingGuard guard(2);
+    std::string kept;
+    int cuts = 0;
+    for (std::string_view piece :
+         {std::string_view(input).substr(0, cut), std::string_view(input).substr(cut)}) {
+      CHECK_FALSE(guard.feed(
+          piece,
+          [&](std::string_view run) {
+            kept += run;
+            return std::optional<int>();
+          },
+          [&] {
+            kept += "null";
+            ++cuts;
+            return std::optional<int>();
+          },
+          [](std::size_t) {}));
+    }
+    CHECK(kept == R"({"a":["x\n","[[[","\u005b\\",null],"b":"\t"})");
+    CHECK(cuts == 1);
+  }
+}
+
+TEST_CASE("nesting_guard: an object offered and taken whole is skipped, the nesting kept") {
+  // Objects opening at depth 2 are offered; the first is taken, the second declined. Whatever is
+  // taken, the guard goes on as if it had followed it: the third level is still cut after it.
+  const std::string input = R"([{"a":"}"},{"b":[[1]]},[{"c":[2]}]])";
+  NestingGuard guard(2);
+  guard.offer_objects_at(2);
+  std::string kept;
+  std::vector<std::size_t> offered_at;
+  const auto stop = guard.feed(
+      input,
+      [&](std::string_view run) {
+        kept += run;
+        return std::optional<int>();
+      },
+      [&] {
+        kept += "null";
+        return std::optional<int>();
+      },
+      [](std::size_t) {},
+      [&](std::string_view pending, std::string_view object, NestingGuard::Offered& offered) {
+        offered_at.push_back(input.size() - object.size());
+        if (offered_at.size() == 1) {  // taken, with what comes before it
+          CHECK(pending == "[");
+          kept += pending;
+          offered.pending_kept = true;
+          offered.taken = std::string_view(R"({"a":"}"})").size();
+          kept += "TAKEN";
+        }
+        return std::optional<int>();
+      });
+  CHECK_FALSE(stop);
+  CHECK(offered_at == std::vector<std::size_t>{1, 11});
+  CHECK(kept == R"([TAKEN,{"b":null},[null]])");
+}
