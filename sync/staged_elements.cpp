@@ -19,7 +19,7 @@ enum Tag : char { kNull, kInteger, kReal, kText };
 
 // How much is added before it is written out and published: a reader following a first fill
 // gets elements a few hundred at a time, and the adding thread makes one system call for them.
-constexpr std::size_t kPublishEvery = 64 * 1024;
+constexpr std::size_t kPublishEvery = std::size_t{64} * 1024;
 
 template <class T>
 void put(std::string& out, T value) {
