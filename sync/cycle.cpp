@@ -246,9 +246,9 @@ bool apply_early(InFlight& f, const PullOptions& options, std::int64_t from) {
       return false;
     }
     for (;;) {
-      f.pull->store_arrived();
+      const bool caught_up = f.pull->store_arrived() == 0;
       hold.lock();
-      if (!f.ended && !f.stop_early) f.changed.wait_for(hold, kEarlyPoll);
+      if (caught_up && !f.ended && !f.stop_early) f.changed.wait_for(hold, kEarlyPoll);
       if (f.stop_early) {
         hold.unlock();
         let_go();

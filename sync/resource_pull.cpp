@@ -195,8 +195,8 @@ bool ResourcePull::begin_early_apply(const PullOptions& options) {
   return true;
 }
 
-void ResourcePull::store_arrived() {
-  apply_staged(*early_table_);
+std::int64_t ResourcePull::store_arrived() {
+  return apply_staged(*early_table_);
 }
 
 void ResourcePull::abandon_early_apply() {
@@ -213,8 +213,9 @@ void ResourcePull::reread_local_changes(storage::ElementTable& table) {
   local_deletions_ = table.load_local_deletions();
 }
 
-void ResourcePull::apply_staged(storage::ElementTable& table) {
-  for (storage::MappedElement e; staged_.next(e);) {
+std::int64_t ResourcePull::apply_staged(storage::ElementTable& table) {
+  std::int64_t stored = 0;
+  for (storage::MappedElement e; staged_.next(e); ++stored) {
     for (const std::string& warning : e.warnings) spdlog::warn("{}", warning);
     report_.warnings += static_cast<std::int64_t>(e.warnings.size());
 
@@ -235,6 +236,7 @@ void ResourcePull::apply_staged(storage::ElementTable& table) {
       ++report_.updated;
     }
   }
+  return stored;
 }
 
 void ResourcePull::apply_deletions(storage::ElementTable& table,

@@ -97,7 +97,7 @@ class ResourcePull {
   // Opens the transaction (holding the mirror's write lock); `options` as apply() will get.
   // False (nothing open) if the table is no longer empty of CRM elements.
   bool begin_early_apply(const PullOptions& options);
-  void store_arrived();  // writes the elements that arrived so far
+  std::int64_t store_arrived();  // writes the elements that arrived so far; how many
   // Rolls back what was written early (the list broke off, or starts over). Nothing if none
   // was. The reading thread may still be adding: apply() reads from the first element again.
   void abandon_early_apply();
@@ -114,8 +114,8 @@ class ResourcePull {
   // Local writes may land while the list downloads: the states read when this pull began are
   // stale by then. Read again inside the apply transaction, where no other writer can move them.
   void reread_local_changes(storage::ElementTable& table);
-  // Writes the staged elements from the next one not written yet.
-  void apply_staged(storage::ElementTable& table);
+  // Writes the staged elements from the next one not written yet; how many.
+  std::int64_t apply_staged(storage::ElementTable& table);
   void apply_deletions(storage::ElementTable& table, const std::vector<std::int64_t>& gone);
 
   storage::Mirror& mirror_;
