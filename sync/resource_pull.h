@@ -2,8 +2,9 @@
 //
 // Elements arrive one at a time while the read-all streams in (`accept`). Unchanged elements
 // (same raw hash) cost nothing; changed and new ones are mapped to their rows and staged in a
-// temporary file (StagedElements), so memory stays small however large the account. Only after the
-// whole collection arrived intact does `apply` write the changes, in one short transaction. A fetch
+// temporary file (StagedElements), so memory stays small however large the account. Only after
+// the whole collection arrived intact does `apply` write the changes, in one short transaction
+// (a first fill may begin that transaction while its list still arrives: see below). A fetch
 // that failed half-way is simply dropped: nothing is applied.
 #pragma once
 
