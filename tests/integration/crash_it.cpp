@@ -177,17 +177,25 @@ TEST_CASE("a faulty CRM, both sides editing: the sides converge, every edit acco
 TEST_CASE("first fills written as they arrive, killed at random moments, end whole") {
   setenv("CLEVERTIM_EARLY_APPLY_FROM", "1", 1);
   SyncFixture f(
-      {"--sample", "300", "--latency-ms", "2", "--fault-seed", "7", "--fault-truncate", "0.1"},
+      {"--sample", "2000", "--latency-ms", "2", "--fault-seed", "7", "--fault-truncate", "0.1"},
       "interval = \"1h\"\n");
   std::mt19937 rng(20261201);
-  const int rounds = rounds_from_environment("CLEVERTIM_CRASH_ROUNDS", 50) / 5;
+  // How long a whole first sync takes in this build (a sanitizer's is several times slower):
+  // the kills land anywhere in it.
+  const auto began = std::chrono::steady_clock::now();
+  REQUIRE_MESSAGE(f.sync() == 0, f.output);
+  const auto first_sync_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - began)
+                                 .count();
+  const int rounds = rounds_from_environment("CLEVERTIM_CRASH_ROUNDS", 50) * 2 / 5;
   int partial = 0;  // kills that left a first fill unfinished: proof they landed mid-fill
   for (int round = 0; round < rounds; ++round) {
     for (const char* suffix : {"", "-wal", "-shm"})
       std::filesystem::remove(f.database().string() + suffix);
     const pid_t daemon = start_daemon(f.config);
-    // Timing on purpose: a first sync of this account takes about a tenth of a second.
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 150));
+    // Timing on purpose, not a condition: the SIGKILL lands at a random point of a first sync.
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(rng() % static_cast<unsigned>(first_sync_ms + 1)));
     kill(daemon, SIGKILL);
     int status = 0;
     waitpid(daemon, &status, 0);
