@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "http/json_stream.h"
+#include "http/utf8_check.h"
 
 namespace clevertim::sync::detail {
 namespace {
@@ -220,26 +221,10 @@ class CanonicalScan {
 
   // One multi-byte UTF-8 character, whole (RFC 3629, as utf8_check.h checks it).
   bool read_utf8_sequence() {
-    const unsigned char c = *p_;
-    int need = 0;
-    unsigned char low = 0x80, high = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      need = 1;
-    } else if (c == 0xE0) {
-      need = 2, low = 0xA0;
-    } else if (c == 0xED) {
-      need = 2, high = 0x9F;
-    } else if (c >= 0xE1 && c <= 0xEF) {
-      need = 2;
-    } else if (c == 0xF0) {
-      need = 3, low = 0x90;
-    } else if (c == 0xF4) {
-      need = 3, high = 0x8F;
-    } else if (c >= 0xF1 && c <= 0xF3) {
-      need = 3;
-    } else {
-      return false;
-    }
+    const Utf8Lead lead = utf8_lead(*p_);
+    const int need = lead.need;
+    unsigned char low = lead.low, high = lead.high;
+    if (need == 0) return false;
     if (end_ - p_ <= need) return false;
     for (int k = 1; k <= need; ++k) {
       if (p_[k] < low || p_[k] > high) return false;

@@ -8,6 +8,25 @@
 
 namespace clevertim::sync {
 
+// What a UTF-8 lead byte asks of the bytes after it (RFC 3629, section 4): how many
+// continuation bytes, and the range of the first (the others are 0x80-0xBF). `need` is 0 for a
+// byte that cannot lead a multi-byte character.
+struct Utf8Lead {
+  int need = 0;
+  unsigned char low = 0x80, high = 0xBF;
+};
+
+constexpr Utf8Lead utf8_lead(unsigned char c) {
+  if (c >= 0xC2 && c <= 0xDF) return {1};
+  if (c == 0xE0) return {2, 0xA0};
+  if (c == 0xED) return {2, 0x80, 0x9F};
+  if (c >= 0xE1 && c <= 0xEF) return {2};
+  if (c == 0xF0) return {3, 0x90};
+  if (c == 0xF4) return {3, 0x80, 0x8F};
+  if (c >= 0xF1 && c <= 0xF3) return {3};
+  return {};  // a continuation byte without a lead, or a byte UTF-8 never uses
+}
+
 class Utf8Check {
  public:
   // The next piece of the text.
@@ -38,24 +57,11 @@ class Utf8Check {
 
  private:
   void start(unsigned char c) {
-    // The first continuation byte's range, per lead byte (RFC 3629, section 4).
-    if (c >= 0xC2 && c <= 0xDF) {
-      need_ = 1;
-    } else if (c == 0xE0) {
-      need_ = 2, low_ = 0xA0;
-    } else if (c == 0xED) {
-      need_ = 2, high_ = 0x9F;
-    } else if (c >= 0xE1 && c <= 0xEF) {
-      need_ = 2;
-    } else if (c == 0xF0) {
-      need_ = 3, low_ = 0x90;
-    } else if (c == 0xF4) {
-      need_ = 3, high_ = 0x8F;
-    } else if (c >= 0xF1 && c <= 0xF3) {
-      need_ = 3;
-    } else {
-      bad_ = true;  // a continuation byte without a lead, or a byte UTF-8 never uses
-    }
+    const Utf8Lead lead = utf8_lead(c);
+    if (lead.need == 0) bad_ = true;
+    need_ = lead.need;
+    low_ = lead.low;
+    high_ = lead.high;
   }
 
   int need_ = 0;  // continuation bytes still expected
