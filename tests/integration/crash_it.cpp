@@ -44,6 +44,17 @@ std::map<std::int64_t, json::object> by_id(const json::array& list) {
   return out;
 }
 
+// The mirror holds as many contacts, companies and notes as the CRM, all synced.
+void check_mirror_holds(SyncFixture& f, const json::object& state) {
+  for (auto [resource, table] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"contact", "contacts"}, {"company", "companies"}, {"note", "notes"}}) {
+    CHECK(f.number(std::string("SELECT count(*) FROM ") + table) ==
+          static_cast<long long>(state.at(resource).as_array().size()));
+    CHECK(f.number(std::string("SELECT count(*) FROM ") + table +
+                   " WHERE id < 0 OR sync_state <> 'synced'") == 0);
+  }
+}
+
 // How many rounds: CI's short run by default; bench/long.sh asks for many more.
 int rounds_from_environment(const char* variable, int fallback) {
   const char* text = std::getenv(variable);
@@ -116,14 +127,7 @@ TEST_CASE("SIGKILL at 50 random moments loses nothing and duplicates nothing") {
   const auto remote_contacts = by_id(state.at("contact").as_array());
   for (const auto& [id, city] : last_city)
     CHECK(remote_contacts.at(id).at("city") == json::value(city));
-  // The mirror equals the CRM.
-  for (auto [resource, table] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"contact", "contacts"}, {"company", "companies"}, {"note", "notes"}}) {
-    CHECK(f.number(std::string("SELECT count(*) FROM ") + table) ==
-          static_cast<long long>(state.at(resource).as_array().size()));
-    CHECK(f.number(std::string("SELECT count(*) FROM ") + table +
-                   " WHERE id < 0 OR sync_state <> 'synced'") == 0);
-  }
+  check_mirror_holds(f, state);
 }
 
 TEST_CASE("a faulty CRM, both sides editing: the sides converge, every edit accounted for") {
@@ -220,11 +224,5 @@ TEST_CASE("first fills written as they arrive, killed at random moments, end who
   for (const auto& n : state.at("note").as_array()) seen[std::string(n.at("desc").as_string())]++;
   for (const auto& [desc, count] : seen)
     if (desc.rfind("first fill note", 0) == 0) CHECK_MESSAGE(count == 1, desc);
-  for (auto [resource, table] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"contact", "contacts"}, {"company", "companies"}, {"note", "notes"}}) {
-    CHECK(f.number(std::string("SELECT count(*) FROM ") + table) ==
-          static_cast<long long>(state.at(resource).as_array().size()));
-    CHECK(f.number(std::string("SELECT count(*) FROM ") + table +
-                   " WHERE id < 0 OR sync_state <> 'synced'") == 0);
-  }
+  check_mirror_holds(f, state);
 }
