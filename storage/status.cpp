@@ -74,15 +74,22 @@ MirrorStatus read_status(Mirror& mirror) {
   SQLite::Database& db = mirror.db();
   MirrorStatus status;
   for (const model::Resource& r : model::all_resources()) {
-    SQLite::Statement q(db,
-                        "SELECT count(*), total(sync_state = 'pending'), total(sync_state = "
-                        "'error'), total(sync_state = 'conflict') FROM " +
-                            sql_identifier(r.table));
-    q.executeStep();
-    status.resources[std::string(r.endpoint)] = {
-        q.getColumn(0).getInt64(), static_cast<std::int64_t>(q.getColumn(1).getDouble()),
-        static_cast<std::int64_t>(q.getColumn(2).getDouble()),
-        static_cast<std::int64_t>(q.getColumn(3).getDouble())};
+    const std::string table = sql_identifier(r.table);
+    // Two cheap queries rather than one that reads every row: SQLite counts a table's rows
+    // from its smallest index without decoding them, and the rows not in sync are in the
+    // partial index `*_unsynced` (one pass over 250k rows took 40 ms of every `sync`).
+    ResourceStatus counts;
+    counts.rows = db.execAndGet("SELECT count(*) FROM " + table).getInt64();
+    SQLite::Statement q(db, "SELECT sync_state, count(*) FROM " + table +
+                                " WHERE sync_state <> 'synced' GROUP BY sync_state");
+    while (q.executeStep()) {
+      const std::string state = q.getColumn(0).getString();
+      const std::int64_t n = q.getColumn(1).getInt64();
+      if (state == "pending") counts.pending = n;
+      if (state == "error") counts.errors = n;
+      if (state == "conflict") counts.conflicts = n;
+    }
+    status.resources[std::string(r.endpoint)] = counts;
   }
   status.outbox = db.execAndGet("SELECT count(*) FROM outbox").getInt64();
   status.held = db.execAndGet("SELECT count(*) FROM outbox WHERE held IS NOT NULL").getInt64();
