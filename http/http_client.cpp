@@ -1,6 +1,7 @@
 #include "http/http_client.h"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -189,6 +190,9 @@ struct HttpClient::Impl {
   ConnectionPool pool;
   std::uint64_t opened = 0;
   std::optional<Clock::time_point> deadline;  // set_deadline()
+  // Where read-alls parse their bodies (Request::parse_on): started at the first read-all, so
+  // a client that only pushes has no threads of its own. Last: joined before the rest goes.
+  std::optional<net::thread_pool> parsers;
 };
 
 HttpClient::HttpClient(boost::asio::any_io_executor executor, ClientOptions options)
@@ -236,6 +240,9 @@ awaitable<Result<FetchStats>> HttpClient::fetch_all(std::string_view resource, E
               }};
   req.progress = &on_progress;
   req.take_compact = std::move(take_compact);
+  // Two threads: the list being read and the next one (sync/cycle.cpp) each parse on one.
+  if (!impl_->parsers) impl_->parsers.emplace(2);
+  req.parse_on = impl_->parsers->get_executor();
   auto r = co_await impl_->perform(req);
   if (!r) co_return r;
   r->elements = objects;

@@ -10,6 +10,10 @@
 #endif
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -18,6 +22,8 @@
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -142,6 +148,82 @@ class BodyPump {
   std::optional<std::string> gzip_error_;
 };
 
+// What reading one piece of a body came to.
+struct Piece {
+  error_code error;  // the body's end is none
+  std::size_t size = 0;
+};
+
+// The next piece of the body into `chunk`.
+template <class Stream>
+net::awaitable<Piece> read_piece(Stream& stream, Connection& c, Parser& parser,
+                                 std::vector<char>& chunk, const Deadlines& deadlines) {
+  parser.get().body().data = chunk.data();
+  parser.get().body().size = chunk.size();
+  c.tcp().expires_at(deadlines.bound(deadlines.request_timeout));
+  auto [ec, n] = co_await http::async_read(stream, c.buffer, parser, kTuple);
+  if (ec == http::error::need_buffer) ec = {};
+  co_return Piece{ec, chunk.size() - parser.get().body().size};
+}
+
+// Pieces of a read-all's body read ahead of its parsing, and their size: the socket is read
+// while the pieces before are parsed, and a parse that takes longer than a read (most do) always
+// has the next piece waiting: 512 KiB a read-all.
+constexpr std::size_t kPiecesAhead = 4;
+constexpr std::size_t kPieceSize = std::size_t{128} * 1024;
+
+// The buffers a read-all's pieces go through: this thread reads into a free one, the parsing
+// strand hands it back once parsed (thread-safe, never full: it holds at most every buffer).
+using FreeBuffers = net::experimental::concurrent_channel<void(error_code, std::size_t)>;
+
+// The body of a read-all, each piece parsed on a strand of `parse_on` (in order, one at a time)
+// while this thread reads the next: this thread only moves bytes, and two lists streaming at
+// once are parsed on two cores. Returns the read's error, if any, once every piece read is
+// parsed; rethrows what parsing threw (a full disk, staging elements).
+template <class Stream>
+net::awaitable<error_code> pump_while_reading(Stream& stream, Connection& c, Parser& parser,
+                                              BodyPump& pump, const net::any_io_executor& parse_on,
+                                              const Deadlines& deadlines) {
+  const auto strand = net::make_strand(parse_on);
+  std::vector<std::vector<char>> buffers(kPiecesAhead, std::vector<char>(kPieceSize));
+  FreeBuffers free(co_await net::this_coro::executor, kPiecesAhead);
+  for (std::size_t i = 0; i < kPiecesAhead; ++i) free.try_send(error_code{}, i);
+  // Set on the strand; read here once the buffers came back (the channel orders the two).
+  std::atomic<bool> enough{false};  // the rest cannot change the outcome (BodyPump::enough)
+  std::exception_ptr thrown;
+  error_code read_error;
+  while (!parser.is_done() && !enough) {
+    const std::size_t i = co_await free.async_receive(net::use_awaitable);
+    const Piece piece = co_await read_piece(stream, c, parser, buffers[i], deadlines);
+    if (piece.size == 0) {
+      free.try_send(error_code{}, i);
+    } else {
+      net::post(strand, [&, i, size = piece.size] {
+        if (!enough) {
+          try {
+            pump.take(std::string_view(buffers[i].data(), size));
+            if (pump.enough()) enough = true;
+          } catch (...) {
+            thrown = std::current_exception();
+            enough = true;
+          }
+        }
+        free.try_send(error_code{}, i);
+      });
+    }
+    if (piece.error) {
+      read_error = piece.error;
+      break;
+    }
+  }
+  // Every buffer back: nothing runs on the strand any more.
+  for (std::size_t back = 0; back < kPiecesAhead; ++back)
+    co_await free.async_receive(net::use_awaitable);
+  if (thrown) std::rethrow_exception(thrown);
+  // A body found bad is what the answer came to, though a piece read after it failed.
+  co_return enough ? error_code{} : read_error;
+}
+
 template <class Stream>
 net::awaitable<Attempt> exchange_on(Stream& stream, Connection& c, const Request& req,
                                     OutgoingMessage& message, const Deadlines& deadlines,
@@ -177,21 +259,20 @@ net::awaitable<Attempt> exchange_on(Stream& stream, Connection& c, const Request
 
   // The body, one piece at a time, until it ends, fails, or the rest cannot matter.
   BodyPump pump(req, header, max_element_size);
-  std::vector<char> chunk(kChunk);
   error_code read_error;
-  while (!parser.is_done()) {
-    parser.get().body().data = chunk.data();
-    parser.get().body().size = chunk.size();
-    c.tcp().expires_at(deadlines.bound(deadlines.request_timeout));
-    auto [ec, n] = co_await http::async_read(stream, c.buffer, parser, kTuple);
-    if (ec == http::error::need_buffer) ec = {};
-    const std::size_t got = chunk.size() - parser.get().body().size;
-    if (got > 0) pump.take(std::string_view(chunk.data(), got));
-    if (ec) {
-      read_error = ec;
-      break;
+  if (req.parse_on && header.status == 200) {
+    read_error = co_await pump_while_reading(stream, c, parser, pump, *req.parse_on, deadlines);
+  } else {
+    std::vector<char> chunk(kChunk);
+    while (!parser.is_done()) {
+      auto [ec, got] = co_await read_piece(stream, c, parser, chunk, deadlines);
+      if (got > 0) pump.take(std::string_view(chunk.data(), got));
+      if (ec) {
+        read_error = ec;
+        break;
+      }
+      if (pump.enough()) break;
     }
-    if (pump.enough()) break;
   }
   out.reusable = !read_error && parser.is_done() && parser.keep_alive();
   out.result = pump.outcome(parser.get().reason(), header.retry_after, read_error);

@@ -4,6 +4,7 @@
 // http_client.h.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -29,6 +30,10 @@ struct Request {
   EnvelopeStream::ElementSink sink;
   CompactTaker take_compact{};  // set: offered each element as text first (json_stream.h)
   const HttpClient::ProgressFn* progress = nullptr;
+  // Set for a read-all: each piece of its body is parsed, and its elements handed over, on this
+  // executor (one strand per answer) while the next piece is read from the socket. Two lists
+  // streaming at once are then parsed on two cores, not taking turns on the reading thread.
+  std::optional<boost::asio::any_io_executor> parse_on = std::nullopt;
 
   bool idempotent() const { return verb != boost::beast::http::verb::post; }
   std::string what() const;  // "GET /api/contact"

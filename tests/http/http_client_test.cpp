@@ -7,7 +7,10 @@
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <sstream>
+#include <stdexcept>
+#include <thread>
 
 #include "client_fixture.h"
 #include "http/retry.h"
@@ -257,13 +260,12 @@ TEST_CASE("client: fetch_all failing late has already handed over some elements"
   CHECK(got >= 1);  // why the caller must stage, and apply only on success
 }
 
-TEST_CASE("client: fetch_all streams a 40 MB read-all with bounded memory") {
-  // ~40 MB of contacts, sent chunked and generated on the fly.
-  const std::string filler(350, 'x');
-  const std::int64_t total = 100000;
-  std::int64_t next = 0;
+// A read-all of `total` contacts with ids from 0, each about 400 bytes, sent chunked and
+// generated on the fly (the server never holds it whole).
+Reply big_list(std::int64_t total) {
   Reply big;
-  big.generate = [&, sent_head = false, sent_tail = false]() mutable -> std::string {
+  big.generate = [total, next = std::int64_t{0}, sent_head = false,
+                  sent_tail = false]() mutable -> std::string {
     if (!sent_head) {
       sent_head = true;
       return R"({"status":"OK","content":[)";
@@ -273,6 +275,7 @@ TEST_CASE("client: fetch_all streams a 40 MB read-all with bounded memory") {
       sent_tail = true;
       return "]}";
     }
+    const std::string filler(350, 'x');
     std::string piece;
     for (int i = 0; i < 100 && next < total; ++i, ++next) {
       if (next > 0) piece += ",";
@@ -281,8 +284,13 @@ TEST_CASE("client: fetch_all streams a 40 MB read-all with bounded memory") {
     }
     return piece;
   };
+  return big;
+}
+
+TEST_CASE("client: fetch_all streams a 40 MB read-all with bounded memory") {
+  const std::int64_t total = 100000;  // ~40 MB
   ScriptServer server;
-  server.push(big);
+  server.push(big_list(total));
   net::io_context io;
   HttpClient client(io.get_executor(), options_for(server));
   std::int64_t count = 0, expected_id = 0;
@@ -309,9 +317,73 @@ TEST_CASE("client: fetch_all streams a 40 MB read-all with bounded memory") {
   CHECK(r->decoded_bytes == r->body_bytes);
   CHECK(last_progress == r->body_bytes);
   CHECK(progress_calls > 100);
-  // What was held at once: one 64 KiB chunk of JSON, one element of a few hundred bytes.
-  CHECK(r->largest_chunk <= 64 * 1024);
+  // What was parsed at once: one 128 KiB piece of JSON (a read-all reads at most four such
+  // pieces ahead of its parsing), one element of a few hundred bytes.
+  CHECK(r->largest_chunk <= 128 * 1024);
   CHECK(largest_element < 512);
+}
+
+// A read-all's body is parsed on threads of the client's own while its socket is read.
+TEST_CASE("client: two read-alls at once: each hands over its elements in order, one at a time") {
+  const std::int64_t total = 20000;  // ~8 MB each
+  ScriptServer server;
+  server.push(big_list(total));
+  server.push(big_list(total));
+  net::io_context io;
+  HttpClient client(io.get_executor(), options_for(server));
+  struct Seen {
+    std::atomic<int> inside{0};  // callbacks of this read-all running now
+    bool overlapped = false;
+    bool ordered = true;
+    std::int64_t next = 0;
+    bool off_the_reading_thread = false;
+  } seen[2];
+  const auto reading_thread = std::this_thread::get_id();
+  int finished = 0;
+  for (Seen& s : seen) {
+    net::co_spawn(io,
+                  client.fetch_all("contact",
+                                   [&](json::object&& o) {
+                                     if (s.inside.fetch_add(1) != 0) s.overlapped = true;
+                                     s.ordered = s.ordered && o.at("id").as_int64() == s.next++;
+                                     if (std::this_thread::get_id() != reading_thread)
+                                       s.off_the_reading_thread = true;
+                                     s.inside.fetch_sub(1);
+                                   }),
+                  [&](std::exception_ptr e, Result<FetchStats> r) {
+                    CHECK_FALSE(e);
+                    CHECK(r.ok());
+                    ++finished;
+                  });
+  }
+  io.run();
+  CHECK(finished == 2);
+  for (const Seen& s : seen) {
+    CHECK(s.next == total);
+    CHECK(s.ordered);
+    CHECK_FALSE(s.overlapped);
+    CHECK(s.off_the_reading_thread);
+  }
+  CHECK(server.connections() == 2);
+}
+
+// What a pull's staging throws (a full disk) reaches the caller, and no element after it is
+// handed over, though the pieces read ahead were in flight.
+TEST_CASE("client: an element callback that throws ends the read-all with its exception") {
+  ScriptServer server;
+  server.push(big_list(50000));
+  server.push(ok(R"([{"id":1}])"));
+  net::io_context io;
+  HttpClient client(io.get_executor(), options_for(server));
+  std::int64_t handed_over = 0;
+  auto fetch = client.fetch_all("contact", [&](json::object&&) {
+    if (++handed_over == 3000) throw std::runtime_error("the staging file filled the disk");
+  });
+  CHECK_THROWS_WITH(run(io, std::move(fetch)), "the staging file filled the disk");
+  CHECK(handed_over == 3000);
+  io.restart();
+  auto again = run(io, client.get_one("contact", 1));  // the client goes on working
+  CHECK(again.ok());
 }
 
 TEST_CASE("client: gzip bodies are decoded transparently") {
