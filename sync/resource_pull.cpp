@@ -21,10 +21,17 @@ using storage::has_local_changes;
 ResourcePull::ResourcePull(storage::Mirror& mirror, const model::Resource& resource)
     : mirror_(mirror), resource_(resource), staged_(resource.endpoint) {
   storage::ElementTable table(mirror.db(), resource);
-  known_ = table.load_known();
   local_deletions_ = table.load_local_deletions();
-  first_fill_ = known_.empty() && local_deletions_.empty();
+  first_fill_ = !table.holds_crm_elements() && local_deletions_.empty();
+  if (first_fill_) known_.emplace();  // none to read
   report_.resource = std::string(resource.endpoint);
+}
+
+// Read at the first use, on the thread reading the list once its first element arrived: reading
+// a large table's rows took tens of milliseconds from the thread that reads every list.
+storage::KnownRows& ResourcePull::known() const {
+  if (!known_) known_ = storage::ElementTable(mirror_.db(), resource_).load_known();
+  return *known_;
 }
 
 ResourcePull::~ResourcePull() = default;
@@ -64,7 +71,7 @@ void ResourcePull::accept(const json::value& element) {
                            "; an id is a positive integer)");
     return;
   }
-  if (!known_.mark_seen(*id)) {
+  if (!known().mark_seen(*id)) {
     ++report_.skipped;
     spdlog::warn("{} {} skipped: the CRM sent this id twice in one list; the first copy is kept",
                  resource_.endpoint, *id);
@@ -76,9 +83,9 @@ void ResourcePull::accept(const json::value& element) {
 // Unchanged (same hash as the row, or as the row deleted here): counted. Else staged.
 void ResourcePull::compare_and_stage(std::int64_t id, std::string_view raw) {
   const std::int64_t hash = storage::raw_hash(raw);
-  const storage::KnownRows::Row* known = known_.find(id);
+  const storage::KnownRows::Row* row = known().find(id);
   const auto deleted = local_deletions_.find(id);
-  if ((known != nullptr && known->raw_hash == hash) ||
+  if ((row != nullptr && row->raw_hash == hash) ||
       (deleted != local_deletions_.end() && deleted->second == hash)) {
     ++report_.unchanged;
     return;
@@ -89,7 +96,7 @@ void ResourcePull::compare_and_stage(std::int64_t id, std::string_view raw) {
 bool ResourcePull::accept_compact(const json::value& id_value, std::string_view compact) {
   const auto id = storage::element_id(id_value);
   // accept() explains why an unusable or repeated id is skipped.
-  if (!id || *id <= 0 || !known_.mark_seen(*id)) return false;
+  if (!id || *id <= 0 || !known().mark_seen(*id)) return false;
   ++report_.received;
   compare_and_stage(*id, compact);
   return true;
@@ -101,7 +108,7 @@ bool ResourcePull::accept_compact(const json::value& id_value, std::string_view 
 void ResourcePull::skip(const SkippedElement& skipped) {
   ++report_.skipped;
   const auto id = storage::element_id(skipped.id);
-  if (id && *id > 0 && known_.mark_seen(*id)) {
+  if (id && *id > 0 && known().mark_seen(*id)) {
     spdlog::warn(
         "{} {} (element #{} of the list) skipped: it {}; its row, if any, is kept as "
         "last synced",
@@ -117,18 +124,18 @@ std::vector<std::int64_t> ResourcePull::missing_ids() const {
   // Rows deleted here, their DELETE not sent yet: a list without them says nothing of whether
   // the CRM changed them since (an edit there beats the deletion here).
   for (const auto& [id, hash] : local_deletions_)
-    if (!known_.seen(id)) gone.push_back(id);
+    if (!known().seen(id)) gone.push_back(id);
   std::sort(gone.begin(), gone.end());
   return gone;
 }
 
 void ResourcePull::keep(std::int64_t id) {
-  if (known_.mark_seen(id)) ++report_.confirmed_present;
+  if (known().mark_seen(id)) ++report_.confirmed_present;
 }
 
 std::vector<std::int64_t> ResourcePull::unseen_rows() const {
   std::vector<std::int64_t> ids;
-  for (const storage::KnownRows::Row& row : known_.rows())
+  for (const storage::KnownRows::Row& row : known().rows())
     if (!row.seen) ids.push_back(row.id);
   return ids;
 }
@@ -146,7 +153,7 @@ PullReport ResourcePull::apply(const PullOptions& options) {
     gone.clear();
   }
 
-  const auto rows = static_cast<std::int64_t>(known_.size());
+  const auto rows = static_cast<std::int64_t>(known().size());
   const auto deletions = static_cast<std::int64_t>(gone.size());
   if (is_mass_deletion(deletions, rows, options.mass_delete_share, options.mass_delete_min) &&
       !options.allow_mass_delete) {
@@ -209,7 +216,7 @@ void ResourcePull::abandon_early_apply() {
 
 void ResourcePull::reread_local_changes(storage::ElementTable& table) {
   for (const auto& [id, state] : table.load_local_changes())
-    if (storage::KnownRows::Row* row = known_.find(id)) row->state = state;
+    if (storage::KnownRows::Row* row = known().find(id)) row->state = state;
   local_deletions_ = table.load_local_deletions();
 }
 
@@ -219,14 +226,14 @@ std::int64_t ResourcePull::apply_staged(storage::ElementTable& table) {
     for (const std::string& warning : e.warnings) spdlog::warn("{}", warning);
     report_.warnings += static_cast<std::int64_t>(e.warnings.size());
 
-    const storage::KnownRows::Row* known = known_.find(e.id);
+    const storage::KnownRows::Row* row = known().find(e.id);
     const bool deleted_here = local_deletions_.contains(e.id);
-    if (deleted_here || (known != nullptr && has_local_changes(known->state))) {
+    if (deleted_here || (row != nullptr && has_local_changes(row->state))) {
       // Changed here (or deleted here) and in the CRM: the local side stays for now; the push
       // compares both with the base (raw) and decides (an edit beats a deletion).
       table.record_remote_version(e.id, &e.raw);
       ++report_.kept_local;
-    } else if (known == nullptr) {
+    } else if (row == nullptr) {
       table.store_synced(e);
       ++report_.created;
       if (note_created_ids_) report_.created_ids.push_back(e.id);
@@ -242,7 +249,7 @@ std::int64_t ResourcePull::apply_staged(storage::ElementTable& table) {
 void ResourcePull::apply_deletions(storage::ElementTable& table,
                                    const std::vector<std::int64_t>& gone) {
   for (std::int64_t id : gone) {
-    if (has_local_changes(known_.find(id)->state)) {
+    if (has_local_changes(known().find(id)->state)) {
       // Deleted remotely, edited locally: the edit wins; the push creates it again.
       table.record_remote_version(id, nullptr);
       ++report_.kept_local;

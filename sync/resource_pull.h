@@ -121,7 +121,9 @@ class ResourcePull {
 
   storage::Mirror& mirror_;
   const model::Resource& resource_;
-  storage::KnownRows known_;  // the table's rows, and the ids the list named
+  storage::KnownRows& known() const;  // known_, read first if it was not yet
+  // The table's rows, and the ids the list named. Read when first needed (see known()).
+  mutable std::optional<storage::KnownRows> known_;
   std::unordered_map<std::int64_t, std::int64_t> local_deletions_;  // id -> hash of last raw
   StagedElements staged_;  // changed and new elements, mapped
   PullReport report_;
