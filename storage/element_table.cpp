@@ -1,5 +1,6 @@
 #include "storage/element_table.h"
 
+#include <sqlite3.h>
 #include <boost/json.hpp>
 
 #include "model/resources.h"
@@ -24,6 +25,22 @@ std::string upsert_sql(const model::Resource& r) {
          "sync_state = 'synced', sync_error = NULL, raw = excluded.raw, raw_hash = "
          "excluded.raw_hash";
 }
+
+// The connection's mutex, held while it lives. SQLite takes it in every call on a connection
+// shared by threads (opened serialized): held around a row's many calls, each of them is a
+// recursive re-entry, without an atomic operation. Short: other threads wait meanwhile.
+class ConnectionHold {
+ public:
+  explicit ConnectionHold(SQLite::Database& db) : mutex_(sqlite3_db_mutex(db.getHandle())) {
+    sqlite3_mutex_enter(mutex_);  // no-op on a connection without a mutex
+  }
+  ~ConnectionHold() { sqlite3_mutex_leave(mutex_); }
+  ConnectionHold(const ConnectionHold&) = delete;
+  ConnectionHold& operator=(const ConnectionHold&) = delete;
+
+ private:
+  sqlite3_mutex* mutex_;
+};
 
 }  // namespace
 
@@ -95,6 +112,8 @@ std::unordered_map<std::int64_t, std::int64_t> ElementTable::load_local_deletion
 
 void ElementTable::store_synced(const MappedElement& e) {
   failpoint("store");
+  // A first sync makes a row's forty calls 250k times.
+  const ConnectionHold hold(db_);
   upsert_.reset();
   upsert_.clearBindings();
   // Text is bound without a copy (a pull binds every element's raw JSON and text columns):
