@@ -99,7 +99,10 @@ class HttpClient {
   boost::asio::awaitable<Result<Empty>> remove(std::string_view resource, std::int64_t id);
 
   // GET BASE/resource, streamed: each object of `content` goes to `on_element` as soon as it
-  // has arrived, one at a time; memory holds one element and one 64 KiB chunk, not the body.
+  // has arrived, one at a time; memory holds one element and four 128 KiB pieces, not the body.
+  // The body is parsed, and `on_element`, `take_compact` and `on_progress` are called, on a
+  // thread of the client's own (one at a time, in order), while this thread reads the socket:
+  // what they touch must not be used meanwhile by this thread.
   // `on_progress` gets the body bytes received so far after each chunk. Each element is first
   // offered as compact text to `take_compact` (when given); only those it declines are built.
   //

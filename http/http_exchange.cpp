@@ -67,7 +67,7 @@ Header read_header(const Request& req, const Parser::value_type& answer) {
 }
 
 // The body as it arrives: decoded bytes go to the envelope parser (200) or into a bounded
-// buffer (any other status), one 64 KiB piece at a time.
+// buffer (any other status), one piece at a time.
 class BodyPump {
  public:
   BodyPump(const Request& req, const Header& header, std::uint64_t max_element_size)

@@ -43,7 +43,9 @@ class CrmReader {
     (void)deadline;
   }
   // Calls `on_element` for each element of `content`. A retry after a failure half-way calls
-  // `on_restart` first: everything handed over before it must be forgotten.
+  // `on_restart` first: everything handed over before it must be forgotten. The callbacks may
+  // run on a thread other than the caller's (the HTTP client parses on threads of its own),
+  // one at a time and in order, all of them before the call returns.
   virtual boost::asio::awaitable<FetchOutcome> fetch_all(
       std::string_view resource, const std::function<void(const boost::json::value&)>& on_element,
       const std::function<void()>& on_restart) = 0;
