@@ -192,33 +192,43 @@ net::awaitable<error_code> pump_while_reading(Stream& stream, Connection& c, Par
   std::atomic<bool> enough{false};  // the rest cannot change the outcome (BodyPump::enough)
   std::exception_ptr thrown;
   error_code read_error;
-  while (!parser.is_done() && !enough) {
-    const std::size_t i = co_await free.async_receive(net::use_awaitable);
-    const Piece piece = co_await read_piece(stream, c, parser, buffers[i], deadlines);
-    if (piece.size == 0) {
-      free.try_send(error_code{}, i);
-    } else {
-      net::post(strand, [&, i, size = piece.size] {
-        if (!enough) {
-          try {
-            pump.take(std::string_view(buffers[i].data(), size));
-            if (pump.enough()) enough = true;
-          } catch (...) {
-            thrown = std::current_exception();
-            enough = true;
-          }
-        }
+  std::exception_ptr failed;  // thrown here: rethrown too, once nothing runs on the strand
+  try {
+    while (!parser.is_done() && !enough) {
+      const std::size_t i = co_await free.async_receive(net::use_awaitable);
+      Piece piece;
+      try {  // until the piece is on the strand, the buffer is this thread's to give back
+        piece = co_await read_piece(stream, c, parser, buffers[i], deadlines);
+        if (piece.size > 0)
+          net::post(strand, [&, i, size = piece.size] {
+            if (!enough) {
+              try {
+                pump.take(std::string_view(buffers[i].data(), size));
+                if (pump.enough()) enough = true;
+              } catch (...) {
+                thrown = std::current_exception();
+                enough = true;
+              }
+            }
+            free.try_send(error_code{}, i);
+          });
+      } catch (...) {
         free.try_send(error_code{}, i);
-      });
+        throw;
+      }
+      if (piece.size == 0) free.try_send(error_code{}, i);
+      if (piece.error) {
+        read_error = piece.error;
+        break;
+      }
     }
-    if (piece.error) {
-      read_error = piece.error;
-      break;
-    }
+  } catch (...) {
+    failed = std::current_exception();
   }
-  // Every buffer back: nothing runs on the strand any more.
+  // Every buffer back: nothing runs on the strand any more, and the buffers may go.
   for (std::size_t back = 0; back < kPiecesAhead; ++back)
     co_await free.async_receive(net::use_awaitable);
+  if (failed) std::rethrow_exception(failed);
   if (thrown) std::rethrow_exception(thrown);
   // A body found bad is what the answer came to, though a piece read after it failed.
   co_return enough ? error_code{} : read_error;
