@@ -118,6 +118,29 @@ timed_sync() {
   rss_kb=$(tail -1 "$work/rss")
 }
 
+# The short figures (the floor, re-syncs) are each the median of three runs: one run of a tenth
+# of a second on a shared 2-core machine can be 20% off.
+timed_sync_median() {  # as timed_sync, three times: secs the median, rss_kb the largest
+  local runs=() peak=0
+  for _ in 1 2 3; do
+    timed_sync "$@"
+    runs+=("$secs")
+    [ "$rss_kb" -gt "$peak" ] && peak=$rss_kb
+  done
+  secs=$(median "${runs[@]}")
+  rss_kb=$peak
+}
+timed_curl_median() {  # curl's arguments; secs the median of three downloads, got_bytes their size
+  local runs=() t0 t1
+  for _ in 1 2 3; do
+    t0=$(now)
+    got_bytes=$(curl -s -w '%{size_download}\n' "$@" | awk '{s+=$1} END {print s}')
+    t1=$(now)
+    runs+=("$(elapsed "$t0" "$t1")")
+  done
+  secs=$(median "${runs[@]}")
+}
+
 count_elements() {  # $1: a mirror
   sqlite3 "$1" "SELECT (SELECT count(*) FROM contacts)+(SELECT count(*) FROM companies)+(SELECT count(*) FROM cases)+(SELECT count(*) FROM opportunities)+(SELECT count(*) FROM tasks)+(SELECT count(*) FROM notes)+(SELECT count(*) FROM comments)+(SELECT count(*) FROM custom_fields)+(SELECT count(*) FROM users)+(SELECT count(*) FROM groups)"
 }
@@ -139,28 +162,17 @@ for n in "${sizes[@]}"; do
   sargs=()
   for r in "${resources[@]}"; do sargs+=("$static_url/$r" -o /dev/null); done
   curl -s "${sargs[@]}"  # once to warm the page cache, as the emulator's data is warm in memory
-  # The short figures (the floor, re-syncs) are each the median of three runs: one run of a
-  # tenth of a second on a shared 2-core machine can be 20% off.
-  runs=()
-  for _ in 1 2 3; do
-    t0=$(now)
-    static_bytes=$(curl -s -w '%{size_download}\n' "${sargs[@]}" | awk '{s+=$1} END {print s}')
-    t1=$(now)
-    runs+=("$(elapsed "$t0" "$t1")")
-  done
-  static_s=$(median "${runs[@]}")
+  timed_curl_median "${sargs[@]}"
+  static_s=$secs
+  static_bytes=$got_bytes
   # The sync from the same static files (a fresh mirror, then again unchanged): the same server
   # as the floor, so that the ratio is the client's own cost.
   write_config "$work/static-$n.db" "$static_url"
   timed_sync
   ng_full_s=$secs
   ng_full_rss=$rss_kb
-  runs=()
-  for _ in 1 2 3; do
-    timed_sync
-    runs+=("$secs")
-  done
-  ng_resync_s=$(median "${runs[@]}")
+  timed_sync_median
+  ng_resync_s=$secs
   ng_resync_rss=$rss_kb
   sqlite3 "$work/static-$n.db" ".backup '$work/static-$n.unchanged.db'"
   unchanged_port=$static_port
@@ -168,14 +180,9 @@ for n in "${sizes[@]}"; do
   # Reference: curl downloading every collection, one connection, as the pull does.
   args=()
   for r in "${resources[@]}"; do args+=("$url/$r" -o /dev/null); done
-  runs=()
-  for _ in 1 2 3; do
-    t0=$(now)
-    bytes=$(curl -s -K "$work/curl.conf" -w '%{size_download}\n' "${args[@]}" | awk '{s+=$1} END {print s}')
-    t1=$(now)
-    runs+=("$(elapsed "$t0" "$t1")")
-  done
-  curl_s=$(median "${runs[@]}")
+  timed_curl_median -K "$work/curl.conf" "${args[@]}"
+  curl_s=$secs
+  bytes=$got_bytes
   db="$work/crm-$n.db"
   write_config "$db"
   timed_sync
@@ -184,12 +191,8 @@ for n in "${sizes[@]}"; do
   elements=$(count_elements "$db")
   [ "$(count_elements "$work/static-$n.db")" = "$elements" ] ||
     { echo "the sync from nginx stored $(count_elements "$work/static-$n.db") elements, from the emulator $elements" >&2; exit 1; }
-  runs=()
-  for _ in 1 2 3; do
-    timed_sync
-    runs+=("$secs")
-  done
-  resync_s=$(median "${runs[@]}")
+  timed_sync_median
+  resync_s=$secs
   resync_rss=$rss_kb
   resync_rows=$(sqlite3 "$db" "SELECT pulled FROM sync_runs ORDER BY id DESC LIMIT 1")
   # 1% of the contacts changed "in the web app".
