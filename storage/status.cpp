@@ -4,6 +4,7 @@
 
 #include "model/resources.h"
 #include "storage/sql_quote.h"
+#include "storage/sync_state.h"
 
 namespace clevertim::storage {
 namespace {
@@ -83,11 +84,20 @@ MirrorStatus read_status(Mirror& mirror) {
     SQLite::Statement q(db, "SELECT sync_state, count(*) FROM " + table +
                                 " WHERE sync_state <> 'synced' GROUP BY sync_state");
     while (q.executeStep()) {
-      const std::string state = q.getColumn(0).getString();
       const std::int64_t n = q.getColumn(1).getInt64();
-      if (state == "pending") counts.pending = n;
-      if (state == "error") counts.errors = n;
-      if (state == "conflict") counts.conflicts = n;
+      switch (parse_sync_state(q.getColumn(0).getText())) {
+        case SyncState::kPending:
+          counts.pending = n;
+          break;
+        case SyncState::kError:
+          counts.errors = n;
+          break;
+        case SyncState::kConflict:
+          counts.conflicts = n;
+          break;
+        case SyncState::kSynced:
+          break;
+      }
     }
     status.resources[std::string(r.endpoint)] = counts;
   }
