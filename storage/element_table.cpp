@@ -62,14 +62,10 @@ Cell cell_from_column(const SQLite::Column& column) {
   return column.getString();
 }
 
+// Statements are prepared at their first use: a write's statement compiles the table's triggers,
+// milliseconds each, and most tables of a re-sync are only read.
 ElementTable::ElementTable(SQLite::Database& db, const model::Resource& resource)
-    : db_(db),
-      resource_(resource),
-      upsert_(db, upsert_sql(resource)),
-      delete_(db, "DELETE FROM " + sql_identifier(resource.table) + " WHERE id = ?"),
-      history_(
-          db,
-          "INSERT INTO history (resource, id, seen_at, operation, raw) VALUES (?, ?, ?, ?, ?)") {}
+    : db_(db), resource_(resource) {}
 
 KnownRows ElementTable::load_known() {
   const std::string table = sql_identifier(resource_.table);
@@ -113,23 +109,25 @@ std::unordered_map<std::int64_t, std::int64_t> ElementTable::load_local_deletion
 void ElementTable::store_synced(const MappedElement& e) {
   failpoint("store");
   // A first sync makes a row's forty calls 250k times.
+  if (!upsert_) upsert_.emplace(db_, upsert_sql(resource_));
   const ConnectionHold hold(db_);
-  upsert_.reset();
-  upsert_.clearBindings();
+  SQLite::Statement& upsert = *upsert_;
+  upsert.reset();
+  upsert.clearBindings();
   // Text is bound without a copy (a pull binds every element's raw JSON and text columns):
   // `e` outlives exec(), and the bindings are cleared before it returns.
   int index = 1;
-  upsert_.bind(index++, e.id);
+  upsert.bind(index++, e.id);
   for (const Cell& cell : e.cells) {
     if (const auto* text = std::get_if<std::string>(&cell))
-      upsert_.bindNoCopy(index++, *text);
+      upsert.bindNoCopy(index++, *text);
     else
-      bind_cell(upsert_, index++, cell);
+      bind_cell(upsert, index++, cell);
   }
-  upsert_.bindNoCopy(index++, e.raw);
-  upsert_.bind(index++, e.raw_hash);
-  upsert_.exec();
-  upsert_.clearBindings();
+  upsert.bindNoCopy(index++, e.raw);
+  upsert.bind(index++, e.raw_hash);
+  upsert.exec();
+  upsert.clearBindings();
 }
 
 std::optional<StoredRow> ElementTable::read(std::int64_t id) {
@@ -213,20 +211,26 @@ void ElementTable::set_state(std::int64_t id, SyncState state,
 }
 
 void ElementTable::remove(std::int64_t id) {
-  delete_.reset();
-  delete_.bind(1, id);
-  delete_.exec();
+  if (!delete_)
+    delete_.emplace(db_, "DELETE FROM " + sql_identifier(resource_.table) + " WHERE id = ?");
+  delete_->reset();
+  delete_->bind(1, id);
+  delete_->exec();
 }
 
 void ElementTable::append_history(std::int64_t id, std::string_view operation,
                                   const std::string& raw) {
-  history_.reset();
-  history_.bind(1, std::string(resource_.endpoint));
-  history_.bind(2, id);
-  history_.bind(3, utc_now_iso());
-  history_.bind(4, std::string(operation));
-  history_.bind(5, raw);
-  history_.exec();
+  if (!history_)
+    history_.emplace(
+        db_, "INSERT INTO history (resource, id, seen_at, operation, raw) VALUES (?, ?, ?, ?, ?)");
+  SQLite::Statement& history = *history_;
+  history.reset();
+  history.bind(1, std::string(resource_.endpoint));
+  history.bind(2, id);
+  history.bind(3, utc_now_iso());
+  history.bind(4, std::string(operation));
+  history.bind(5, raw);
+  history.exec();
 }
 
 std::optional<std::string> ElementTable::raw_of(std::int64_t id) {

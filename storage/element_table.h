@@ -85,10 +85,8 @@ class ElementTable {
  private:
   SQLite::Database& db_;
   const model::Resource& resource_;
-  SQLite::Statement upsert_;
-  SQLite::Statement delete_;
-  SQLite::Statement history_;
-  std::optional<SQLite::Statement> remote_version_;  // prepared on first use
+  // Each prepared on first use.
+  std::optional<SQLite::Statement> upsert_, delete_, history_, remote_version_;
   std::optional<SQLite::Statement> read_, write_, set_state_;
 };
 
