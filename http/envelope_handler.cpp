@@ -85,9 +85,16 @@ void EnvelopeHandler::take_whole_element(json::value id, std::string_view compac
   offer_or_build(compact);
 }
 
+bool EnvelopeHandler::take_if_same_as_stored(std::int64_t id, std::string_view bytes) {
+  if (!taker_.same_as_stored || !taker_.same_as_stored(id, bytes)) return false;
+  ++position_;
+  ++taken_;
+  return true;
+}
+
 // The element's compact text goes to the taker; one it declines is built from that text.
 void EnvelopeHandler::offer_or_build(std::string_view compact) {
-  if (taker_(id_, compact)) {
+  if (taker_.take(id_, compact)) {
     ++taken_;
     return;
   }

@@ -103,6 +103,10 @@ class EnvelopeHandler {
   // declined) built exactly as end_element() does for one the parser read. The parser is then
   // fed a null marked elided() in its place, which keeps it in step and counts nothing.
   void take_whole_element(boost::json::value id, std::string_view compact);
+  // An element's bytes as they came, offered to the taker's same_as_stored(): true when it
+  // took them as the unchanged stored text of element `id` (counted as taken); false when
+  // there is no such callback or it declined, and nothing was counted.
+  bool take_if_same_as_stored(std::int64_t id, std::string_view bytes);
 
   // ---- what was read
   std::uint64_t taken() const { return taken_; }

@@ -3,8 +3,10 @@
 #include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
+#include <limits>
 
 #include "http/canonical_element.h"
+#include "http/element_bounds.h"
 #include "http/envelope_handler.h"
 #include "http/nesting_guard.h"
 
@@ -135,15 +137,27 @@ struct EnvelopeStream::Impl {
     if (!follows_separator(pending) || !parses_alike_when_cut(pending)) return std::nullopt;
     // What the previous write() left the parser in the middle of is not known here.
     if (pending.data() == chunk.data() && pending.size() <= kTokenReach) return std::nullopt;
-    auto element = canonical.read(object);
-    if (!element) return std::nullopt;
+    // Unchanged elements, most of a re-sync, are recognised by their bytes alone (a hash equal
+    // to the stored text's), without proving them canonical: the proof was most of the cost.
+    std::optional<detail::LeadingIdElement> unproven;
+    if (match_stored) unproven = detail::find_element_with_leading_id(object, max_element);
+    std::optional<detail::CanonicalElement> element;
+    if (!unproven && !(element = canonical.read(object))) return std::nullopt;
     offered.pending_kept = true;
     if (auto e = parse(pending)) return e;
     EnvelopeHandler& handler = parser.handler();
     if (!handler.between_elements()) return std::nullopt;
+    if (unproven && handler.take_if_same_as_stored(unproven->id, object.substr(0, unproven->size)))
+      return skip_taken(unproven->size, offered);
+    if (!element && !(element = canonical.read(object))) return std::nullopt;
     handler.take_whole_element(std::move(element->id), object.substr(0, element->size));
-    bytes += element->size;
-    offered.taken = element->size;
+    return skip_taken(element->size, offered);
+  }
+
+  // An element of `size` bytes was handed over whole: the parser reads an elided null instead.
+  std::optional<StreamError> skip_taken(std::size_t size, NestingGuard::Offered& offered) {
+    bytes += size;
+    offered.taken = size;
     ++read_as_bytes;
     return parse_elided();
   }
@@ -171,12 +185,15 @@ struct EnvelopeStream::Impl {
   std::uint64_t read_as_bytes = 0;  // elements handed over from their bytes, not parsed
   NestingGuard nesting{kMaxDocumentDepth};
   CanonicalReader canonical;
+  bool match_stored = false;  // the taker has a same_as_stored()
+  std::uint64_t max_element = std::numeric_limits<std::uint64_t>::max();
 };
 
 EnvelopeStream::EnvelopeStream(ElementSink sink) : impl_(std::make_unique<Impl>(std::move(sink))) {}
 EnvelopeStream::~EnvelopeStream() = default;
 
 void EnvelopeStream::offer_compact_first(CompactTaker taker) {
+  impl_->match_stored = static_cast<bool>(taker.same_as_stored);
   impl_->parser.handler().offer_compact_first(std::move(taker));
   take_canonical_bytes(true);
 }
@@ -187,6 +204,7 @@ void EnvelopeStream::take_canonical_bytes(bool on) {
 void EnvelopeStream::limit_element_size(std::uint64_t bytes) {
   impl_->parser.handler().limit_element_size(bytes);
   impl_->canonical.limit_element_size(bytes);
+  impl_->max_element = bytes;
 }
 std::uint64_t EnvelopeStream::taken_as_text() const {
   return impl_->parser.handler().taken();

@@ -84,6 +84,10 @@ class EnvelopeStream {
   // unchanged element then costs one scan and a hash. Anything unusual takes the parser's path,
   // so the taker, the sink, every count and every error are the same either way. On with
   // offer_compact_first(); off only to compare.
+  // When the taker has a same_as_stored(), such an element is first offered to it as its bytes
+  // and its leading "id" (found by element_bounds.h, nothing proven): an unchanged element of a
+  // re-sync then costs a scan for its end and a hash, not the proof. Declined, it goes on as
+  // above.
   void take_canonical_bytes(bool on);
   std::uint64_t elements_not_parsed() const;  // elements read that way (taken or declined)
   // Elements (and string elements) whose JSON text is larger than `bytes` are skipped, handed

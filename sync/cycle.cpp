@@ -129,11 +129,18 @@ asio::awaitable<void> fetch(std::shared_ptr<InFlight> f, storage::Mirror& mirror
   auto on_restart = [&] { f->restart(mirror); };  // forget a half-received list
   try {
     // Elements are taken as text where possible: never built as trees of values.
-    auto take_compact = [&](const boost::json::value& id, std::string_view compact) {
+    CompactTaker take_compact([&](const boost::json::value& id, std::string_view compact) {
       if (!f->pull->accept_compact(id, compact)) return false;
       count_one();
       return true;
-    };
+    });
+    // A first fill has nothing stored to match: asking would only cost a scan per element.
+    if (!f->pull->first_fill())
+      take_compact.same_as_stored = [&](std::int64_t id, std::string_view bytes) {
+        if (!f->pull->accept_if_stored(id, bytes)) return false;
+        count_one();
+        return true;
+      };
     f->outcome = co_await reader.fetch_all_compact_first(f->resource.endpoint, on_element,
                                                          on_restart, take_compact);
     if (progress) progress(f->resource.endpoint, f->seen, f->outcome.bytes);

@@ -102,6 +102,15 @@ bool ResourcePull::accept_compact(const json::value& id_value, std::string_view 
   return true;
 }
 
+bool ResourcePull::accept_if_stored(std::int64_t id, std::string_view bytes) {
+  storage::KnownRows::Row* row = known().find(id);
+  if (row == nullptr || row->seen || row->raw_hash != storage::raw_hash(bytes)) return false;
+  row->seen = true;  // as known().mark_seen(id) would, without looking the row up again
+  ++report_.received;
+  ++report_.unchanged;
+  return true;
+}
+
 // An element the stream could not keep (nested too deeply, text not UTF-8). When its id is
 // known, its row stays as the last good copy left it: the element is still in the CRM, so it
 // must not count as deleted there.

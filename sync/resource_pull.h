@@ -73,6 +73,13 @@ class ResourcePull {
   // is unusable or repeated: hand the element to accept(), which says why it is skipped.
   bool accept_compact(const boost::json::value& id, std::string_view compact);
 
+  // The element `id` whose bytes are `bytes`, exactly as they came and proven nothing: when they
+  // hash as the table's row `id` (not seen yet in this list) does, they are that row's stored
+  // text, so the element is counted unchanged and true returned. False, and nothing done,
+  // otherwise: the element goes on to accept_compact() or accept(). For a first fill, always
+  // false (there is nothing stored to match).
+  bool accept_if_stored(std::int64_t id, std::string_view bytes);
+
   // Ids the list did not hold: rows with a CRM id (deleted by apply() unless kept) and rows
   // deleted here whose DELETE is not sent yet.
   std::vector<std::int64_t> missing_ids() const;

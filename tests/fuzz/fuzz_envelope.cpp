@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 namespace {
 
 namespace json = boost::json;
+using clevertim::sync::CompactTaker;
 using clevertim::sync::EnvelopeStream;
 using clevertim::sync::StreamError;
 
@@ -78,17 +80,32 @@ std::vector<json::value> feed_as_text(std::string_view body, std::size_t chunk, 
   return out;
 }
 
+// Compact texts by id, as a mirror stores them.
+using Stored = std::map<std::int64_t, std::string>;
+
 // Text mode as a pull drives it, every event in order (the taker declining some elements, so
 // that those are built too), with the canonical path (EnvelopeStream::take_canonical_bytes) on
-// or off: it must be a pure optimization, the same events either way.
-std::vector<std::string> text_mode_events(std::string_view body, std::size_t chunk,
-                                          bool canonical) {
+// or off, and with or without texts stored to match (CompactTaker::same_as_stored): they must
+// be pure optimizations, the same events either way. `taken`, when given, gets the compact
+// texts taken that had an integer id.
+std::vector<std::string> text_mode_events(std::string_view body, std::size_t chunk, bool canonical,
+                                          const Stored* stored = nullptr, Stored* taken = nullptr) {
   std::vector<std::string> events;
   EnvelopeStream stream([&](json::value&& v) { events.push_back(json::serialize(v)); });
-  stream.offer_compact_first([&](const json::value& id, std::string_view compact) {
+  CompactTaker taker([&](const json::value& id, std::string_view compact) {
     events.push_back(json::serialize(id) + " " + std::string(compact));
-    return compact.size() % 3 != 0;
+    const bool take = compact.size() % 3 != 0;
+    if (take && taken != nullptr && id.is_int64()) taken->emplace(id.get_int64(), compact);
+    return take;
   });
+  if (stored != nullptr)
+    taker.same_as_stored = [&](std::int64_t id, std::string_view bytes) {
+      const auto it = stored->find(id);
+      if (it == stored->end() || it->second != bytes || bytes.size() % 3 == 0) return false;
+      events.push_back(std::to_string(id) + " " + std::string(bytes));
+      return true;
+    };
+  stream.offer_compact_first(std::move(taker));
   stream.take_canonical_bytes(canonical);
   std::optional<StreamError> e;
   for (std::size_t at = 0; at < body.size() && !e; at += chunk)
@@ -135,7 +152,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t i = 0; i < as_text.size(); ++i)
       FUZZ_CHECK(fuzz::same_json(as_text[i], whole.elements[i]));
   }
-  FUZZ_CHECK(text_mode_events(body, chunk, true) == text_mode_events(body, chunk, false));
+  Stored taken;
+  const auto events = text_mode_events(body, chunk, false, nullptr, &taken);
+  FUZZ_CHECK(text_mode_events(body, chunk, true) == events);
+  FUZZ_CHECK(text_mode_events(body, chunk, true, &taken) == events);
   // Every element handed over is JSON again when serialized (raw and the staging file rely on
   // it); stand-ins for elements that cannot be kept are made not to be.
   for (const json::value& e : split.elements) {

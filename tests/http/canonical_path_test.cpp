@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -14,13 +15,16 @@
 #include <vector>
 
 #include "http/canonical_element.h"
+#include "http/element_bounds.h"
 #include "http/json_stream.h"
 
 namespace json = boost::json;
+using clevertim::sync::CompactTaker;
 using clevertim::sync::EnvelopeStream;
 using clevertim::sync::kMaxElementDepth;
 using clevertim::sync::StreamError;
 using clevertim::sync::detail::CanonicalReader;
+using clevertim::sync::detail::find_element_with_leading_id;
 
 namespace {
 
@@ -45,6 +49,7 @@ class BodyMaker {
     }
     if (chance(40)) out += ",,";  // invalid JSON
     out += "]";
+    if (chance(4)) out += R"(,"more":[{"id":7},{"id":8}])";  // after `content`: never offered
     if (!out.starts_with(R"({"status")") &&
         !out.starts_with(R"({"meta":[{"id":7},{"id":8}],"status")"))
       out += R"(,"status":"OK")";
@@ -203,6 +208,7 @@ class BodyMaker {
 struct Trace {
   std::vector<std::string> events;
   std::uint64_t not_parsed = 0;
+  std::uint64_t matched_stored = 0;
   bool operator==(const Trace& other) const { return events == other.events; }
 };
 
@@ -211,18 +217,37 @@ std::string describe(const std::optional<StreamError>& e) {
   return std::to_string(static_cast<int>(e->kind)) + " " + e->message;
 }
 
-Trace run(const std::vector<std::string_view>& pieces, std::uint64_t limit, bool canonical) {
+// Texts a mirror holds, by id: compact, valid, each with its own id (as a pull stores them).
+using Stored = std::map<std::int64_t, std::string>;
+
+// `stored` given: the taker also has a same_as_stored(), which takes exactly what the taker
+// would take, when the bytes are the stored text, and says so as the taker would.
+Trace run(const std::vector<std::string_view>& pieces, std::uint64_t limit, bool canonical,
+          const Stored* stored = nullptr) {
   Trace t;
   std::unordered_set<std::int64_t> seen;
   EnvelopeStream stream([&](json::value&& v) { t.events.push_back("sink " + json::serialize(v)); });
-  stream.offer_compact_first([&](const json::value& id, std::string_view compact) {
-    // Like ResourcePull::accept_compact: a usable id, once; and some declined on a whim.
-    const bool take = id.is_int64() && id.get_int64() > 0 && seen.insert(id.get_int64()).second &&
-                      compact.size() % 5 != 0;
+  // Like ResourcePull::accept_compact: a usable id, once; and some declined on a whim.
+  auto would_take = [&](std::int64_t id, std::string_view compact) {
+    return id > 0 && !seen.contains(id) && compact.size() % 5 != 0;
+  };
+  CompactTaker taker([&](const json::value& id, std::string_view compact) {
+    const bool take = id.is_int64() && would_take(id.get_int64(), compact);
+    if (take) seen.insert(id.get_int64());
     t.events.push_back("offer " + json::serialize(id) + " " + std::string(compact) +
                        (take ? " taken" : " declined"));
     return take;
   });
+  if (stored != nullptr)
+    taker.same_as_stored = [&](std::int64_t id, std::string_view bytes) {
+      const auto it = stored->find(id);
+      if (it == stored->end() || it->second != bytes || !would_take(id, bytes)) return false;
+      seen.insert(id);
+      ++t.matched_stored;
+      t.events.push_back("offer " + std::to_string(id) + " " + std::string(bytes) + " taken");
+      return true;
+    };
+  stream.offer_compact_first(std::move(taker));
   stream.take_canonical_bytes(canonical);
   stream.limit_element_size(limit);
   std::optional<StreamError> e;
@@ -278,6 +303,165 @@ TEST_CASE("canonical path: the same taker, sink, counts and errors with it on an
                                   << " bodies read whole");
   CHECK(not_parsed > offered / 10);
   CHECK(bodies_ok > 20000 / 4);
+}
+
+// What the run took, as a mirror would have stored it: each taken element's compact text by id,
+// the first one of each id.
+Stored taken_texts(const Trace& trace) {
+  Stored out;
+  for (const std::string& e : trace.events) {
+    if (!e.starts_with("offer ") || !e.ends_with(" taken")) continue;
+    const std::string rest = e.substr(6, e.size() - 6 - 6);
+    const std::size_t space = rest.find(' ');
+    out.emplace(std::stoll(rest.substr(0, space)), rest.substr(space + 1));
+  }
+  return out;
+}
+
+TEST_CASE("stored texts: elements matched by their bytes alone change nothing but the work") {
+  // The mirror of a re-sync: some elements stored exactly as the list now sends them, some
+  // stored otherwise (changed since, by a byte or more), some not at all; and texts of ids the
+  // list does not hold.
+  std::uint64_t matched = 0, taken = 0;
+  for (unsigned seed = 0; seed < 20000; ++seed) {
+    BodyMaker make(seed);
+    const std::string body = make.body();
+    const auto pieces = make.split(body);
+    const std::uint64_t limit = make.limit();
+    CAPTURE(seed);
+    CAPTURE(body);
+    const Trace off = run(pieces, limit, false);
+    std::mt19937 rng(seed);
+    Stored stored;
+    for (auto& [id, text] : taken_texts(off)) {
+      switch (rng() % 4) {
+        case 0:
+          break;  // not stored
+        case 1:
+          stored[id] = text.substr(0, text.size() - 1) + R"(,"x":1})";  // changed since
+          break;
+        default:
+          stored[id] = text;
+      }
+    }
+    stored[20 + rng() % 5] = R"({"id":21})";
+    // What the body holds outside `content` is never an element, stored or not.
+    stored.emplace(7, R"({"id":7})");
+    stored.emplace(8, R"({"id":8})");
+    const Trace matching = run(pieces, limit, true, &stored);
+    REQUIRE_MESSAGE(matching.events == off.events, first_difference(matching, off));
+    matched += matching.matched_stored;
+    for (const auto& e : off.events) taken += e.starts_with("offer ") && e.ends_with(" taken");
+  }
+  // Half of the taken elements are stored as they are; those whole in one piece, after enough
+  // bytes for the parser (see take_if_canonical), are matched: the comparison means something
+  // only if that happened often.
+  MESSAGE("elements matched by their stored text: " << matched << " of " << taken << " taken");
+  CHECK(matched > taken / 20);
+}
+
+TEST_CASE("element bounds: the extent and the leading id, found without parsing") {
+  const std::string text = R"({"id":42,"s":"a}\"]\\","o":{"id":7,"l":[{},[]]},"t":"\"id\":"})";
+  auto e = find_element_with_leading_id(text + R"(,{"id":43})", 1000);
+  REQUIRE(e);
+  CHECK(e->size == text.size());
+  CHECK(e->id == 42);
+  CHECK(find_element_with_leading_id(R"({"id":1})", 8)->size == 8);
+  CHECK(find_element_with_leading_id(R"({"id":999999999999999999})", 100)->id ==
+        999999999999999999);
+  // Not answered: no leading "id", an id that is not a positive integer written plainly, a
+  // second top-level "id" (a parser keeps that one), an end not within the bytes or the limit.
+  const std::vector<std::string> not_answered = {
+      R"({"x":1,"id":2})",  R"({ "id":1})",
+      R"({"id" :1})",       R"({"id":0})",
+      R"({"id":-1})",       R"({"id":01})",
+      R"({"id":1.5})",      R"({"id":1e3})",
+      R"({"id":"1"})",      R"({"id":1000000000000000000})",
+      R"({"id":1,"id":2})", R"({"id":1,"a":0,"id":[2]})",
+      R"({"id":1,"s":"}")", R"({"id":1,"o":{})",
+      R"({"id":1)",         R"({"id":)",
+      R"({"id":1,"s":"\"})"};
+  for (const std::string& bytes : not_answered) {
+    CAPTURE(bytes);
+    CHECK_FALSE(find_element_with_leading_id(bytes, 1000));
+  }
+  CHECK_FALSE(find_element_with_leading_id(R"({"id":1,"x":"abcdef"})", 20));
+  CHECK(find_element_with_leading_id(R"({"id":1,"x":"abcdef"})", 21));
+}
+
+// The rules of element_bounds.h a byte at a time, as plainly as they can be written.
+std::optional<std::pair<std::size_t, std::int64_t>> leading_id_element(std::string_view bytes,
+                                                                       std::uint64_t max_size) {
+  std::size_t i = 6;
+  if (!bytes.starts_with(R"({"id":)") || i == bytes.size() || bytes[i] < '1' || bytes[i] > '9')
+    return std::nullopt;
+  std::int64_t id = 0;
+  for (; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9'; ++i) {
+    if (i == 6 + 18) return std::nullopt;
+    id = id * 10 + (bytes[i] - '0');
+  }
+  if (i == bytes.size() || (bytes[i] != ',' && bytes[i] != '}')) return std::nullopt;
+  bool in_string = false;
+  std::size_t depth = 1;
+  for (; i < bytes.size() && i < max_size; ++i) {
+    const char c = bytes[i];
+    if (c == '\\') {  // escapes the next byte, even outside a string (not JSON then)
+      ++i;
+    } else if (in_string) {
+      in_string = c != '"';
+    } else if (c == '"') {
+      if (depth == 1 && bytes.substr(i, 5) == R"("id":)") return std::nullopt;
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return std::pair{i + 1, id};
+    }
+  }
+  return std::nullopt;
+}
+
+TEST_CASE("element bounds: the same answers as the rules followed a byte at a time") {
+  // Long runs (the scan takes 64 bytes a step) of the bytes that matter, strings among them.
+  const std::vector<std::string> parts = {"\"",
+                                          "\\",
+                                          "\\\"",
+                                          "{",
+                                          "}",
+                                          "[",
+                                          "]",
+                                          ",",
+                                          ":",
+                                          "abcdefghijklmnopqrstuvwxyz",
+                                          "\"id\":",
+                                          "\"k\":\"v\"",
+                                          "\"s\":\"a}]\\\"[{\"",
+                                          "é",
+                                          std::string(1, '\0')};
+  std::mt19937 rng(7);
+  std::uint64_t found = 0, beyond_a_step = 0;
+  for (int n = 0; n < 200000; ++n) {
+    std::string bytes = R"({"id":)" + std::to_string(1 + rng() % 1000) + (rng() % 2 ? "," : "}");
+    for (unsigned k = rng() % 200; k > 0; --k) {
+      const std::string& part = parts[rng() % parts.size()];
+      if ((part == "}" || part == "]") && rng() % 8 != 0) continue;  // longer elements
+      bytes += part;
+    }
+    const std::uint64_t limit = rng() % 4 == 0 ? rng() % 400 : 1u << 20;
+    CAPTURE(bytes);
+    CAPTURE(limit);
+    const auto expected = leading_id_element(bytes, limit);
+    const auto got = find_element_with_leading_id(bytes, limit);
+    REQUIRE(got.has_value() == expected.has_value());
+    if (!got) continue;
+    ++found;
+    beyond_a_step += got->size > 64 + 6;
+    CHECK(got->size == expected->first);
+    CHECK(got->id == expected->second);
+  }
+  MESSAGE(found << " elements found whole, " << beyond_a_step << " of them past the first step");
+  CHECK(found > 200000 / 10);
+  CHECK(beyond_a_step > found / 20);
 }
 
 TEST_CASE("canonical path: serialize's own output is proven canonical, with its id") {
