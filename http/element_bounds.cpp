@@ -142,17 +142,20 @@ std::size_t find_end(std::string_view bytes, std::size_t from) {
     const Block b = classify(bytes.data() + at);
     const std::uint64_t escaped = escaped_bytes(b.escapes, carry);
     const std::uint64_t quotes = b.quotes & ~escaped;
-    id_again = id_again || b.ids != 0;
     std::uint64_t inside = prefix_xor(quotes);
     if (s.in_string) inside = ~inside;
     for (std::uint64_t brackets = (b.opens | b.closes) & ~inside & ~escaped; brackets != 0;
          brackets &= brackets - 1) {
       const int k = std::countr_zero(brackets);
-      if ((b.opens >> k) & 1)
+      if ((b.opens >> k) & 1) {
         ++s.depth;
-      else if (--s.depth == 0)
+      } else if (--s.depth == 0) {
+        // Only what lies before the end counts: the next element's "id" often follows it.
+        id_again = id_again || (b.ids & ((std::uint64_t{1} << k) - 1)) != 0;
         return unless_id_again(at + static_cast<std::size_t>(k) + 1);
+      }
     }
+    id_again = id_again || b.ids != 0;
     s.in_string ^= (std::popcount(quotes) & 1) != 0;
     at += kBlock;
   }
