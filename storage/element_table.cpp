@@ -1,5 +1,7 @@
 #include "storage/element_table.h"
 
+#include <memory>
+
 #include <sqlite3.h>
 #include <boost/json.hpp>
 
@@ -76,12 +78,26 @@ KnownRows ElementTable::load_known() {
   // No WHERE clause: without one SQLite reads the small covering index `*_digest` instead of
   // every row with its raw JSON (a re-sync of 250k elements read 150 MB for this). Rows not yet
   // created in the CRM (id <= 0) are left out here.
-  SQLite::Statement q(db_, "SELECT id, raw_hash, sync_state FROM " + table);
-  while (q.executeStep()) {
-    const std::int64_t id = q.getColumn(0).getInt64();
+  // SQLite's own calls, the connection held throughout: SQLiteCpp's getColumn() costs an atomic
+  // reference count and each call the connection's mutex, three times a row, on a connection
+  // the other parsing thread reads its table's rows from meanwhile.
+  const std::string sql = "SELECT id, raw_hash, sync_state FROM " + table;
+  const ConnectionHold hold(db_);
+  sqlite3_stmt* prepared = nullptr;
+  if (const int status = sqlite3_prepare_v2(db_.getHandle(), sql.c_str(), -1, &prepared, nullptr);
+      status != SQLITE_OK)
+    throw SQLite::Exception(db_.getHandle(), status);
+  const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(prepared, sqlite3_finalize);
+  sqlite3_stmt* const rows_read = statement.get();
+  int status = SQLITE_ROW;
+  while ((status = sqlite3_step(rows_read)) == SQLITE_ROW) {
+    const std::int64_t id = sqlite3_column_int64(rows_read, 0);
     if (id <= 0) continue;
-    rows.push_back({id, q.getColumn(1).getInt64(), parse_sync_state(q.getColumn(2).getText())});
+    const auto* state = reinterpret_cast<const char*>(sqlite3_column_text(rows_read, 2));
+    rows.push_back(
+        {id, sqlite3_column_int64(rows_read, 1), parse_sync_state(state == nullptr ? "" : state)});
   }
+  if (status != SQLITE_DONE) throw SQLite::Exception(db_.getHandle(), status);
   return KnownRows(std::move(rows));
 }
 
