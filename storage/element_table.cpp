@@ -1,5 +1,9 @@
 #include "storage/element_table.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <memory>
 
 #include <sqlite3.h>
@@ -44,6 +48,17 @@ class ConnectionHold {
   sqlite3_mutex* mutex_;
 };
 
+// Makes the memory at `data` present at once, one system call instead of a page fault per
+// 4 KiB as it is first written (250k rows: 1,500 faults, each a trap into the kernel). Only a
+// hint: where the kernel cannot (before Linux 5.14), the pages come with the faults as before.
+void populate_pages(void* data, std::size_t bytes) {
+  static const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto from = reinterpret_cast<std::uintptr_t>(data) / page * page;
+  const auto to = reinterpret_cast<std::uintptr_t>(data) + bytes;
+  if (bytes < 16 * page) return;  // small: not worth a call
+  (void)madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
+}
+
 }  // namespace
 
 void bind_cell(SQLite::Statement& statement, int index, const Cell& cell) {
@@ -75,6 +90,7 @@ KnownRows ElementTable::load_known() {
   std::vector<KnownRows::Row> rows;
   rows.reserve(
       static_cast<std::size_t>(db_.execAndGet("SELECT count(*) FROM " + table).getInt64()));
+  populate_pages(rows.data(), rows.capacity() * sizeof(KnownRows::Row));
   // No WHERE clause: without one SQLite reads the small covering index `*_digest` instead of
   // every row with its raw JSON (a re-sync of 250k elements read 150 MB for this). Rows not yet
   // created in the CRM (id <= 0) are left out here.
