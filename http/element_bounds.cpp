@@ -79,7 +79,7 @@ Block classify(const char* p) {
   const __m128i case_bit = _mm_set1_epi8(0x20);  // '[' | 0x20 == '{', ']' | 0x20 == '}'
   const __m128i i = _mm_set1_epi8('i'), d = _mm_set1_epi8('d');
   auto load = [](const char* at) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at)); };
-  for (int part = 0; part < 4; ++part) {
+  for (std::size_t part = 0; part < 4; ++part) {
     const char* at = p + 16 * part;
     const __m128i v = load(at);
     const __m128i folded = _mm_or_si128(v, case_bit);

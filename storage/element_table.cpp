@@ -52,11 +52,11 @@ class ConnectionHold {
 // 4 KiB as it is first written (250k rows: 1,500 faults, each a trap into the kernel). Only a
 // hint: where the kernel cannot (before Linux 5.14), the pages come with the faults as before.
 void populate_pages(void* data, std::size_t bytes) {
-  static const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-  const auto from = reinterpret_cast<std::uintptr_t>(data) / page * page;
-  const auto to = reinterpret_cast<std::uintptr_t>(data) + bytes;
+  static const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
   if (bytes < 16 * page) return;  // small: not worth a call
-  (void)madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
+  // madvise wants a page boundary: from the one at or before `data`.
+  const std::size_t into_page = reinterpret_cast<std::uintptr_t>(data) % page;
+  (void)madvise(static_cast<char*>(data) - into_page, bytes + into_page, MADV_POPULATE_WRITE);
 }
 
 }  // namespace
