@@ -276,17 +276,26 @@ std::string first_difference(const Trace& a, const Trace& b) {
   return "none";
 }
 
-}  // namespace
-
-TEST_CASE("canonical path: the same taker, sink, counts and errors with it on and off") {
-  std::uint64_t not_parsed = 0, offered = 0, bodies_ok = 0;
-  for (unsigned seed = 0; seed < 20000; ++seed) {
+// Calls `check(seed, pieces, limit)` for 20000 random bodies, each split and limited at random.
+constexpr unsigned kBodies = 20000;
+void for_each_random_body(const std::function<void(unsigned, const std::vector<std::string_view>&,
+                                                   std::uint64_t)>& check) {
+  for (unsigned seed = 0; seed < kBodies; ++seed) {
     BodyMaker make(seed);
     const std::string body = make.body();
     const auto pieces = make.split(body);
     const std::uint64_t limit = make.limit();
     CAPTURE(seed);
     CAPTURE(body);
+    check(seed, pieces, limit);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("canonical path: the same taker, sink, counts and errors with it on and off") {
+  std::uint64_t not_parsed = 0, offered = 0, bodies_ok = 0;
+  for_each_random_body([&](unsigned, const auto& pieces, std::uint64_t limit) {
     const Trace on = run(pieces, limit, true);
     const Trace off = run(pieces, limit, false);
     REQUIRE_MESSAGE(on.events == off.events, first_difference(on, off));
@@ -296,13 +305,13 @@ TEST_CASE("canonical path: the same taker, sink, counts and errors with it on an
       offered += e.starts_with("offer ");
       bodies_ok += e == "finish ok";
     }
-  }
+  });
   // The comparison means something only if the canonical path was taken often, and bodies were
   // read to their end as often as they failed.
   MESSAGE("elements not parsed: " << not_parsed << " of " << offered << " offered; " << bodies_ok
                                   << " bodies read whole");
   CHECK(not_parsed > offered / 10);
-  CHECK(bodies_ok > 20000 / 4);
+  CHECK(bodies_ok > kBodies / 4);
 }
 
 // What the run took, as a mirror would have stored it: each taken element's compact text by id,
@@ -323,13 +332,7 @@ TEST_CASE("stored texts: elements matched by their bytes alone change nothing bu
   // stored otherwise (changed since, by a byte or more), some not at all; and texts of ids the
   // list does not hold.
   std::uint64_t matched = 0, taken = 0;
-  for (unsigned seed = 0; seed < 20000; ++seed) {
-    BodyMaker make(seed);
-    const std::string body = make.body();
-    const auto pieces = make.split(body);
-    const std::uint64_t limit = make.limit();
-    CAPTURE(seed);
-    CAPTURE(body);
+  for_each_random_body([&](unsigned seed, const auto& pieces, std::uint64_t limit) {
     const Trace off = run(pieces, limit, false);
     std::mt19937 rng(seed);
     Stored stored;
@@ -352,7 +355,7 @@ TEST_CASE("stored texts: elements matched by their bytes alone change nothing bu
     REQUIRE_MESSAGE(matching.events == off.events, first_difference(matching, off));
     matched += matching.matched_stored;
     for (const auto& e : off.events) taken += e.starts_with("offer ") && e.ends_with(" taken");
-  }
+  });
   // Half of the taken elements are stored as they are; those whole in one piece, after enough
   // bytes for the parser (see take_if_canonical), are matched: the comparison means something
   // only if that happened often.
