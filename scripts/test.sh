@@ -30,9 +30,12 @@ if [ "${CLEVERTIM_SANITIZE:-1}" = 1 ]; then
   cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DCLEVERTIM_SANITIZE=ON >/dev/null
   cmake --build "$build-asan" -j"$jobs"
   stage "test with AddressSanitizer + UBSan"
-  # The convergence checker runs its 100 histories in the first pass; under the sanitizers,
-  # 10 of each kind are enough to put every path of the binaries under ASan and UBSan.
+  # The convergence checker runs its 100 histories in the first pass, the crash tests their 50
+  # kills; under the sanitizers (several times slower), 10 histories of each kind and 20 kills
+  # are enough to put every path of the binaries under ASan and UBSan, within the tests'
+  # timeouts on a slow machine.
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CLEVERTIM_CONVERGENCE_SEEDS=10 \
+    CLEVERTIM_CRASH_ROUNDS=20 \
     ctest --test-dir "$build-asan" --output-on-failure -j"$jobs" --timeout 600 -LE no-sanitize
 fi
 
