@@ -13,6 +13,7 @@ WriteBatch::WriteBatch(SQLite::Database& db, const boost::asio::any_io_executor&
       release_(db, "RELEASE answer") {}
 
 WriteBatch::~WriteBatch() {
+  *alive_ = false;  // a timer handler already queued runs anyway, after this: it must see that
   age_timer_.cancel();
 }
 
@@ -51,7 +52,9 @@ void WriteBatch::commit() {
 void WriteBatch::open() {
   transaction_.emplace(db_);
   age_timer_.expires_after(limits_.max_age);
-  age_timer_.async_wait([this](const boost::system::error_code& ec) { commit_when_old(ec); });
+  age_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (*alive) commit_when_old(ec);
+  });
 }
 
 void WriteBatch::commit_when_old(const boost::system::error_code& ec) {

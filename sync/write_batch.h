@@ -21,6 +21,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "storage/mirror.h"
@@ -55,6 +56,9 @@ class WriteBatch {
   SQLite::Database& db_;
   Limits limits_;
   boost::asio::steady_timer age_timer_;
+  // False once the batch is gone. Cancelling the timer does not stop a handler already queued
+  // (the timer fired while the push was still running): that handler checks this first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::optional<storage::OwnWriteTransaction> transaction_;
   int writes_ = 0;
   std::exception_ptr deferred_failure_;  // a commit by the age timer that failed
