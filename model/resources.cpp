@@ -1,5 +1,6 @@
 #include "model/resources.h"
 
+#include <algorithm>
 #include <array>
 
 namespace clevertim::model {
@@ -182,64 +183,74 @@ const Resource kResources[] = {
      .singular = "custom_field",
      .fields = kCustomFieldFields,
      .create = {.required = kCustomFieldNeeds},
-     .push_order = 0},
+     .push_order = 0,
+     .pull_order = 0},
     {.endpoint = "company",
      .table = "companies",
      .singular = "company",
      .fields = kCompanyFields,
      .create = {.required = kCompanyName},
-     .push_order = 1},
+     .push_order = 1,
+     .pull_order = 1},
     {.endpoint = "contact",
      .table = "contacts",
      .singular = "contact",
      .fields = kContactFields,
      .create = {.needs_one_of = kNames},
-     .push_order = 2},
+     .push_order = 2,
+     .pull_order = 5},
     {.endpoint = "case",
      .table = "cases",
      .singular = "case",
      .fields = kCaseFields,
      .create = {.required = kName},
-     .push_order = 3},
+     .push_order = 3,
+     .pull_order = 2},
     {.endpoint = "opportunity",
      .table = "opportunities",
      .singular = "opportunity",
      .fields = kOpportunityFields,
      .create = {.required = kName},
-     .push_order = 4},
+     .push_order = 4,
+     .pull_order = 3},
     {.endpoint = "task",
      .table = "tasks",
      .singular = "task",
      .fields = kTaskFields,
      .create = {.required = kName},
-     .push_order = 5},
+     .push_order = 5,
+     .pull_order = 4},
     {.endpoint = "note",
      .table = "notes",
      .singular = "note",
      .fields = kNoteFields,
      .create = {.required = kDesc},
-     .push_order = 6},
+     .push_order = 6,
+     .pull_order = 6},
     {.endpoint = "comment",
      .table = "comments",
      .singular = "comment",
      .fields = kCommentFields,
      .create = {.required = kCommentText, .exactly_one_of = kNoteOrTask},
      .updatable = false,
-     .push_order = 7},
+     .push_order = 7,
+     .pull_order = 7},
     {.endpoint = "user",
      .table = "users",
      .singular = "user",
      .fields = kUserFields,
      .read_only = true,
      .optional = true,
-     .push_order = 8},
+     .push_order = 8,
+     .pull_order = 8},
     {.endpoint = "group",
      .table = "groups",
      .singular = "group",
      .fields = kGroupFields,
      .read_only = true,
      .optional = true,
-     .push_order = 9},
+     .push_order = 9,
+     .pull_order = 9},
 };
 
 constexpr std::array<std::string_view, 1> kCompanyEp{"company"};
@@ -278,6 +289,15 @@ const Field* Resource::field_by_column(std::string_view column) const {
 
 std::span<const Resource> all_resources() {
   return kResources;
+}
+
+std::vector<const Resource*> resources_in_pull_order() {
+  std::vector<const Resource*> order;
+  for (const Resource& r : kResources) order.push_back(&r);
+  std::stable_sort(order.begin(), order.end(), [](const Resource* a, const Resource* b) {
+    return a->pull_order < b->pull_order;
+  });
+  return order;
 }
 
 const Resource* find_resource(std::string_view endpoint) {

@@ -9,6 +9,7 @@
 
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace clevertim::model {
 
@@ -88,6 +89,7 @@ struct Resource {
   bool optional = false;   // a server may answer 404/501 for the whole endpoint
   bool updatable = true;   // false for comment: PUT answers 501
   int push_order = 0;      // creates go out in ascending order (referenced before referring)
+  int pull_order = 0;      // a cycle reads the lists in ascending order (resources_in_pull_order)
 
   const Field* field_by_api(std::string_view api) const;
   const Field* field_by_column(std::string_view column) const;
@@ -97,6 +99,16 @@ struct Resource {
 // All resources, in push (dependency) order: custom fields, companies, contacts, cases,
 // opportunities, tasks, notes, comments, then the read-only users and groups.
 std::span<const Resource> all_resources();
+
+// All resources in the order a cycle reads and applies their lists: the push's order, except
+// that the contacts (in a typical account half of all bytes) come after the tasks. A server
+// builds a list whole before its first byte (the emulator: half a second for 70k contacts), and
+// one cycle requests the next list while it writes the current one; read second, the contacts
+// kept the mirror's thread idle through that half second of a first sync. Read after the
+// tasks, they are prepared while the smaller lists are written (a first sync of 250k elements
+// from the emulator: 11% shorter). The order of applying does not change what a cycle ends
+// with: each list is its own snapshot and its own transaction.
+std::vector<const Resource*> resources_in_pull_order();
 
 const Resource* find_resource(std::string_view endpoint);
 const Resource* find_resource_by_table(std::string_view table);

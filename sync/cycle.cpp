@@ -431,8 +431,8 @@ boost::asio::awaitable<CycleReport> run_cycle(storage::Mirror& mirror, CrmReader
   reader.begin_cycle(deadline);
   writer.begin_cycle(deadline);
   std::vector<const model::Resource*> order;
-  for (const model::Resource& r : model::all_resources())
-    if (options.pull_enabled && wanted(options, r.endpoint)) order.push_back(&r);
+  for (const model::Resource* r : model::resources_in_pull_order())
+    if (options.pull_enabled && wanted(options, r->endpoint)) order.push_back(r);
   if (options.account) {
     // Before any write in either direction: an AccountMismatch leaves both sides untouched.
     if (const auto unconfirmed = co_await confirm_account(mirror, reader, *options.account)) {
