@@ -1,12 +1,13 @@
 #include "http/element_bounds.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+
+#include "http/nesting_marks.h"
 
 namespace clevertim::sync::detail {
 namespace {
@@ -14,13 +15,6 @@ namespace {
 constexpr std::string_view kLeadingId = R"({"id":)";
 constexpr std::string_view kIdKey = R"("id":)";
 constexpr std::size_t kMaxIdDigits = 18;  // any such number fits an int64
-
-// The bytes that matter for finding the end: quotes, escapes, brackets.
-constexpr std::array<bool, 256> kMarks = [] {
-  std::array<bool, 256> marks{};
-  for (const unsigned char c : std::string_view("\"\\{}[]")) marks[c] = true;
-  return marks;
-}();
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
@@ -34,25 +28,25 @@ struct ScanState {
 
 // Follows bytes[from, to) a byte at a time. The end (one past the '}' closing the element) when
 // it is there; otherwise where to go on from (`to`, or one past it after a backslash). With
-// `id_key_check`, a key "id" at depth 1 stops it, closed at 0. A backslash escapes the next
+// `stop_at_id_key`, a key "id" at depth 1 stops it, closed at 0. A backslash escapes the next
 // byte wherever it is (in valid JSON, only inside strings), as the 64-byte steps have it.
 struct Stop {
   bool closed = false;
   std::size_t at = 0;
 };
 Stop follow_bytes(std::string_view bytes, std::size_t from, std::size_t to, ScanState& s,
-                  std::string_view id_key_check = {}) {
+                  bool stop_at_id_key = false) {
   std::size_t i = from;
   for (; i < to; ++i) {
     const char c = bytes[i];
-    if (!kMarks[static_cast<unsigned char>(c)]) continue;
+    if (!marks_nesting(c)) continue;
     if (c == '\\') {
       ++i;  // the escaped byte, whatever it is
     } else if (s.in_string) {
       s.in_string = c != '"';
     } else if (c == '"') {
       // A second "id" would be the one a parser keeps: not this element's id after all.
-      if (!id_key_check.empty() && s.depth == 1 && bytes.substr(i, kIdKey.size()) == kIdKey)
+      if (stop_at_id_key && s.depth == 1 && bytes.substr(i, kIdKey.size()) == kIdKey)
         return {true, 0};
       s.in_string = true;
     } else if (c == '{' || c == '[') {
@@ -130,7 +124,7 @@ std::size_t find_end(std::string_view bytes, std::size_t from) {
   // time, which tells).
   auto unless_id_again = [&](std::size_t end) {
     ScanState again;
-    if (id_again && follow_bytes(bytes, from, end, again, kIdKey).at == 0)
+    if (id_again && follow_bytes(bytes, from, end, again, /*stop_at_id_key=*/true).at == 0)
       return std::string_view::npos;
     return end;
   };
@@ -161,7 +155,7 @@ std::size_t find_end(std::string_view bytes, std::size_t from) {
   }
   at += carry;
 #endif
-  const Stop stop = follow_bytes(bytes, at, bytes.size(), s, kIdKey);
+  const Stop stop = follow_bytes(bytes, at, bytes.size(), s, /*stop_at_id_key=*/true);
   if (!stop.closed || stop.at == 0) return std::string_view::npos;
   return unless_id_again(stop.at);
 }

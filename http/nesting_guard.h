@@ -5,9 +5,10 @@
 // the input before the parser sees it. Inline: it sees every byte a pull reads.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <string_view>
+
+#include "http/nesting_marks.h"
 
 namespace clevertim::sync {
 
@@ -49,7 +50,7 @@ class NestingGuard {
     }
     for (; i < bytes.size(); ++i) {
       const char c = bytes[i];
-      if (!kMarks[static_cast<unsigned char>(c)]) continue;  // most bytes: fast
+      if (!marks_nesting(c)) continue;  // most bytes: fast
       if (in_string_) {
         // The byte after a backslash is escaped whatever it is, marked or not: an escaped_ flag
         // cleared only by the next marked byte took the quote closing "a\n" for an escaped one.
@@ -103,13 +104,6 @@ class NestingGuard {
   }
 
  private:
-  // The bytes that matter for following the nesting: quotes, escapes, brackets.
-  static constexpr std::array<bool, 256> kMarks = [] {
-    std::array<bool, 256> marks{};
-    for (const unsigned char c : std::string_view("\"\\{}[]")) marks[c] = true;
-    return marks;
-  }();
-
   std::size_t max_depth_;
   std::size_t offer_depth_ = 0;  // objects opening at this depth are offered; 0: none
   std::size_t depth_ = 0;        // nesting so far, strings aside
