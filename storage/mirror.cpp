@@ -292,6 +292,11 @@ Mirror Mirror::open(const fs::path& path, const OpenOptions& options) {
       throw MirrorError("cannot put " + path.string() + " in WAL mode (got '" + mode +
                         "'); the mirror needs a local file system that supports it");
     db->exec("PRAGMA synchronous = NORMAL");
+    // The -wal is kept for report readers (keep_wal_files_for_readers), and SQLite then leaves
+    // it at the largest size it ever reached: half the file after a first sync (75 MB for
+    // 250k elements). With a limit, the last connection to close truncates it to nothing, and a
+    // log that restarts is cut back to the limit, which the daemon's own commits stay far below.
+    db->exec("PRAGMA journal_size_limit = 67108864");
     // The daemon's own temporary tables are small (re-keying a row opens one per new id); in
     // a file each costs an open, an unlink and a close.
     db->exec("PRAGMA temp_store = MEMORY");

@@ -199,6 +199,21 @@ TEST_CASE("a short list does not let a local DELETE overwrite a CRM edit") {
   CHECK(f.number("SELECT count(*) FROM conflicts WHERE record_id = " + id) == 1);
 }
 
+// docs/MIRROR.md: the -wal kept for report readers holds no pages once the last connection has
+// closed, however large the transactions were (a first sync's: half the file's size).
+TEST_CASE("a sync that exits leaves the mirror's -wal empty, its pages in the file") {
+  SyncFixture f({"--sample", "200"});
+  REQUIRE_MESSAGE(f.sync() == 0, f.output);
+  const std::string wal = f.database().string() + "-wal";
+  REQUIRE(std::filesystem::exists(wal));  // kept for readers
+  CHECK(std::filesystem::file_size(wal) == 0);
+  f.shell("UPDATE contacts SET city = 'Pushed' WHERE id IN (SELECT id FROM contacts LIMIT 50);");
+  REQUIRE_MESSAGE(f.sync() == 0, f.output);
+  CHECK(std::filesystem::file_size(wal) == 0);
+  CHECK(f.number("SELECT count(*) FROM contacts WHERE city = 'Pushed'") == 50);
+  CHECK(f.query("PRAGMA integrity_check") == "ok");
+}
+
 // The README: "A mirror replaced by an empty file starts with a full pull". The WAL companions
 // a stopped mirror keeps for report readers must not bring the old file's pages back.
 TEST_CASE("a mirror emptied or deleted by hand starts again with a full pull") {
