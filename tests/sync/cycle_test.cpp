@@ -5,11 +5,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <optional>
 
 #include "fake_crm.h"
 #include "mirror_fixture.h"
+#include "model/resources.h"
 #include "sync/cycle.h"
 
 using namespace clevertim;
@@ -98,17 +101,27 @@ TEST_CASE_FIXTURE(Fixture, "a stop request ends the cycle at the next resource")
 }
 
 TEST_CASE_FIXTURE(Fixture, "the next collection is requested before the previous one is written") {
-  // In the model's order company comes right before contact.
-  long long companies_when_contacts_requested = -1;
+  // The collection a cycle reads right before the contacts (model::resources_in_pull_order).
+  const std::vector<const model::Resource*> order = model::resources_in_pull_order();
+  const auto contact = std::find_if(order.begin(), order.end(), [](const model::Resource* r) {
+    return r->endpoint == "contact";
+  });
+  REQUIRE(contact != order.end());
+  REQUIRE(contact != order.begin());
+  const model::Resource& before = **std::prev(contact);
+  CAPTURE(before.endpoint);
+  const std::string count_before = "SELECT count(*) FROM " + std::string(before.table);
+  if (before.endpoint != "company")
+    crm.store(std::string(before.endpoint), json::parse(R"({"name": "Before"})").as_object());
+  long long written_when_contacts_requested = -1;
   crm.on_fetch = [&](const std::string& resource) {
-    if (resource == "contact")
-      companies_when_contacts_requested = number("SELECT count(*) FROM companies");
+    if (resource == "contact") written_when_contacts_requested = number(count_before);
   };
   const auto report = cycle();
   CHECK(report.ok());
-  CHECK(companies_when_contacts_requested == 0);
+  CHECK(written_when_contacts_requested == 0);
   CHECK(number("SELECT count(*) FROM contacts") == 1);
-  CHECK(number("SELECT count(*) FROM companies") == 1);
+  CHECK(number(count_before) == 1);
 }
 
 TEST_CASE_FIXTURE(Fixture,
