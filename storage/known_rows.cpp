@@ -35,30 +35,17 @@ KnownRows::Row* KnownRows::find(std::int64_t id) {
 
 bool KnownRows::mark_seen(std::int64_t id) {
   if (Row* row = find(id)) return !std::exchange(row->seen, true);
-  if (!others_ordered_) return others_seen_.insert(id).second;
-  if (others_in_order_.empty() || id > others_in_order_.back()) {
-    others_in_order_.push_back(id);
-    return true;
-  }
-  if (std::binary_search(others_in_order_.begin(), others_in_order_.end(), id)) return false;
-  others_seen_.insert(others_in_order_.begin(), others_in_order_.end());
-  std::deque<std::int64_t>().swap(others_in_order_);
-  others_ordered_ = false;
-  return others_seen_.insert(id).second;
+  return others_.insert(id);
 }
 
 bool KnownRows::seen(std::int64_t id) const {
   if (const Row* row = find(id)) return row->seen;
-  if (others_ordered_)
-    return std::binary_search(others_in_order_.begin(), others_in_order_.end(), id);
-  return others_seen_.contains(id);
+  return others_.contains(id);
 }
 
 void KnownRows::forget_seen() {
   for (Row& row : rows_) row.seen = false;
-  std::deque<std::int64_t>().swap(others_in_order_);
-  others_seen_.clear();
-  others_ordered_ = true;
+  others_.clear();
 }
 
 }  // namespace clevertim::storage

@@ -1,20 +1,18 @@
 // The rows of one table a CRM list is compared with (id, stored hash, state), and which ids the
-// list has named so far. A pull holds one of these per resource for the whole download, so its
-// size is what a pull's memory grows with: 24 bytes a row, in one array sorted by id, and 8
-// bytes for each id the list names that the table does not have. (Node-based hash maps took
-// about 150 bytes a row: 55 MiB at a million elements.)
+// list has named so far, all in memory: 24 bytes a row, in one array sorted by id, and 8 bytes
+// for each id the list names that the table does not have. `verify` holds one per resource;
+// a pull reads the same rows a page at a time instead (StoredRows), so that its memory does not
+// grow with the table.
 //
 // Lookups are fast when the list comes in id order, as the CRM's and the emulator's do: the
 // row found last and the one after it are tried first. Any other order costs a binary search.
 #pragma once
 
-#include <boost/unordered/unordered_flat_set.hpp>
-
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <vector>
 
+#include "storage/named_ids.h"
 #include "storage/sync_state.h"
 
 namespace clevertim::storage {
@@ -50,12 +48,7 @@ class KnownRows {
  private:
   std::vector<Row> rows_;
   mutable std::size_t last_ = 0;  // the row find() found last: where it looks first
-  // Ids named that are not rows of the table (every id, in a first sync): 8 bytes each, in
-  // increasing order as long as they come so (a deque: growing it copies nothing), and moved
-  // into a hash set at the first that comes out of order.
-  std::deque<std::int64_t> others_in_order_;
-  boost::unordered_flat_set<std::int64_t> others_seen_;
-  bool others_ordered_ = true;
+  NamedIds others_;  // ids named that are not rows of the table (every id, in a first sync)
 };
 
 }  // namespace clevertim::storage
