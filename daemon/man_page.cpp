@@ -33,6 +33,9 @@ constexpr Entry kEnvironment[] = {
     {"CLEVERTIM_EARLY_APPLY_FROM",
      "For the project's tests only: how many elements of a first fill must have arrived before "
      "they are written while the rest arrives (5000)."},
+    {"CLEVERTIM_ROWS_PER_PAGE",
+     "For the project's tests only: how many of a table's rows a pull reads at a time to "
+     "compare with the CRM's list (4096)."},
 };
 
 constexpr Entry kFiles[] = {

@@ -66,6 +66,8 @@ ServiceSettings load_settings(const CommandLine& cl, bool need_token) {
   // The project's tests write every first fill as it arrives (its accounts are small).
   if (const char* from = std::getenv("CLEVERTIM_EARLY_APPLY_FROM"); from != nullptr && *from)
     s.cycle.early_apply_from = std::max<long long>(1, std::atoll(from));
+  if (const char* rows = std::getenv("CLEVERTIM_ROWS_PER_PAGE"); rows != nullptr && *rows)
+    s.cycle.pull.rows_per_page = static_cast<std::size_t>(std::max<long long>(1, std::atoll(rows)));
   return s;
 }
 

@@ -84,20 +84,13 @@ Cell cell_from_column(const SQLite::Column& column) {
 ElementTable::ElementTable(SQLite::Database& db, const model::Resource& resource)
     : db_(db), resource_(resource) {}
 
-KnownRows ElementTable::load_known() {
-  const std::string table = sql_identifier(resource_.table);
-  // Sized first: growing the array by doubling would hold up to three times its size at once.
-  std::vector<KnownRows::Row> rows;
-  rows.reserve(
-      static_cast<std::size_t>(db_.execAndGet("SELECT count(*) FROM " + table).getInt64()));
-  populate_pages(rows.data(), rows.capacity() * sizeof(KnownRows::Row));
-  // No WHERE clause: without one SQLite reads the small covering index `*_digest` instead of
-  // every row with its raw JSON (a re-sync of 250k elements read 150 MB for this). Rows not yet
-  // created in the CRM (id <= 0) are left out here.
-  // SQLite's own calls, the connection held throughout: SQLiteCpp's getColumn() costs an atomic
-  // reference count and each call the connection's mutex, three times a row, on a connection
-  // the other parsing thread reads its table's rows from meanwhile.
-  const std::string sql = "SELECT id, raw_hash, sync_state FROM " + table;
+// Appends the rows `sql` reads (id, raw_hash, sync_state), its parameters bound in order. Rows
+// not yet created in the CRM (id <= 0) are left out.
+// SQLite's own calls, the connection held throughout: SQLiteCpp's getColumn() costs an atomic
+// reference count and each call the connection's mutex, three times a row, on a connection
+// the other parsing thread reads its table's rows from meanwhile.
+void ElementTable::read_digests(const std::string& sql, std::initializer_list<std::int64_t> params,
+                                std::vector<KnownRows::Row>& rows) {
   const ConnectionHold hold(db_);
   sqlite3_stmt* prepared = nullptr;
   if (const int status = sqlite3_prepare_v2(db_.getHandle(), sql.c_str(), -1, &prepared, nullptr);
@@ -105,6 +98,8 @@ KnownRows ElementTable::load_known() {
     throw SQLite::Exception(db_.getHandle(), status);
   const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(prepared, sqlite3_finalize);
   sqlite3_stmt* const rows_read = statement.get();
+  int index = 1;
+  for (const std::int64_t param : params) sqlite3_bind_int64(rows_read, index++, param);
   int status = SQLITE_ROW;
   while ((status = sqlite3_step(rows_read)) == SQLITE_ROW) {
     const std::int64_t id = sqlite3_column_int64(rows_read, 0);
@@ -114,7 +109,65 @@ KnownRows ElementTable::load_known() {
         {id, sqlite3_column_int64(rows_read, 1), parse_sync_state(state == nullptr ? "" : state)});
   }
   if (status != SQLITE_DONE) throw SQLite::Exception(db_.getHandle(), status);
+}
+
+KnownRows ElementTable::load_known() {
+  const std::string table = sql_identifier(resource_.table);
+  // Sized first: growing the array by doubling would hold up to three times its size at once.
+  std::vector<KnownRows::Row> rows;
+  rows.reserve(
+      static_cast<std::size_t>(db_.execAndGet("SELECT count(*) FROM " + table).getInt64()));
+  populate_pages(rows.data(), rows.capacity() * sizeof(KnownRows::Row));
+  // No WHERE clause: without one SQLite reads the small covering index `*_digest` instead of
+  // every row with its raw JSON (a re-sync of 250k elements read 150 MB for this).
+  read_digests("SELECT id, raw_hash, sync_state FROM " + table, {}, rows);
   return KnownRows(std::move(rows));
+}
+
+// The digest index named: for a range of ids SQLite would otherwise walk the table's own B-tree
+// (id is its rowid), whose rows hold the raw JSON.
+std::vector<KnownRows::Row> ElementTable::known_after(std::int64_t after, std::size_t limit) {
+  std::vector<KnownRows::Row> rows;
+  rows.reserve(limit);
+  read_digests("SELECT id, raw_hash, sync_state FROM " + sql_identifier(resource_.table) +
+                   " INDEXED BY " + sql_identifier(std::string(resource_.table) + "_digest") +
+                   " WHERE id > ? ORDER BY id LIMIT ?",
+               {after, static_cast<std::int64_t>(limit)}, rows);
+  return rows;
+}
+
+std::optional<KnownRows::Row> ElementTable::known_row(std::int64_t id) {
+  std::vector<KnownRows::Row> rows;
+  read_digests(
+      "SELECT id, raw_hash, sync_state FROM " + sql_identifier(resource_.table) + " WHERE id = ?",
+      {id}, rows);
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
+// The readers made here outlive this object: they hold the connection and the resource.
+StoredRows ElementTable::stored_rows(std::size_t rows_per_page) {
+  SQLite::Database& db = db_;
+  const model::Resource& resource = resource_;
+  return StoredRows(
+      [&db, &resource](std::int64_t after, std::size_t limit) {
+        return ElementTable(db, resource).known_after(after, limit);
+      },
+      [&db, &resource](std::int64_t id) { return ElementTable(db, resource).known_row(id); },
+      rows_per_page);
+}
+
+std::optional<SyncState> ElementTable::state_of(std::int64_t id) {
+  if (!state_)
+    state_.emplace(db_,
+                   "SELECT sync_state FROM " + sql_identifier(resource_.table) + " WHERE id = ?");
+  SQLite::Statement& q = *state_;
+  q.reset();
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  const SyncState state = parse_sync_state(q.getColumn(0).getText());
+  q.reset();
+  return state;
 }
 
 std::vector<std::pair<std::int64_t, SyncState>> ElementTable::load_local_changes() {

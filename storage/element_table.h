@@ -10,6 +10,7 @@
 #include <boost/json/fwd.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 
 #include "storage/element_mapping.h"
 #include "storage/known_rows.h"
+#include "storage/stored_rows.h"
 #include "storage/sync_state.h"
 
 namespace clevertim::model {
@@ -42,6 +44,13 @@ class ElementTable {
 
   // Every row with a CRM id (positive), with its hash and state.
   KnownRows load_known();
+  // The same rows, read a page at a time as a list in id order names them (see StoredRows).
+  StoredRows stored_rows(std::size_t rows_per_page = StoredRows::kRowsPerPage);
+  // Up to `limit` of them with ids above `after`, in id order; the one with this id.
+  std::vector<KnownRows::Row> known_after(std::int64_t after, std::size_t limit);
+  std::optional<KnownRows::Row> known_row(std::int64_t id);
+  // The state of the row with this id, if there is one.
+  std::optional<SyncState> state_of(std::int64_t id);
 
   // Rows deleted locally whose DELETE is not pushed yet: id -> hash of their last raw.
   std::unordered_map<std::int64_t, std::int64_t> load_local_deletions();
@@ -83,11 +92,14 @@ class ElementTable {
   std::optional<std::string> find_matching(const boost::json::object& fields);
 
  private:
+  void read_digests(const std::string& sql, std::initializer_list<std::int64_t> params,
+                    std::vector<KnownRows::Row>& rows);
+
   SQLite::Database& db_;
   const model::Resource& resource_;
   // Each prepared on first use.
   std::optional<SQLite::Statement> upsert_, delete_, history_, remote_version_;
-  std::optional<SQLite::Statement> read_, write_, set_state_;
+  std::optional<SQLite::Statement> read_, write_, set_state_, state_;
 };
 
 // Binds a cell to a statement parameter (1-based).

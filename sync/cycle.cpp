@@ -70,11 +70,16 @@ void finish_run(SQLite::Database& db, const CycleReport& report) {
 // One collection's read-all, started ahead of its turn. It runs as its own coroutine so the
 // next collection can stream in while the previous one is applied.
 struct InFlight {
-  InFlight(const asio::any_io_executor& executor, storage::Mirror& mirror, const model::Resource& r)
-      : resource(r), pull(std::in_place, mirror, r), finished(executor) {
+  InFlight(const asio::any_io_executor& executor, storage::Mirror& mirror, const model::Resource& r,
+           std::size_t rows_per_page)
+      : resource(r),
+        rows_per_page(rows_per_page),
+        pull(std::in_place, mirror, r, rows_per_page),
+        finished(executor) {
     finished.expires_at(asio::steady_timer::time_point::max());
   }
   const model::Resource& resource;
+  const std::size_t rows_per_page;
   std::optional<ResourcePull> pull;
   std::int64_t seen = 0;
   FetchOutcome outcome;
@@ -111,7 +116,7 @@ struct InFlight {
     changed.notify_all();
     changed.wait(hold, [&] { return !early_running; });
     stop_early = false;
-    pull.emplace(mirror, resource);
+    pull.emplace(mirror, resource, rows_per_page);
     seen = 0;
   }
 };
@@ -154,7 +159,7 @@ asio::awaitable<void> fetch(std::shared_ptr<InFlight> f, storage::Mirror& mirror
 std::shared_ptr<InFlight> start_fetch(const asio::any_io_executor& executor,
                                       storage::Mirror& mirror, CrmReader& reader,
                                       const model::Resource& r, const CycleOptions& options) {
-  auto f = std::make_shared<InFlight>(executor, mirror, r);
+  auto f = std::make_shared<InFlight>(executor, mirror, r, options.pull.rows_per_page);
   asio::co_spawn(executor, fetch(f, mirror, reader, options.progress), asio::detached);
   return f;
 }

@@ -18,20 +18,14 @@ using storage::has_local_changes;
 
 }  // namespace
 
-ResourcePull::ResourcePull(storage::Mirror& mirror, const model::Resource& resource)
+ResourcePull::ResourcePull(storage::Mirror& mirror, const model::Resource& resource,
+                           std::size_t rows_per_page)
     : mirror_(mirror), resource_(resource), staged_(resource.endpoint) {
   storage::ElementTable table(mirror.db(), resource);
   local_deletions_ = table.load_local_deletions();
   first_fill_ = !table.holds_crm_elements() && local_deletions_.empty();
-  if (first_fill_) known_.emplace();  // none to read
+  if (!first_fill_) known_ = table.stored_rows(rows_per_page);  // else none to read
   report_.resource = std::string(resource.endpoint);
-}
-
-// Read at the first use, on the thread reading the list once its first element arrived: reading
-// a large table's rows took tens of milliseconds from the thread that reads every list.
-storage::KnownRows& ResourcePull::known() const {
-  if (!known_) known_ = storage::ElementTable(mirror_.db(), resource_).load_known();
-  return *known_;
 }
 
 ResourcePull::~ResourcePull() = default;
@@ -71,7 +65,7 @@ void ResourcePull::accept(const json::value& element) {
                            "; an id is a positive integer)");
     return;
   }
-  if (!known().mark_seen(*id)) {
+  if (!known_.mark_seen(*id)) {
     ++report_.skipped;
     spdlog::warn("{} {} skipped: the CRM sent this id twice in one list; the first copy is kept",
                  resource_.endpoint, *id);
@@ -83,7 +77,7 @@ void ResourcePull::accept(const json::value& element) {
 // Unchanged (same hash as the row, or as the row deleted here): counted. Else staged.
 void ResourcePull::compare_and_stage(std::int64_t id, std::string_view raw) {
   const std::int64_t hash = storage::raw_hash(raw);
-  const storage::KnownRows::Row* row = known().find(id);
+  const storage::KnownRows::Row* row = known_.find(id);
   const auto deleted = local_deletions_.find(id);
   if ((row != nullptr && row->raw_hash == hash) ||
       (deleted != local_deletions_.end() && deleted->second == hash)) {
@@ -96,16 +90,16 @@ void ResourcePull::compare_and_stage(std::int64_t id, std::string_view raw) {
 bool ResourcePull::accept_compact(const json::value& id_value, std::string_view compact) {
   const auto id = storage::element_id(id_value);
   // accept() explains why an unusable or repeated id is skipped.
-  if (!id || *id <= 0 || !known().mark_seen(*id)) return false;
+  if (!id || *id <= 0 || !known_.mark_seen(*id)) return false;
   ++report_.received;
   compare_and_stage(*id, compact);
   return true;
 }
 
 bool ResourcePull::accept_if_stored(std::int64_t id, std::string_view bytes) {
-  storage::KnownRows::Row* row = known().find(id);
+  storage::KnownRows::Row* row = known_.find(id);
   if (row == nullptr || row->seen || row->raw_hash != storage::raw_hash(bytes)) return false;
-  row->seen = true;  // as known().mark_seen(id) would, without looking the row up again
+  row->seen = true;  // as known_.mark_seen(id) would, without looking the row up again
   ++report_.received;
   ++report_.unchanged;
   return true;
@@ -117,7 +111,7 @@ bool ResourcePull::accept_if_stored(std::int64_t id, std::string_view bytes) {
 void ResourcePull::skip(const SkippedElement& skipped) {
   ++report_.skipped;
   const auto id = storage::element_id(skipped.id);
-  if (id && *id > 0 && known().mark_seen(*id)) {
+  if (id && *id > 0 && known_.mark_seen(*id)) {
     spdlog::warn(
         "{} {} (element #{} of the list) skipped: it {}; its row, if any, is kept as "
         "last synced",
@@ -128,29 +122,22 @@ void ResourcePull::skip(const SkippedElement& skipped) {
   spdlog::warn("{} element #{} skipped: it {}", resource_.endpoint, skipped.position, skipped.why);
 }
 
-std::vector<std::int64_t> ResourcePull::missing_ids() const {
-  std::vector<std::int64_t> gone = unseen_rows();
+std::vector<std::int64_t> ResourcePull::missing_ids() {
+  std::vector<std::int64_t> gone = known_.unseen();
   // Rows deleted here, their DELETE not sent yet: a list without them says nothing of whether
   // the CRM changed them since (an edit there beats the deletion here).
   for (const auto& [id, hash] : local_deletions_)
-    if (!known().seen(id)) gone.push_back(id);
+    if (!known_.seen(id)) gone.push_back(id);
   std::sort(gone.begin(), gone.end());
   return gone;
 }
 
 void ResourcePull::keep(std::int64_t id) {
-  if (known().mark_seen(id)) ++report_.confirmed_present;
-}
-
-std::vector<std::int64_t> ResourcePull::unseen_rows() const {
-  std::vector<std::int64_t> ids;
-  for (const storage::KnownRows::Row& row : known().rows())
-    if (!row.seen) ids.push_back(row.id);
-  return ids;
+  if (known_.mark_seen(id)) ++report_.confirmed_present;
 }
 
 PullReport ResourcePull::apply(const PullOptions& options) {
-  std::vector<std::int64_t> gone = unseen_rows();
+  std::vector<std::int64_t> gone = known_.unseen();
   // An element whose id cannot be read may be any of the rows the list seems to lack: none
   // is deleted until a list arrives whose every element can be told apart.
   if (report_.unidentified > 0 && !gone.empty()) {
@@ -162,7 +149,7 @@ PullReport ResourcePull::apply(const PullOptions& options) {
     gone.clear();
   }
 
-  const auto rows = static_cast<std::int64_t>(known().size());
+  const std::int64_t rows = known_.size();
   const auto deletions = static_cast<std::int64_t>(gone.size());
   if (is_mass_deletion(deletions, rows, options.mass_delete_share, options.mass_delete_min) &&
       !options.allow_mass_delete) {
@@ -189,7 +176,7 @@ PullReport ResourcePull::apply(const PullOptions& options) {
   note_created_ids_ = options.note_created_ids;
   storage::ElementTable table(mirror_.db(), resource_);
   storage::OwnWriteTransaction tx(mirror_.db());
-  reread_local_changes(table);
+  reread_local_deletions(table);
   staged_.rewind();
   apply_staged(table);
   apply_deletions(table, gone);
@@ -223,9 +210,7 @@ void ResourcePull::abandon_early_apply() {
   report_.created_ids.clear();
 }
 
-void ResourcePull::reread_local_changes(storage::ElementTable& table) {
-  for (const auto& [id, state] : table.load_local_changes())
-    if (storage::KnownRows::Row* row = known().find(id)) row->state = state;
+void ResourcePull::reread_local_deletions(storage::ElementTable& table) {
   local_deletions_ = table.load_local_deletions();
 }
 
@@ -235,14 +220,16 @@ std::int64_t ResourcePull::apply_staged(storage::ElementTable& table) {
     for (const std::string& warning : e.warnings) spdlog::warn("{}", warning);
     report_.warnings += static_cast<std::int64_t>(e.warnings.size());
 
-    const storage::KnownRows::Row* row = known().find(e.id);
+    // A first fill has no rows to look up: every element is new.
+    const std::optional<storage::SyncState> state =
+        first_fill_ ? std::nullopt : table.state_of(e.id);
     const bool deleted_here = local_deletions_.contains(e.id);
-    if (deleted_here || (row != nullptr && has_local_changes(row->state))) {
+    if (deleted_here || (state && has_local_changes(*state))) {
       // Changed here (or deleted here) and in the CRM: the local side stays for now; the push
       // compares both with the base (raw) and decides (an edit beats a deletion).
       table.record_remote_version(e.id, &e.raw);
       ++report_.kept_local;
-    } else if (row == nullptr) {
+    } else if (!state) {
       table.store_synced(e);
       ++report_.created;
       if (note_created_ids_) report_.created_ids.push_back(e.id);
@@ -258,7 +245,7 @@ std::int64_t ResourcePull::apply_staged(storage::ElementTable& table) {
 void ResourcePull::apply_deletions(storage::ElementTable& table,
                                    const std::vector<std::int64_t>& gone) {
   for (std::int64_t id : gone) {
-    if (has_local_changes(known().find(id)->state)) {
+    if (has_local_changes(table.state_of(id).value_or(storage::SyncState::kSynced))) {
       // Deleted remotely, edited locally: the edit wins; the push creates it again.
       table.record_remote_version(id, nullptr);
       ++report_.kept_local;

@@ -35,6 +35,9 @@ struct PullOptions {
   // Whether PullReport::created_ids is filled in: a first sync finds every element new, and
   // only a create whose answer was lost needs them (see PushOptions::freshly_created).
   bool note_created_ids = true;
+  // How many of a table's rows a pull reads at a time to compare with its list (see
+  // StoredRows). The tests make it small, so that their small tables span many pages.
+  std::size_t rows_per_page = storage::StoredRows::kRowsPerPage;
 };
 
 struct PullReport {
@@ -60,7 +63,8 @@ struct PullReport {
 
 class ResourcePull {
  public:
-  ResourcePull(storage::Mirror& mirror, const model::Resource& resource);
+  ResourcePull(storage::Mirror& mirror, const model::Resource& resource,
+               std::size_t rows_per_page = storage::StoredRows::kRowsPerPage);
   ~ResourcePull();
   ResourcePull(const ResourcePull&) = delete;
   ResourcePull& operator=(const ResourcePull&) = delete;
@@ -82,7 +86,7 @@ class ResourcePull {
 
   // Ids the list did not hold: rows with a CRM id (deleted by apply() unless kept) and rows
   // deleted here whose DELETE is not sent yet.
-  std::vector<std::int64_t> missing_ids() const;
+  std::vector<std::int64_t> missing_ids();
   // Whether the element exists is unknown (a lookup failed): its row stays as it is.
   void keep(std::int64_t id);
 
@@ -118,19 +122,17 @@ class ResourcePull {
   void skip(const SkippedElement& skipped);
   void compare_and_stage(std::int64_t id, std::string_view raw);
   void stage(std::string_view raw, std::int64_t hash);
-  std::vector<std::int64_t> unseen_rows() const;  // rows of the table the list did not name
-  // Local writes may land while the list downloads: the states read when this pull began are
-  // stale by then. Read again inside the apply transaction, where no other writer can move them.
-  void reread_local_changes(storage::ElementTable& table);
+  // Local deletions may land while the list downloads: read again inside the apply transaction,
+  // where no other writer can move them. (Row states are read there too, row by row.)
+  void reread_local_deletions(storage::ElementTable& table);
   // Writes the staged elements from the next one not written yet; how many.
   std::int64_t apply_staged(storage::ElementTable& table);
   void apply_deletions(storage::ElementTable& table, const std::vector<std::int64_t>& gone);
 
   storage::Mirror& mirror_;
   const model::Resource& resource_;
-  storage::KnownRows& known() const;  // known_, read first if it was not yet
-  // The table's rows, and the ids the list named. Read when first needed (see known()).
-  mutable std::optional<storage::KnownRows> known_;
+  // The table's rows as the list reaches them, and the ids the list named (see StoredRows).
+  storage::StoredRows known_;
   std::unordered_map<std::int64_t, std::int64_t> local_deletions_;  // id -> hash of last raw
   StagedElements staged_;  // changed and new elements, mapped
   PullReport report_;
