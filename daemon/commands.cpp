@@ -484,8 +484,8 @@ int verify(const ServiceSettings& s) {
     }
     asio::io_context io;
     sync::CrmOverHttp crm(io.get_executor(), s.client, s.retry);
-    const sync::VerifyReport report =
-        run_to_completion(io, sync::verify_mirror(db, crm, s.cycle.resources));
+    const sync::VerifyReport report = run_to_completion(
+        io, sync::verify_mirror(db, crm, s.cycle.resources, s.cycle.pull.rows_per_page));
     for (const sync::Difference& d : report.differences)
       std::cout << d.resource << " " << d.id << ": " << d.what << "\n";
     for (const std::string& u : report.unreadable) std::cout << "not verified: " << u << "\n";

@@ -34,8 +34,8 @@ constexpr Entry kEnvironment[] = {
      "For the project's tests only: how many elements of a first fill must have arrived before "
      "they are written while the rest arrives (5000)."},
     {"CLEVERTIM_ROWS_PER_PAGE",
-     "For the project's tests only: how many of a table's rows a pull reads at a time to "
-     "compare with the CRM's list (4096)."},
+     "For the project's tests only: how many of a table's rows a pull (and verify) reads "
+     "at a time to compare with the CRM's list (4096)."},
 };
 
 constexpr Entry kFiles[] = {

@@ -1,8 +1,5 @@
 #include "storage/element_table.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstdint>
 #include <memory>
 
@@ -48,17 +45,6 @@ class ConnectionHold {
   sqlite3_mutex* mutex_;
 };
 
-// Makes the memory at `data` present at once, one system call instead of a page fault per
-// 4 KiB as it is first written (250k rows: 1,500 faults, each a trap into the kernel). Only a
-// hint: where the kernel cannot (before Linux 5.14), the pages come with the faults as before.
-void populate_pages(void* data, std::size_t bytes) {
-  static const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  if (bytes < 16 * page) return;  // small: not worth a call
-  // madvise wants a page boundary: from the one at or before `data`.
-  const std::size_t into_page = reinterpret_cast<std::uintptr_t>(data) % page;
-  (void)madvise(static_cast<char*>(data) - into_page, bytes + into_page, MADV_POPULATE_WRITE);
-}
-
 }  // namespace
 
 void bind_cell(SQLite::Statement& statement, int index, const Cell& cell) {
@@ -90,7 +76,7 @@ ElementTable::ElementTable(SQLite::Database& db, const model::Resource& resource
 // reference count and each call the connection's mutex, three times a row, on a connection
 // the other parsing thread reads its table's rows from meanwhile.
 void ElementTable::read_digests(const std::string& sql, std::initializer_list<std::int64_t> params,
-                                std::vector<KnownRows::Row>& rows) {
+                                std::vector<StoredRows::Row>& rows) {
   const ConnectionHold hold(db_);
   sqlite3_stmt* prepared = nullptr;
   if (const int status = sqlite3_prepare_v2(db_.getHandle(), sql.c_str(), -1, &prepared, nullptr);
@@ -111,23 +97,10 @@ void ElementTable::read_digests(const std::string& sql, std::initializer_list<st
   if (status != SQLITE_DONE) throw SQLite::Exception(db_.getHandle(), status);
 }
 
-KnownRows ElementTable::load_known() {
-  const std::string table = sql_identifier(resource_.table);
-  // Sized first: growing the array by doubling would hold up to three times its size at once.
-  std::vector<KnownRows::Row> rows;
-  rows.reserve(
-      static_cast<std::size_t>(db_.execAndGet("SELECT count(*) FROM " + table).getInt64()));
-  populate_pages(rows.data(), rows.capacity() * sizeof(KnownRows::Row));
-  // No WHERE clause: without one SQLite reads the small covering index `*_digest` instead of
-  // every row with its raw JSON (a re-sync of 250k elements read 150 MB for this).
-  read_digests("SELECT id, raw_hash, sync_state FROM " + table, {}, rows);
-  return KnownRows(std::move(rows));
-}
-
 // The digest index named: for a range of ids SQLite would otherwise walk the table's own B-tree
-// (id is its rowid), whose rows hold the raw JSON.
-std::vector<KnownRows::Row> ElementTable::known_after(std::int64_t after, std::size_t limit) {
-  std::vector<KnownRows::Row> rows;
+// (id is its rowid), whose rows hold the raw JSON (a re-sync of 250k elements read 150 MB).
+std::vector<StoredRows::Row> ElementTable::known_after(std::int64_t after, std::size_t limit) {
+  std::vector<StoredRows::Row> rows;
   rows.reserve(limit);
   read_digests("SELECT id, raw_hash, sync_state FROM " + sql_identifier(resource_.table) +
                    " INDEXED BY " + sql_identifier(std::string(resource_.table) + "_digest") +
@@ -136,8 +109,8 @@ std::vector<KnownRows::Row> ElementTable::known_after(std::int64_t after, std::s
   return rows;
 }
 
-std::optional<KnownRows::Row> ElementTable::known_row(std::int64_t id) {
-  std::vector<KnownRows::Row> rows;
+std::optional<StoredRows::Row> ElementTable::known_row(std::int64_t id) {
+  std::vector<StoredRows::Row> rows;
   read_digests(
       "SELECT id, raw_hash, sync_state FROM " + sql_identifier(resource_.table) + " WHERE id = ?",
       {id}, rows);

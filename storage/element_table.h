@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "storage/element_mapping.h"
-#include "storage/known_rows.h"
 #include "storage/stored_rows.h"
 #include "storage/sync_state.h"
 
@@ -42,13 +41,12 @@ class ElementTable {
 
   const model::Resource& resource() const { return resource_; }
 
-  // Every row with a CRM id (positive), with its hash and state.
-  KnownRows load_known();
-  // The same rows, read a page at a time as a list in id order names them (see StoredRows).
+  // Every row with a CRM id (positive), with its hash and state, read a page at a time as a
+  // list in id order names them (see StoredRows).
   StoredRows stored_rows(std::size_t rows_per_page = StoredRows::kRowsPerPage);
   // Up to `limit` of them with ids above `after`, in id order; the one with this id.
-  std::vector<KnownRows::Row> known_after(std::int64_t after, std::size_t limit);
-  std::optional<KnownRows::Row> known_row(std::int64_t id);
+  std::vector<StoredRows::Row> known_after(std::int64_t after, std::size_t limit);
+  std::optional<StoredRows::Row> known_row(std::int64_t id);
   // The state of the row with this id, if there is one.
   std::optional<SyncState> state_of(std::int64_t id);
 
@@ -93,7 +91,7 @@ class ElementTable {
 
  private:
   void read_digests(const std::string& sql, std::initializer_list<std::int64_t> params,
-                    std::vector<KnownRows::Row>& rows);
+                    std::vector<StoredRows::Row>& rows);
 
   SQLite::Database& db_;
   const model::Resource& resource_;

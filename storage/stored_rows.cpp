@@ -80,13 +80,19 @@ bool StoredRows::seen(std::int64_t id) {
   return others_.contains(id);
 }
 
-std::vector<std::int64_t> StoredRows::unseen() {
+std::vector<StoredRows::Row> StoredRows::unseen_rows() {
   read_pages_through(kPastEveryId);
   leave_page();
   passed_through_ = kPastEveryId;
-  std::vector<std::int64_t> ids;
+  std::vector<Row> rows;
   for (const Row& row : passed_unseen_)
-    if (!row.seen) ids.push_back(row.id);
+    if (!row.seen) rows.push_back(row);
+  return rows;
+}
+
+std::vector<std::int64_t> StoredRows::unseen() {
+  std::vector<std::int64_t> ids;
+  for (const Row& row : unseen_rows()) ids.push_back(row.id);
   return ids;
 }
 

@@ -1,13 +1,13 @@
 // The rows of one table a CRM list is compared with, read a page at a time as the list names
 // them. A list comes in id order (the CRM's and the emulator's do), and so does a page of the
 // table's digest index: the two are merged as they go, so a pull holds one page of rows, not
-// the table, however large the account (KnownRows held 24 bytes a row: 30 MiB for a re-sync
-// of a million elements).
+// the table, however large the account (the whole table in memory, as until 2026-12-02, took
+// 24 bytes a row: 30 MiB for a re-sync of a million elements).
 //
 // What the merge must remember is what the list passed without naming: the rows it may have
 // deleted. Those stay (24 bytes each) until the list ends. An id the list names behind the
 // page, out of order, is answered from those rows or by reading its row alone; the answer is
-// the same as KnownRows would give, only slower.
+// the same as the whole table in memory would give, only slower.
 //
 // The table is read while the list arrives, not at one instant. Rows this process writes
 // with CRM ids are written by a pull or a push, and neither runs while another pull of the
@@ -20,14 +20,19 @@
 #include <optional>
 #include <vector>
 
-#include "storage/known_rows.h"
 #include "storage/named_ids.h"
+#include "storage/sync_state.h"
 
 namespace clevertim::storage {
 
 class StoredRows {
  public:
-  using Row = KnownRows::Row;
+  struct Row {
+    std::int64_t id = 0;
+    std::int64_t raw_hash = 0;
+    SyncState state = SyncState::kSynced;
+    bool seen = false;  // named by the list
+  };
   // Up to `limit` rows with ids above `after`, in id order (fewer: there are no more).
   using PageReader = std::function<std::vector<Row>(std::int64_t after, std::size_t limit)>;
   // The row with this id, if there is one.
@@ -52,6 +57,7 @@ class StoredRows {
   // The list ended: the rows it never reached are read (they are all unseen). Then, and on
   // each call after it, these answer for the whole table:
   std::vector<std::int64_t> unseen();  // rows the list did not name, in id order
+  std::vector<Row> unseen_rows();      // the same, each with its hash and state
   std::int64_t size();                 // rows of the table (with a CRM id)
 
   // Rows held in memory now: the page and the rows the list passed without naming.

@@ -77,7 +77,7 @@ void ResourcePull::accept(const json::value& element) {
 // Unchanged (same hash as the row, or as the row deleted here): counted. Else staged.
 void ResourcePull::compare_and_stage(std::int64_t id, std::string_view raw) {
   const std::int64_t hash = storage::raw_hash(raw);
-  const storage::KnownRows::Row* row = known_.find(id);
+  const storage::StoredRows::Row* row = known_.find(id);
   const auto deleted = local_deletions_.find(id);
   if ((row != nullptr && row->raw_hash == hash) ||
       (deleted != local_deletions_.end() && deleted->second == hash)) {
@@ -97,7 +97,7 @@ bool ResourcePull::accept_compact(const json::value& id_value, std::string_view 
 }
 
 bool ResourcePull::accept_if_stored(std::int64_t id, std::string_view bytes) {
-  storage::KnownRows::Row* row = known_.find(id);
+  storage::StoredRows::Row* row = known_.find(id);
   if (row == nullptr || row->seen || row->raw_hash != storage::raw_hash(bytes)) return false;
   row->seen = true;  // as known_.mark_seen(id) would, without looking the row up again
   ++report_.received;

@@ -52,15 +52,17 @@ std::int64_t count_local_rows(SQLite::Database& db, const model::Resource& r) {
 
 struct ResourceCheck {
   const model::Resource& resource;
+  const std::size_t rows_per_page;
   storage::ElementTable table;
-  storage::KnownRows known;  // and the ids the CRM's list named
+  storage::StoredRows known;  // and the ids the CRM's list named
   std::unordered_map<std::int64_t, std::int64_t> deleted_here;
   VerifyReport part;
 
-  ResourceCheck(SQLite::Database& db, const model::Resource& r)
+  ResourceCheck(SQLite::Database& db, const model::Resource& r, std::size_t rows_per_page)
       : resource(r),
+        rows_per_page(rows_per_page),
         table(db, r),
-        known(table.load_known()),
+        known(table.stored_rows(rows_per_page)),
         deleted_here(table.load_local_deletions()) {}
 
   void difference(std::int64_t id, std::string what) {
@@ -82,7 +84,7 @@ struct ResourceCheck {
                            ": the CRM listed this id twice; the first copy was compared");
       return;
     }
-    const storage::KnownRows::Row* row = known.find(*id);
+    const storage::StoredRows::Row* row = known.find(*id);
     if (row == nullptr) {
       if (deleted_here.contains(*id))
         ++part.unsynced;
@@ -96,7 +98,7 @@ struct ResourceCheck {
     }
     ++part.compared;
     const auto stored = table.read(*id);
-    if (!stored) {  // deleted since load_known: a writer is at work
+    if (!stored) {  // deleted since its digest was read: a writer is at work
       difference(*id, "in the CRM, deleted from the mirror during the check");
       return;
     }
@@ -105,13 +107,12 @@ struct ResourceCheck {
   }
 
   void restart() {
-    known.forget_seen();
+    known = table.stored_rows(rows_per_page);  // read again from the first row
     part = VerifyReport{};
   }
 
   void rows_without_element() {
-    for (const storage::KnownRows::Row& row : known.rows()) {
-      if (row.seen) continue;
+    for (const storage::StoredRows::Row& row : known.unseen_rows()) {
       if (row.state == storage::SyncState::kSynced)
         difference(row.id, "in the mirror as synced, but not in the CRM");
       else
@@ -166,13 +167,14 @@ std::vector<std::string> compare_row_with_element(const model::Resource& resourc
 }
 
 boost::asio::awaitable<VerifyReport> verify_mirror(SQLite::Database& db, CrmReader& reader,
-                                                   std::vector<std::string> endpoints) {
+                                                   std::vector<std::string> endpoints,
+                                                   std::size_t rows_per_page) {
   VerifyReport report;
   for (const model::Resource& r : model::all_resources()) {
     if (!endpoints.empty() &&
         std::find(endpoints.begin(), endpoints.end(), r.endpoint) == endpoints.end())
       continue;
-    ResourceCheck check(db, r);
+    ResourceCheck check(db, r, rows_per_page);
     const FetchOutcome outcome = co_await reader.fetch_all(
         r.endpoint, [&](const json::value& e) { check.element(e); }, [&] { check.restart(); });
     if (outcome.status == FetchOutcome::Status::kUnavailable && r.optional) continue;

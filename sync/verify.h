@@ -56,8 +56,10 @@ std::vector<std::string> compare_row_with_element(const model::Resource& resourc
                                                   const boost::json::value& element);
 
 // Reads every collection in `endpoints` (all resources when empty) and compares it with the
-// mirror. Only reads: nothing is written to the CRM or to `db`.
-boost::asio::awaitable<VerifyReport> verify_mirror(SQLite::Database& db, CrmReader& reader,
-                                                   std::vector<std::string> endpoints);
+// mirror, reading each table `rows_per_page` rows at a time as a pull does (see StoredRows).
+// Only reads: nothing is written to the CRM or to `db`.
+boost::asio::awaitable<VerifyReport> verify_mirror(
+    SQLite::Database& db, CrmReader& reader, std::vector<std::string> endpoints,
+    std::size_t rows_per_page = storage::StoredRows::kRowsPerPage);
 
 }  // namespace clevertim::sync
