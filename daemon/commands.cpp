@@ -459,6 +459,25 @@ int check_config(const ServiceSettings& s) {
   return code;
 }
 
+namespace {
+
+// What a push changes in the CRM goes further than the rows it sent: a deleted customer's
+// notes and their comments are deleted with it, references to it cleared, link lists grow. The
+// mirror learns that with the next pull, so differences found right after a sync that pushed
+// may be those: said, so that they are not taken for a broken backup.
+void explain_last_push(SQLite::Database& db) {
+  const std::optional<storage::LastRun> last = storage::read_last_run(db);
+  if (!last || last->pushed == 0) return;
+  std::cout << "note: the last sync pushed " << last->pushed
+            << (last->pushed == 1 ? " change" : " changes")
+            << " after it pulled; what the CRM did because of them (a deleted customer's notes "
+               "and their comments deleted with it, references cleared, link lists grown) "
+               "reaches the mirror with the next pull: run `clevertim-sync sync` again (or wait "
+               "for the daemon's next cycle), then verify\n";
+}
+
+}  // namespace
+
 // Read-only by construction: the mirror is opened SQLITE_OPEN_READONLY (never created nor
 // migrated), and only read-alls are sent. No instance lock: it may run beside the daemon, and
 // then a cycle in progress can show as a difference; run it again once the cycle ended.
@@ -490,6 +509,7 @@ int verify(const ServiceSettings& s) {
       std::cout << d.resource << " " << d.id << ": " << d.what << "\n";
     for (const std::string& u : report.unreadable) std::cout << "not verified: " << u << "\n";
     for (const std::string& n : report.notes) std::cout << "note: " << n << "\n";
+    if (!report.differences.empty()) explain_last_push(db);
     std::cout << report.compared << " synced rows compared, " << report.differences.size()
               << " differences; " << report.unsynced
               << " rows with local changes not pushed yet were not compared\n";

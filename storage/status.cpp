@@ -22,6 +22,10 @@ std::optional<LastRun> read_run(SQLite::Database& db, const std::string& where) 
 
 }  // namespace
 
+std::optional<LastRun> read_last_run(SQLite::Database& db) {
+  return read_run(db, "");
+}
+
 std::int64_t MirrorStatus::pending() const {
   std::int64_t n = 0;
   for (const auto& [ep, r] : resources) n += r.pending;

@@ -61,4 +61,7 @@ struct MirrorStatus {
 
 MirrorStatus read_status(Mirror& mirror);
 
+// The newest cycle recorded in sync_runs, finished or not; none before the first.
+std::optional<LastRun> read_last_run(SQLite::Database& db);
+
 }  // namespace clevertim::storage
