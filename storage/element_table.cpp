@@ -1,6 +1,7 @@
 #include "storage/element_table.h"
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 
 #include <sqlite3.h>
@@ -10,6 +11,7 @@
 #include "storage/clock.h"
 #include "storage/failpoint.h"
 #include "storage/schema.h"
+#include "storage/sql_quote.h"
 
 namespace clevertim::storage {
 namespace {
@@ -45,6 +47,33 @@ class ConnectionHold {
   sqlite3_mutex* mutex_;
 };
 
+// Appends the rows `sql` reads (id, raw_hash, sync_state), its parameters bound in order. Rows
+// not yet created in the CRM (id <= 0) are left out.
+// SQLite's own calls, the connection held throughout: SQLiteCpp's getColumn() costs an atomic
+// reference count and each call the connection's mutex, three times a row, on a connection
+// the other parsing thread reads its table's rows from meanwhile.
+void read_digests(SQLite::Database& db, const std::string& sql,
+                  std::initializer_list<std::int64_t> params, std::vector<StoredRows::Row>& rows) {
+  const ConnectionHold hold(db);
+  sqlite3_stmt* prepared = nullptr;
+  if (const int status = sqlite3_prepare_v2(db.getHandle(), sql.c_str(), -1, &prepared, nullptr);
+      status != SQLITE_OK)
+    throw SQLite::Exception(db.getHandle(), status);
+  const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(prepared, sqlite3_finalize);
+  sqlite3_stmt* const rows_read = statement.get();
+  int index = 1;
+  for (const std::int64_t param : params) sqlite3_bind_int64(rows_read, index++, param);
+  int status = SQLITE_ROW;
+  while ((status = sqlite3_step(rows_read)) == SQLITE_ROW) {
+    const std::int64_t id = sqlite3_column_int64(rows_read, 0);
+    if (id <= 0) continue;
+    const auto* state = reinterpret_cast<const char*>(sqlite3_column_text(rows_read, 2));
+    rows.push_back(
+        {id, sqlite3_column_int64(rows_read, 1), parse_sync_state(state == nullptr ? "" : state)});
+  }
+  if (status != SQLITE_DONE) throw SQLite::Exception(db.getHandle(), status);
+}
+
 }  // namespace
 
 void bind_cell(SQLite::Statement& statement, int index, const Cell& cell) {
@@ -70,63 +99,37 @@ Cell cell_from_column(const SQLite::Column& column) {
 ElementTable::ElementTable(SQLite::Database& db, const model::Resource& resource)
     : db_(db), resource_(resource) {}
 
-// Appends the rows `sql` reads (id, raw_hash, sync_state), its parameters bound in order. Rows
-// not yet created in the CRM (id <= 0) are left out.
-// SQLite's own calls, the connection held throughout: SQLiteCpp's getColumn() costs an atomic
-// reference count and each call the connection's mutex, three times a row, on a connection
-// the other parsing thread reads its table's rows from meanwhile.
-void ElementTable::read_digests(const std::string& sql, std::initializer_list<std::int64_t> params,
-                                std::vector<StoredRows::Row>& rows) {
-  const ConnectionHold hold(db_);
-  sqlite3_stmt* prepared = nullptr;
-  if (const int status = sqlite3_prepare_v2(db_.getHandle(), sql.c_str(), -1, &prepared, nullptr);
-      status != SQLITE_OK)
-    throw SQLite::Exception(db_.getHandle(), status);
-  const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(prepared, sqlite3_finalize);
-  sqlite3_stmt* const rows_read = statement.get();
-  int index = 1;
-  for (const std::int64_t param : params) sqlite3_bind_int64(rows_read, index++, param);
-  int status = SQLITE_ROW;
-  while ((status = sqlite3_step(rows_read)) == SQLITE_ROW) {
-    const std::int64_t id = sqlite3_column_int64(rows_read, 0);
-    if (id <= 0) continue;
-    const auto* state = reinterpret_cast<const char*>(sqlite3_column_text(rows_read, 2));
-    rows.push_back(
-        {id, sqlite3_column_int64(rows_read, 1), parse_sync_state(state == nullptr ? "" : state)});
-  }
-  if (status != SQLITE_DONE) throw SQLite::Exception(db_.getHandle(), status);
-}
-
-// The digest index named: for a range of ids SQLite would otherwise walk the table's own B-tree
-// (id is its rowid), whose rows hold the raw JSON (a re-sync of 250k elements read 150 MB).
-std::vector<StoredRows::Row> ElementTable::known_after(std::int64_t after, std::size_t limit) {
-  std::vector<StoredRows::Row> rows;
-  rows.reserve(limit);
-  read_digests("SELECT id, raw_hash, sync_state FROM " + sql_identifier(resource_.table) +
-                   " INDEXED BY " + sql_identifier(std::string(resource_.table) + "_digest") +
-                   " WHERE id > ? ORDER BY id LIMIT ?",
-               {after, static_cast<std::int64_t>(limit)}, rows);
-  return rows;
-}
-
-std::optional<StoredRows::Row> ElementTable::known_row(std::int64_t id) {
-  std::vector<StoredRows::Row> rows;
-  read_digests(
-      "SELECT id, raw_hash, sync_state FROM " + sql_identifier(resource_.table) + " WHERE id = ?",
-      {id}, rows);
-  if (rows.empty()) return std::nullopt;
-  return rows.front();
-}
-
-// The readers made here outlive this object: they hold the connection and the resource.
+// The rows are read by the digest index, named: for a range of ids SQLite would otherwise walk
+// the table's own B-tree (id is its rowid), whose rows hold the raw JSON (a re-sync of 250k
+// elements read 150 MB). A mirror made before schema version 3 has no such index: verify reads
+// one as it is, without migrating it, and the table itself is read then.
+// The readers made here outlive this object: they hold the connection and their statements' SQL.
 StoredRows ElementTable::stored_rows(std::size_t rows_per_page) {
+  const std::string table = sql_identifier(resource_.table);
+  const std::string index = std::string(resource_.table) + "_digest";
+  const bool indexed = db_.execAndGet(
+                              "SELECT count(*) FROM sqlite_schema WHERE type = 'index' "
+                              "AND name = " +
+                              sql_literal(index))
+                           .getInt() > 0;
+  const std::string columns = "SELECT id, raw_hash, sync_state FROM " + table;
+  std::string page_sql = columns + (indexed ? " INDEXED BY " + sql_identifier(index) : "") +
+                         " WHERE id > ? ORDER BY id LIMIT ?";
+  std::string row_sql = columns + " WHERE id = ?";
   SQLite::Database& db = db_;
-  const model::Resource& resource = resource_;
   return StoredRows(
-      [&db, &resource](std::int64_t after, std::size_t limit) {
-        return ElementTable(db, resource).known_after(after, limit);
+      [&db, sql = std::move(page_sql)](std::int64_t after, std::size_t limit) {
+        std::vector<StoredRows::Row> rows;
+        rows.reserve(limit);
+        read_digests(db, sql, {after, static_cast<std::int64_t>(limit)}, rows);
+        return rows;
       },
-      [&db, &resource](std::int64_t id) { return ElementTable(db, resource).known_row(id); },
+      [&db, sql = std::move(row_sql)](std::int64_t id) -> std::optional<StoredRows::Row> {
+        std::vector<StoredRows::Row> rows;
+        read_digests(db, sql, {id}, rows);
+        if (rows.empty()) return std::nullopt;
+        return rows.front();
+      },
       rows_per_page);
 }
 

@@ -10,7 +10,6 @@
 #include <boost/json/fwd.hpp>
 
 #include <cstdint>
-#include <initializer_list>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -44,9 +43,6 @@ class ElementTable {
   // Every row with a CRM id (positive), with its hash and state, read a page at a time as a
   // list in id order names them (see StoredRows).
   StoredRows stored_rows(std::size_t rows_per_page = StoredRows::kRowsPerPage);
-  // Up to `limit` of them with ids above `after`, in id order; the one with this id.
-  std::vector<StoredRows::Row> known_after(std::int64_t after, std::size_t limit);
-  std::optional<StoredRows::Row> known_row(std::int64_t id);
   // The state of the row with this id, if there is one.
   std::optional<SyncState> state_of(std::int64_t id);
 
@@ -90,9 +86,6 @@ class ElementTable {
   std::optional<std::string> find_matching(const boost::json::object& fields);
 
  private:
-  void read_digests(const std::string& sql, std::initializer_list<std::int64_t> params,
-                    std::vector<StoredRows::Row>& rows);
-
   SQLite::Database& db_;
   const model::Resource& resource_;
   // Each prepared on first use.
